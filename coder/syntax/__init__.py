@@ -1,0 +1,1 @@
+"""Parsing with tree-sitter: language detection, grammars, documents."""

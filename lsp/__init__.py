@@ -1,0 +1,1 @@
+"""Language server front (pygls): a thin adapter over coder. Not yet implemented."""

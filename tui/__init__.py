@@ -1,0 +1,1 @@
+"""Terminal UI front (Textual): a thin adapter over coder. Not yet implemented."""
