@@ -1,0 +1,1 @@
+"""Model backends and model management."""
