@@ -1,0 +1,207 @@
+"""Typed settings, layered: defaults < user file < repository ``.coder.toml`` < env < flags.
+
+Each field's docstring is what a user reads about it. Every value is checked when
+loaded; a wrong one is a ``ConfigError`` naming the file (or variable) and the key.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Mapping
+
+from coder import paths
+from coder.errors import ConfigError
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover
+    import tomli as tomllib
+
+REPO_FILE = ".coder.toml"
+
+
+def _default_threads() -> int:
+    # llama.cpp runs best on physical cores; sched_getaffinity respects containers.
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except AttributeError:  # pragma: no cover - not Linux
+        return max(1, os.cpu_count() or 1)
+
+
+@dataclass
+class CompletionSettings:
+    max_tokens: int = 64
+    """Most tokens the model may write for one suggestion."""
+    prompt_tokens: int = 1024
+    """Token budget of a completion prompt, generated tokens included."""
+    context: str = "repo"
+    """How much context goes into a prompt: none, local (around the cursor) or repo."""
+    multiline: str = "auto"
+    """auto (decided from the syntax at the cursor), always, or never."""
+    grounded: bool = True
+    """Check and steer names the model writes against the repository index."""
+
+
+@dataclass
+class IndexSettings:
+    max_file_bytes: int = 1_000_000
+    """Files larger than this are skipped by the repository index."""
+    exclude: list[str] = field(default_factory=list)
+    """Extra gitignore-style patterns the index skips."""
+
+
+@dataclass
+class Settings:
+    model: str | None = None
+    """A model name from `coder model list` or a path to a GGUF file."""
+    backend: str = "llama"
+    """llama (a local model through llama.cpp) or openai (an OpenAI-compatible server)."""
+    server_url: str | None = None
+    """Base URL of the OpenAI-compatible server, e.g. http://127.0.0.1:8080/v1."""
+    api_key: str | None = None
+    """API key for the server, if it needs one (better set as CODER_API_KEY)."""
+    threads: int = field(default_factory=_default_threads)
+    """CPU threads llama.cpp uses."""
+    context_length: int = 4096
+    """Context window (tokens) the local model is opened with."""
+    store_path: str | None = None
+    """Where the history store lives (default: the user data directory)."""
+    completion: CompletionSettings = field(default_factory=CompletionSettings)
+    index: IndexSettings = field(default_factory=IndexSettings)
+    sources: list[str] = field(default_factory=list, compare=False, repr=False)
+    """Files and variables the values came from, in the order they were applied."""
+
+
+CHOICES = {
+    "backend": ("llama", "openai"),
+    "completion.context": ("none", "local", "repo"),
+    "completion.multiline": ("auto", "always", "never"),
+}
+POSITIVE = {"threads", "context_length", "completion.max_tokens", "completion.prompt_tokens", "index.max_file_bytes"}
+SECTIONS = {"completion": CompletionSettings, "index": IndexSettings}
+
+
+def _fields(cls) -> dict[str, dataclasses.Field]:
+    return {f.name: f for f in dataclasses.fields(cls) if f.name != "sources"}
+
+
+def _coerce(key: str, value: Any, annotation: str, origin: str, from_text: bool) -> Any:
+    """Check (and for env text, convert) one value; ``annotation`` is the field's type text."""
+    def fail(expected: str) -> ConfigError:
+        return ConfigError(f"{origin}: {key} must be {expected}, got {value!r}")
+
+    if annotation.startswith("int"):
+        if from_text:
+            try:
+                value = int(value)
+            except ValueError:
+                raise fail("a positive integer") from None
+        if isinstance(value, bool) or not isinstance(value, int):
+            raise fail("a positive integer")
+        if key in POSITIVE and value <= 0:
+            raise fail("a positive integer")
+        return value
+    if annotation.startswith("bool"):
+        if from_text:
+            lowered = str(value).lower()
+            if lowered in ("1", "true", "yes", "on"):
+                return True
+            if lowered in ("0", "false", "no", "off"):
+                return False
+        if not isinstance(value, bool):
+            raise fail("true or false")
+        return value
+    if annotation.startswith("list"):
+        if from_text:
+            value = [part for part in str(value).split(",") if part]
+        if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+            raise fail("a list of strings")
+        return value
+    if not isinstance(value, str):
+        raise fail("a string")
+    if key in CHOICES and value not in CHOICES[key]:
+        raise fail("one of " + ", ".join(CHOICES[key]))
+    return value
+
+
+def _apply(settings: Settings, values: Mapping[str, Any], origin: str, from_text: bool = False) -> None:
+    for key, value in values.items():
+        if key in SECTIONS:
+            if not isinstance(value, Mapping):
+                raise ConfigError(f"{origin}: [{key}] must be a table")
+            section = getattr(settings, key)
+            known = _fields(SECTIONS[key])
+            for sub_key, sub_value in value.items():
+                if sub_key not in known:
+                    raise ConfigError(
+                        f"{origin}: unknown key {key}.{sub_key}; known: {', '.join(known)}"
+                    )
+                full = f"{key}.{sub_key}"
+                setattr(section, sub_key, _coerce(full, sub_value, str(known[sub_key].type), origin, from_text))
+            continue
+        known = _fields(Settings)
+        if key not in known or key in SECTIONS:
+            raise ConfigError(f"{origin}: unknown key {key}; known: {', '.join(known)}")
+        setattr(settings, key, _coerce(key, value, str(known[key].type), origin, from_text))
+
+
+def _read_toml(path: Path) -> dict:
+    try:
+        with path.open("rb") as handle:
+            return tomllib.load(handle)
+    except tomllib.TOMLDecodeError as error:
+        raise ConfigError(f"{path}: invalid TOML ({error})") from None
+    except OSError as error:
+        raise ConfigError(f"{path}: cannot be read ({error.strerror})") from None
+
+
+def find_repo_file(start: Path) -> Path | None:
+    """The nearest .coder.toml from start upwards, stopping at the git root."""
+    directory = start if start.is_dir() else start.parent
+    for folder in (directory, *directory.parents):
+        candidate = folder / REPO_FILE
+        if candidate.is_file():
+            return candidate
+        if (folder / ".git").exists():
+            return None
+    return None
+
+
+def _env_values(env: Mapping[str, str]) -> dict:
+    values: dict[str, Any] = {}
+    for key in _fields(Settings):
+        if key in SECTIONS:
+            for sub_key in _fields(SECTIONS[key]):
+                name = f"CODER_{key}_{sub_key}".upper()
+                if name in env:
+                    values.setdefault(key, {})[sub_key] = env[name]
+        elif f"CODER_{key.upper()}" in env:
+            values[key] = env[f"CODER_{key.upper()}"]
+    return values
+
+
+def load_settings(
+    start: Path | None = None,
+    overrides: Mapping[str, Any] | None = None,
+    env: Mapping[str, str] = os.environ,
+) -> Settings:
+    settings = Settings()
+    user_file = paths.user_config_file()
+    if user_file.is_file():
+        _apply(settings, _read_toml(user_file), str(user_file))
+        settings.sources.append(str(user_file))
+    repo_file = find_repo_file(Path(start or Path.cwd()).resolve())
+    if repo_file is not None:
+        _apply(settings, _read_toml(repo_file), str(repo_file))
+        settings.sources.append(str(repo_file))
+    env_values = _env_values(env)
+    if env_values:
+        _apply(settings, env_values, "environment (CODER_*)", from_text=True)
+        settings.sources.append("environment")
+    if overrides:
+        _apply(settings, {k: v for k, v in overrides.items() if v is not None}, "command line")
+    return settings

@@ -1,0 +1,137 @@
+"""The history store: SQLite under the user data directory.
+
+Several processes use it at once (the LSP server, the TUI, a commit hook), so it
+runs in WAL mode with a busy timeout, and migrations are applied under an exclusive
+transaction: two processes opening a fresh store apply each migration exactly once.
+Migrations are numbered, append-only ``coder/migrations/NNNN_name.sql`` files; the
+number of the last one applied is SQLite's ``user_version``.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+import time
+from importlib import resources
+from pathlib import Path
+
+from coder import paths
+from coder.errors import CoderError
+
+
+class StoreError(CoderError):
+    title = "store"
+
+
+def migrations() -> list[tuple[int, str]]:
+    """(number, sql) of every migration shipped with coder, in order."""
+    found = []
+    for entry in resources.files("coder").joinpath("migrations").iterdir():
+        if entry.name.endswith(".sql") and entry.name[:4].isdigit():
+            found.append((int(entry.name[:4]), entry.read_text(encoding="utf-8")))
+    return sorted(found)
+
+
+class Store:
+    def __init__(self, connection: sqlite3.Connection, path: Path):
+        self.connection = connection
+        self.path = path
+
+    @classmethod
+    def open(cls, path: str | Path | None = None) -> "Store":
+        path = Path(path) if path else paths.store_file()
+        path.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            connection = sqlite3.connect(path, timeout=30, isolation_level=None)
+            connection.execute("PRAGMA busy_timeout = 30000")
+            connection.execute("PRAGMA journal_mode = WAL")
+            store = cls(connection, path)
+            store._migrate()
+        except sqlite3.DatabaseError as error:
+            raise StoreError(
+                f"the history store {path} is unusable ({error}); move it away and coder "
+                "will start a new one"
+            ) from None
+        return store
+
+    def _migrate(self) -> None:
+        pending = migrations()
+        if self.schema_version() >= pending[-1][0]:
+            return
+        self.connection.execute("BEGIN EXCLUSIVE")
+        try:
+            current = self.schema_version()  # another process may have migrated meanwhile
+            for number, sql in pending:
+                if number > current:
+                    for statement in sql.split(";"):
+                        if statement.strip():
+                            self.connection.execute(statement)
+                    self.connection.execute(f"PRAGMA user_version = {number}")
+            self.connection.execute("COMMIT")
+        except BaseException:
+            self.connection.execute("ROLLBACK")
+            raise
+
+    def schema_version(self) -> int:
+        return self.connection.execute("PRAGMA user_version").fetchone()[0]
+
+    def _insert(self, sql: str, values: tuple) -> int:
+        try:
+            return self.connection.execute(sql, values).lastrowid
+        except sqlite3.DatabaseError as error:
+            raise StoreError(f"could not write to the history store {self.path} ({error})") from None
+
+    def record_completion(
+        self, *, path: str, language: str, model: str, suggestion: str, latency_ms: float | None = None
+    ) -> int:
+        return self._insert(
+            "INSERT INTO completions (created_at, path, language, model, suggestion, latency_ms) "
+            "VALUES (?, ?, ?, ?, ?, ?)",
+            (time.time(), path, language, model, suggestion, latency_ms),
+        )
+
+    def mark_accepted(self, completion_id: int) -> None:
+        self.connection.execute(
+            "UPDATE completions SET accepted_at = ? WHERE id = ?", (time.time(), completion_id)
+        )
+
+    def record_loop_run(
+        self, *, kind: str, target: str, rounds: int, outcome: str, details: str = ""
+    ) -> int:
+        return self._insert(
+            "INSERT INTO loop_runs (created_at, kind, target, rounds, outcome, details) "
+            "VALUES (?, ?, ?, ?, ?, ?)",
+            (time.time(), kind, target, rounds, outcome, details),
+        )
+
+    def record_review_finding(
+        self, *, path: str, line: int | None, severity: str, message: str
+    ) -> int:
+        return self._insert(
+            "INSERT INTO review_findings (created_at, path, line, severity, message) "
+            "VALUES (?, ?, ?, ?, ?)",
+            (time.time(), path, line, severity, message),
+        )
+
+    def recent_completions(self, limit: int = 20) -> list[dict]:
+        cursor = self.connection.execute(
+            "SELECT id, created_at, path, language, model, suggestion, latency_ms, accepted_at "
+            "FROM completions ORDER BY id DESC LIMIT ?",
+            (limit,),
+        )
+        names = [d[0] for d in cursor.description]
+        return [dict(zip(names, row)) for row in cursor.fetchall()]
+
+    def acceptance_rate(self) -> float | None:
+        shown, accepted = self.connection.execute(
+            "SELECT COUNT(*), COUNT(accepted_at) FROM completions"
+        ).fetchone()
+        return accepted / shown if shown else None
+
+    def close(self) -> None:
+        self.connection.close()
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
