@@ -31,8 +31,6 @@ def coder_home(tmp_path_factory) -> Path:
     home = tmp_path_factory.mktemp("coder-home")
     previous = os.environ.get("CODER_HOME")
     os.environ["CODER_HOME"] = str(home)
-    # Tests must never reach the network, and a stray hub call must fail fast.
-    os.environ.setdefault("HF_HUB_OFFLINE", "1")
     yield home
     if previous is None:
         os.environ.pop("CODER_HOME", None)
