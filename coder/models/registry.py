@@ -88,8 +88,11 @@ def find_model(name: str) -> KnownModel | None:
 
 
 def default_model(ram_bytes: int, role: str = "completion") -> KnownModel:
-    """The largest model of a role that fits in half the machine's RAM."""
-    fitting = [m for m in KNOWN_MODELS if m.role == role and m.ram_bytes <= ram_bytes // 2]
+    """The largest model of a role that fits in a quarter of the machine's RAM.
+
+    A quarter, not all of it: the editor, the browser and the build share the machine,
+    and on a CPU a larger model is also a slower one for every keystroke."""
+    fitting = [m for m in KNOWN_MODELS if m.role == role and m.ram_bytes <= ram_bytes // 4]
     if not fitting:
         return min((m for m in KNOWN_MODELS if m.role == role), key=lambda m: m.ram_bytes)
     return max(fitting, key=lambda m: m.ram_bytes)

@@ -1,0 +1,83 @@
+"""`coder complete PATH:LINE:COL`: one suggestion at a position, as an editor asks."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import re
+import sys
+from pathlib import Path
+
+from coder.errors import UsageError
+
+POSITION = re.compile(r"^(?P<path>.+):(?P<line>\d+):(?P<column>\d+)$")
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    parser = subparsers.add_parser("complete", help="complete the code at PATH:LINE:COL (1-based)")
+    parser.add_argument("position", metavar="PATH:LINE:COL", help="file and 1-based line and column")
+    parser.add_argument("--context", choices=("none", "local", "repo"), help="how much context to use")
+    parser.add_argument("--max-tokens", type=int, help="most tokens to generate")
+    parser.add_argument("--json", action="store_true", help="print text, range, timings, tokens, sources")
+    parser.set_defaults(handler=run)
+
+
+def parse_position(value: str) -> tuple[Path, int, int]:
+    match = POSITION.match(value)
+    if not match:
+        raise UsageError(f"{value!r} is not PATH:LINE:COL (e.g. src/app.py:12:5, 1-based)")
+    line, column = int(match["line"]), int(match["column"])
+    if line < 1 or column < 1:
+        raise UsageError(f"{value!r}: lines and columns start at 1")
+    return Path(match["path"]), line - 1, column - 1
+
+
+def read_source(path: Path) -> str:
+    try:
+        data = path.read_bytes()
+    except FileNotFoundError:
+        raise UsageError(f"{path}: no such file") from None
+    except IsADirectoryError:
+        raise UsageError(f"{path}: is a directory, not a file") from None
+    except OSError as error:
+        raise UsageError(f"{path}: cannot be read ({error.strerror})") from None
+    if b"\0" in data[:8192]:
+        raise UsageError(f"{path}: is a binary file; coder completes text files")
+    return data.decode("utf-8", errors="replace")
+
+
+def run(args: argparse.Namespace) -> int:
+    from coder.completion.engine import CompletionEngine, CompletionRequest, split_at
+    from coder.models.factory import open_backend
+    from coder.settings import load_settings
+
+    if args.max_tokens is not None and args.max_tokens < 1:
+        raise UsageError("--max-tokens must be at least 1")
+    path, line, column = parse_position(args.position)
+    text = read_source(path)
+    split_at(text, line, column)  # a bad position fails before a model is loaded
+    settings = load_settings(start=path.resolve().parent)
+    opened = open_backend(settings, args.model)
+    if opened.notice:
+        print(f"coder: {opened.notice}", file=sys.stderr)
+    try:
+        engine = CompletionEngine(opened.backend)
+        suggestion = engine.complete(
+            CompletionRequest(
+                path=str(path),
+                text=text,
+                line=line,
+                column=column,
+                max_tokens=args.max_tokens or settings.completion.max_tokens,
+                budget_tokens=settings.completion.prompt_tokens,
+                context=args.context or settings.completion.context,
+                multiline=settings.completion.multiline,
+            )
+        )
+    finally:
+        opened.backend.close()
+    if args.json:
+        print(json.dumps(suggestion.as_dict(), indent=2))
+    else:
+        print(suggestion.text)
+    return 0

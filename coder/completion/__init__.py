@@ -1,0 +1,1 @@
+"""Completions: the engine, suggestion cache and post-processing."""

@@ -1,0 +1,171 @@
+"""Completion requests end to end: document + cursor → prompt → model → suggestion.
+
+This is the first, prefix-only form of the engine: the prompt is the text before the
+cursor, fitted to the token budget from its end, and the model's output is cut to
+the current line (or to the block, on an empty line). The context engine (cross-file
+snippets, FIM formats, syntax-aware post-processing) plugs in behind the same
+``CompletionEngine.complete`` call, so the fronts do not change when it lands.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+
+from coder.completion.suggestion_cache import SuggestionCache
+from coder.errors import UsageError
+from coder.models.backend import Backend, GenerationRequest
+
+# Characters per token are about 3-4 for code; read this many per budget token
+# before tokenizing, so a huge file is never tokenized whole for one keystroke.
+CHARS_PER_TOKEN_BOUND = 6
+
+
+@dataclass(frozen=True)
+class CompletionRequest:
+    path: str
+    text: str
+    line: int  # 0-based
+    column: int  # 0-based, in characters
+    max_tokens: int = 64
+    budget_tokens: int = 1024
+    context: str = "local"  # none | local | repo
+    multiline: str = "auto"  # auto | always | never
+
+
+@dataclass
+class Suggestion:
+    text: str
+    line: int  # where it is inserted, 0-based
+    column: int
+    mode: str  # single | multi
+    cached: bool = False
+    timings_ms: dict = field(default_factory=dict)
+    tokens: dict = field(default_factory=dict)
+    sources: list = field(default_factory=list)
+
+    def as_dict(self) -> dict:
+        """JSON shape, positions 1-based as editors show them."""
+        return {
+            "text": self.text,
+            "range": {
+                "start": {"line": self.line + 1, "column": self.column + 1},
+                "end": {"line": self.line + 1, "column": self.column + 1},
+            },
+            "mode": self.mode,
+            "cached": self.cached,
+            "timings_ms": self.timings_ms,
+            "tokens": self.tokens,
+            "sources": self.sources,
+        }
+
+
+def split_at(text: str, line: int, column: int) -> tuple[str, str]:
+    """Prefix and suffix of text at a 0-based position; UsageError when outside."""
+    lines = text.split("\n")
+    if not 0 <= line < len(lines):
+        raise UsageError(f"line {line + 1} is outside the file ({len(lines)} lines)")
+    if not 0 <= column <= len(lines[line]):
+        raise UsageError(
+            f"column {column + 1} is outside line {line + 1} ({len(lines[line])} characters)"
+        )
+    offset = sum(len(l) + 1 for l in lines[:line]) + column
+    return text[:offset], text[offset:]
+
+
+class CompletionEngine:
+    """Turns completion requests into suggestions with one backend."""
+
+    def __init__(self, backend: Backend):
+        self.backend = backend
+        self.cache = SuggestionCache()
+
+    def complete(self, request: CompletionRequest) -> Suggestion:
+        started = time.perf_counter()
+        prefix, suffix = split_at(request.text, request.line, request.column)
+        line_suffix = suffix.split("\n", 1)[0]
+        mode = self._mode(request, prefix, line_suffix)
+        cached = self.cache.get(request.path, prefix, suffix)
+        if cached is not None:
+            return Suggestion(
+                cached, request.line, request.column, mode, cached=True,
+                timings_ms={"total": round((time.perf_counter() - started) * 1000, 2)},
+            )
+        prompt, prompt_source = self._prompt(prefix, request)
+        built = time.perf_counter()
+        generation = self.backend.stream(
+            GenerationRequest(
+                prompt,
+                max_tokens=request.max_tokens,
+                stop=("\n",) if mode == "single" else ("\n\n\n",),
+                channel=request.path,
+            )
+        )
+        raw = generation.text()
+        done = time.perf_counter()
+        text = self._trim(raw, prefix, line_suffix, mode)
+        if generation.stats.finish_reason != "cancelled":
+            self.cache.put(request.path, prefix, suffix, text)
+        stats = generation.stats
+        return Suggestion(
+            text,
+            request.line,
+            request.column,
+            mode,
+            timings_ms={
+                "context": round((built - started) * 1000, 2),
+                "model": round((done - built) * 1000, 2),
+                "first_token": round((stats.time_to_first_token_s or 0) * 1000, 2),
+                "total": round((time.perf_counter() - started) * 1000, 2),
+            },
+            tokens={
+                "prompt": stats.prompt_tokens,
+                "evaluated": stats.evaluated_tokens,
+                "reused": stats.reused_tokens,
+                "generated": stats.generated_tokens,
+                "finish_reason": stats.finish_reason,
+            },
+            sources=[prompt_source],
+        )
+
+    @staticmethod
+    def _mode(request: CompletionRequest, prefix: str, line_suffix: str) -> str:
+        if request.multiline in ("always", "never"):
+            return "multi" if request.multiline == "always" else "single"
+        current_line = prefix.rsplit("\n", 1)[-1]
+        # An empty (or indentation-only) line with nothing after the cursor starts a block.
+        return "multi" if not current_line.strip() and not line_suffix.strip() else "single"
+
+    def _prompt(self, prefix: str, request: CompletionRequest) -> tuple[list[int], dict]:
+        info = self.backend.info()
+        room = min(request.budget_tokens, info.context_length) - request.max_tokens - 1
+        if room <= 0:
+            raise UsageError(
+                f"max_tokens ({request.max_tokens}) leaves no room for a prompt in "
+                f"{request.budget_tokens} tokens; lower max_tokens or raise the budget"
+            )
+        window = prefix[-room * CHARS_PER_TOKEN_BOUND :]
+        if len(window) < len(prefix):
+            window = window[window.find("\n") + 1 :] or window  # start on a whole line
+        ids = self.backend.tokenize(window, special=False)[-room:]
+        if info.add_bos and info.specials.bos is not None:
+            ids = [info.specials.bos] + ids
+        source = {"kind": "local_prefix", "path": request.path, "tokens": len(ids)}
+        return ids, source
+
+    @staticmethod
+    def _trim(raw: str, prefix: str, line_suffix: str, mode: str) -> str:
+        text = raw
+        if mode == "single":
+            text = text.split("\n", 1)[0]
+            # Drop what repeats the rest of the line (e.g. a closing paren already there).
+            rest = line_suffix.strip()
+            if rest and text.rstrip().endswith(rest):
+                text = text.rstrip()[: -len(rest)]
+        else:
+            text = text.rstrip("\n")
+        text = text.rstrip()
+        previous_line = prefix.rsplit("\n", 2)[-2] if prefix.count("\n") >= 1 else ""
+        if not text.strip() or (mode == "multi" and text.strip() == previous_line.strip()):
+            return ""
+        return text

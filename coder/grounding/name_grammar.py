@@ -1,0 +1,181 @@
+"""A GBNF grammar that makes the model start its output with a valid name.
+
+The grammar is llama.cpp's GBNF. Its shape:
+
+    root  ::= name-part rest
+    rest  ::= ( boundary-char tail )?        # tail is free text
+
+``name-part`` is a radix trie over the names (minus the prefix the user already
+typed), so llama.cpp keeps one grammar stack per distinct next character instead of
+one per name: the sampler checks every vocabulary token against every live stack,
+so fewer stacks is cheaper. ``rest`` must begin with a character that cannot
+continue an identifier, otherwise "read" + "xyz" would sneak "readxyz" past the
+trie. The free tail is ``.*`` (llama.cpp's any-character), a single stack.
+
+``identifier_boundary(language)`` tells the engine where the first identifier of
+streamed output ends, so it can drop the grammar after it (see ``tail="none"``).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Iterable
+
+# Characters that may continue an identifier, per language family. Non-ASCII
+# letters are left out on purpose: a grammar char class over all of Unicode's
+# letters is large, and code names are ASCII nearly always.
+_IDENT_CLASS = {
+    "javascript": "a-zA-Z0-9_$",
+    "typescript": "a-zA-Z0-9_$",
+    "tsx": "a-zA-Z0-9_$",
+}
+_DEFAULT_IDENT_CLASS = "a-zA-Z0-9_"
+
+
+@dataclass(frozen=True)
+class IdentifierBoundary:
+    """Where the first identifier in generated text ends, for one language."""
+
+    char_class: str  # regex character-class body of identifier characters
+
+    @property
+    def _pattern(self) -> re.Pattern:
+        return _compiled(self.char_class)
+
+    def first_identifier_end(self, text: str, partial: str = "") -> int | None:
+        """Index in ``text`` just past the first identifier, or None if not known yet.
+
+        ``partial`` is what the user typed before the cursor (``re`` in ``x.re``): the
+        identifier started there, so ``text`` continues it. None means every character
+        so far is an identifier character and more may follow (keep streaming).
+        Returns 0 when the text does not continue an identifier at all.
+        """
+        match = self._pattern.match(text)
+        end = match.end() if match else 0
+        if end == len(text):
+            return None
+        return end
+
+    def first_identifier(self, text: str, partial: str = "") -> str:
+        """The identifier the output completes: ``partial`` plus its leading word."""
+        match = self._pattern.match(text)
+        return partial + (match.group(0) if match else "")
+
+
+_PATTERNS: dict[str, re.Pattern] = {}
+
+
+def _compiled(char_class: str) -> re.Pattern:
+    pattern = _PATTERNS.get(char_class)
+    if pattern is None:
+        pattern = _PATTERNS[char_class] = re.compile(f"[{char_class}]*")
+    return pattern
+
+
+def identifier_boundary(language: str) -> IdentifierBoundary:
+    """How to find the end of the first identifier in generated text."""
+    return IdentifierBoundary(_IDENT_CLASS.get(language, _DEFAULT_IDENT_CLASS))
+
+
+def first_identifier_grammar(
+    names: Iterable[str],
+    partial: str = "",
+    *,
+    language: str = "python",
+    tail: str = "free",
+    shape: str = "trie",
+) -> str | None:
+    """GBNF forcing the output to start with one of ``names`` (minus ``partial``).
+
+    ``partial`` is the part of the name already typed before the cursor: only names
+    starting with it count, and the output must write the rest of one of them. If
+    ``partial`` is itself a whole name, the output may also start right away with a
+    non-identifier character (``(``, space, newline ...) or be empty.
+
+    ``tail``: ``"free"`` lets anything follow the name (rest of the line, more
+    lines); ``"none"`` ends the output at the name (for engines that generate the
+    name under the grammar and continue without it).
+    ``shape``: ``"trie"`` (cheaper for the sampler) or ``"flat"`` (one alternation;
+    kept for the benchmark).
+
+    Returns None when no name fits the partial: the caller should then generate
+    without a grammar rather than force an invalid name.
+    """
+    if tail not in ("free", "none"):
+        raise ValueError(f"tail must be 'free' or 'none', not {tail!r}")
+    if shape not in ("trie", "flat"):
+        raise ValueError(f"shape must be 'trie' or 'flat', not {shape!r}")
+    rests = sorted({name[len(partial):] for name in names if name and name.startswith(partial)})
+    if not rests:
+        return None
+    lines: list[str] = []
+    if shape == "trie":
+        name_rule = _trie_rules(rests, lines)
+    else:
+        name_rule = "name"
+        lines.append("name ::= " + " | ".join(_literal(rest) for rest in rests))
+    char_class = _IDENT_CLASS.get(language, _DEFAULT_IDENT_CLASS)
+    if tail == "free":
+        header = [
+            f"root ::= {name_rule} rest",
+            f"rest ::= ( [^{char_class}] .* )?",
+        ]
+    else:
+        header = [f"root ::= {name_rule}"]
+    return "\n".join(header + lines) + "\n"
+
+
+def _literal(text: str) -> str:
+    """A GBNF string literal; the empty string is allowed (it matches nothing)."""
+    out = []
+    for ch in text:
+        if ch in '"\\':
+            out.append("\\" + ch)
+        elif ord(ch) < 0x20 or ch == "\x7f":
+            out.append(f"\\x{ord(ch):02x}")
+        else:
+            out.append(ch)  # GBNF literals take UTF-8 text as is
+    return '"' + "".join(out) + '"'
+
+
+class _Node:
+    __slots__ = ("children", "terminal")
+
+    def __init__(self) -> None:
+        self.children: dict[str, _Node] = {}
+        self.terminal = False
+
+
+def _trie_rules(rests: list[str], lines: list[str]) -> str:
+    """Append rules for a radix trie over ``rests``; return the root rule's name."""
+    root = _Node()
+    for rest in rests:
+        node = root
+        for ch in rest:
+            node = node.children.setdefault(ch, _Node())
+        node.terminal = True
+
+    counter = iter(range(1_000_000))
+
+    def emit(node: _Node) -> str:
+        # Rule names are [a-zA-Z0-9-]: no underscores in GBNF rule names.
+        rule = f"n{next(counter)}"
+        alternatives = []
+        for ch, child in sorted(node.children.items()):
+            # Follow single-child, non-terminal chains into one literal (radix trie).
+            label = ch
+            while len(child.children) == 1 and not child.terminal:
+                (next_ch, next_child), = child.children.items()
+                label += next_ch
+                child = next_child
+            if child.children:
+                alternatives.append(f"{_literal(label)} {emit(child)}")
+            else:
+                alternatives.append(_literal(label))
+        if node.terminal:
+            alternatives.append('""')
+        lines.append(f"{rule} ::= " + " | ".join(alternatives))
+        return rule
+
+    return emit(root)

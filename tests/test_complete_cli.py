@@ -1,0 +1,81 @@
+"""`coder complete` end to end on the real demo model, as a user runs it."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+
+import pytest
+
+from coder.cli.main import main
+
+pytestmark = pytest.mark.model
+
+SOURCE = '''def add(a, b):
+    return
+
+def later():
+    pass
+'''
+
+
+@pytest.fixture
+def source(tmp_path):
+    path = tmp_path / "calc.py"
+    path.write_text(SOURCE)
+    return path
+
+
+def test_complete_prints_the_suggestion(source, demo_model, capsys):
+    assert main(["complete", f"{source}:2:11"]) == 0
+    assert capsys.readouterr().out == " a + b\n"
+
+
+def test_complete_json_reports_range_timings_and_tokens(source, demo_model, capsys):
+    assert main(["complete", f"{source}:2:11", "--json", "--max-tokens", "8"]) == 0
+    result = json.loads(capsys.readouterr().out)
+    assert result["text"] == " a + b"
+    assert result["range"]["start"] == {"line": 2, "column": 11}
+    assert result["tokens"]["prompt"] > 0 and result["tokens"]["generated"] >= 1
+    assert result["tokens"]["evaluated"] + result["tokens"]["reused"] == result["tokens"]["prompt"]
+    assert result["timings_ms"]["total"] > 0
+    assert result["sources"][0]["kind"] == "local_prefix"
+
+
+def test_complete_as_a_real_process_with_the_demo_notice(source, demo_model):
+    env = dict(os.environ)
+    env.pop("CODER_MODEL", None)
+    result = subprocess.run(
+        [sys.executable, "-m", "coder", "complete", f"{source}:2:11"],
+        capture_output=True, text=True, timeout=300, env=env,
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout == " a + b\n"
+    assert "demo model" in result.stderr and "coder model pull" in result.stderr
+
+
+@pytest.mark.parametrize(
+    "position, message",
+    [
+        ("{src}:9:1", "line 9 is outside the file (6 lines)"),
+        ("{src}:2:40", "column 40 is outside line 2"),
+        ("{src}", "is not PATH:LINE:COL"),
+        ("{src}:0:1", "lines and columns start at 1"),
+        ("{dir}/missing.py:1:1", "missing.py: no such file"),
+    ],
+)
+def test_bad_positions_are_one_line_errors(source, position, message, capsys):
+    arg = position.format(src=source, dir=source.parent)
+    assert main(["complete", arg]) == 2
+    err = capsys.readouterr().err
+    assert message in err and err.count("\n") == 1
+
+
+def test_bad_model_path_is_one_line(source, tmp_path, capsys):
+    bogus = tmp_path / "bogus.gguf"
+    bogus.write_text("not a model")
+    assert main(["--model", str(bogus), "complete", f"{source}:2:11"]) == 3
+    err = capsys.readouterr().err
+    assert "bogus.gguf: not a GGUF model file" in err and err.count("\n") == 1
