@@ -60,7 +60,7 @@ def run_list(args: argparse.Namespace) -> int:
         mark = "*" if model.name == current else " "
         print(f"{mark} {model.name:32}{model.role:12}{model.quantization:8}{_human(model.size_bytes):>10}  {status}")
     suggestion = registry.default_model(registry.total_ram_bytes())
-    print(f"\n* in use. Recommended for this machine's RAM: {suggestion.name}")
+    print(f"\n(* = in use) Recommended for this machine's RAM: {suggestion.name}")
     return 0
 
 

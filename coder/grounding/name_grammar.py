@@ -43,13 +43,13 @@ class IdentifierBoundary:
     def _pattern(self) -> re.Pattern:
         return _compiled(self.char_class)
 
-    def first_identifier_end(self, text: str, partial: str = "") -> int | None:
-        """Index in ``text`` just past the first identifier, or None if not known yet.
+    def first_identifier_end(self, text: str) -> int | None:
+        """Index in ``text`` just past its leading identifier, or None if not known yet.
 
-        ``partial`` is what the user typed before the cursor (``re`` in ``x.re``): the
-        identifier started there, so ``text`` continues it. None means every character
-        so far is an identifier character and more may follow (keep streaming).
-        Returns 0 when the text does not continue an identifier at all.
+        ``text`` is generated output that continues whatever the user typed (``re``
+        in ``x.re``). None means every character so far is an identifier character
+        and more may follow (keep streaming). 0 means the text does not continue an
+        identifier at all.
         """
         match = self._pattern.match(text)
         end = match.end() if match else 0

@@ -1,0 +1,1 @@
+"""The repository index: definitions and references per file, cached in SQLite."""
