@@ -79,3 +79,23 @@ def test_bad_model_path_is_one_line(source, tmp_path, capsys):
     assert main(["--model", str(bogus), "complete", f"{source}:2:11"]) == 3
     err = capsys.readouterr().err
     assert "bogus.gguf: not a GGUF model file" in err and err.count("\n") == 1
+
+
+def test_repo_context_puts_the_other_files_definition_in_the_prompt(tmp_path, demo_model, capsys):
+    import subprocess as sp
+
+    root = tmp_path / "proj"
+    root.mkdir()
+    (root / "geometry.py").write_text(
+        "def circle_area(radius):\n    \"\"\"Area of a circle.\"\"\"\n    return 3.14159 * radius * radius\n"
+    )
+    (root / "main.py").write_text("from geometry import circle_area\n\nprint(circle_area(2))\nresult = \n")
+    sp.run(["git", "init", "-q", str(root)], check=True)
+    assert main(["complete", f"{root / 'main.py'}:4:10", "--json", "--context", "repo"]) == 0
+    result = json.loads(capsys.readouterr().out)
+    definitions = [s for s in result["sources"] if s["kind"] == "definition"]
+    assert definitions and definitions[0]["path"] == "geometry.py" and definitions[0]["name"] == "circle_area"
+    assert result["format"] == "prefix-only"
+    assert main(["complete", f"{root / 'main.py'}:4:10", "--json", "--context", "local"]) == 0
+    local = json.loads(capsys.readouterr().out)
+    assert not [s for s in local["sources"] if s["kind"] == "definition"]

@@ -56,28 +56,47 @@ def run(args: argparse.Namespace) -> int:
     path, line, column = parse_position(args.position)
     text = read_source(path)
     split_at(text, line, column)  # a bad position fails before a model is loaded
+    from coder.syntax.languages import detect_language
+
+    language = detect_language(path, text.split("\n", 1)[0])
     settings = load_settings(start=path.resolve().parent)
     opened = open_backend(settings, args.model)
     if opened.notice:
         print(f"coder: {opened.notice}", file=sys.stderr)
+    context = args.context or settings.completion.context
+    index = _repo_index(path, settings) if context == "repo" else None
     try:
-        engine = CompletionEngine(opened.backend)
+        engine = CompletionEngine(opened.backend, index=index)
         suggestion = engine.complete(
             CompletionRequest(
                 path=str(path),
                 text=text,
+                language=language,
                 line=line,
                 column=column,
                 max_tokens=args.max_tokens or settings.completion.max_tokens,
                 budget_tokens=settings.completion.prompt_tokens,
-                context=args.context or settings.completion.context,
+                context=context,
                 multiline=settings.completion.multiline,
             )
         )
     finally:
         opened.backend.close()
+        if index is not None:
+            index.close()
     if args.json:
         print(json.dumps(suggestion.as_dict(), indent=2))
     else:
         print(suggestion.text)
     return 0
+
+
+def _repo_index(path: Path, settings):
+    """The index of the repository the file is in (its git root, else its folder)."""
+    from coder.index.repo_index import RepoIndex
+
+    folder = path.resolve().parent
+    root = next((p for p in (folder, *folder.parents) if (p / ".git").exists()), folder)
+    index = RepoIndex(root, max_file_bytes=settings.index.max_file_bytes, exclude=settings.index.exclude)
+    index.refresh()
+    return index

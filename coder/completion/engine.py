@@ -1,10 +1,9 @@
-"""Completion requests end to end: document + cursor → prompt → model → suggestion.
+"""Completion requests end to end: document + cursor → context → model → suggestion.
 
-This is the first, prefix-only form of the engine: the prompt is the text before the
-cursor, fitted to the token budget from its end, and the model's output is cut to
-the current line (or to the block, on an empty line). The context engine (cross-file
-snippets, FIM formats, syntax-aware post-processing) plugs in behind the same
-``CompletionEngine.complete`` call, so the fronts do not change when it lands.
+The context builder lays out the prompt in the model's format (FIM where the model
+has it, prefix-only otherwise) with cross-file definitions from the repository index;
+the model's output is cut to the current line (or to the block, on an empty line).
+Fronts call ``CompletionEngine.complete`` and nothing else.
 """
 
 from __future__ import annotations
@@ -16,17 +15,13 @@ from coder.completion.suggestion_cache import SuggestionCache
 from coder.errors import UsageError
 from coder.models.backend import Backend, GenerationRequest
 
-# Characters per token are about 3-4 for code; read this many per budget token
-# before tokenizing, so a huge file is never tokenized whole for one keystroke.
-CHARS_PER_TOKEN_BOUND = 6
-
-
 @dataclass(frozen=True)
 class CompletionRequest:
     path: str
     text: str
     line: int  # 0-based
     column: int  # 0-based, in characters
+    language: str = "text"
     max_tokens: int = 64
     budget_tokens: int = 1024
     context: str = "local"  # none | local | repo
@@ -43,6 +38,7 @@ class Suggestion:
     timings_ms: dict = field(default_factory=dict)
     tokens: dict = field(default_factory=dict)
     sources: list = field(default_factory=list)
+    format: str = ""
 
     def as_dict(self) -> dict:
         """JSON shape, positions 1-based as editors show them."""
@@ -57,6 +53,7 @@ class Suggestion:
             "timings_ms": self.timings_ms,
             "tokens": self.tokens,
             "sources": self.sources,
+            "format": self.format,
         }
 
 
@@ -76,8 +73,11 @@ def split_at(text: str, line: int, column: int) -> tuple[str, str]:
 class CompletionEngine:
     """Turns completion requests into suggestions with one backend."""
 
-    def __init__(self, backend: Backend):
+    def __init__(self, backend: Backend, *, index=None):
+        from coder.context.builder import ContextBuilder
+
         self.backend = backend
+        self.builder = ContextBuilder(backend, index=index)
         self.cache = SuggestionCache()
 
     def complete(self, request: CompletionRequest) -> Suggestion:
@@ -91,11 +91,15 @@ class CompletionEngine:
                 cached, request.line, request.column, mode, cached=True,
                 timings_ms={"total": round((time.perf_counter() - started) * 1000, 2)},
             )
-        prompt, prompt_source = self._prompt(prefix, request)
+        context = self.builder.build(
+            request.text, request.language, request.path, request.line, request.column,
+            budget_tokens=request.budget_tokens, max_new_tokens=request.max_tokens,
+            level=request.context, prefix=prefix, suffix=suffix,
+        )
         built = time.perf_counter()
         generation = self.backend.stream(
             GenerationRequest(
-                prompt,
+                context.token_ids,
                 max_tokens=request.max_tokens,
                 stop=("\n",) if mode == "single" else ("\n\n\n",),
                 channel=request.path,
@@ -124,8 +128,10 @@ class CompletionEngine:
                 "reused": stats.reused_tokens,
                 "generated": stats.generated_tokens,
                 "finish_reason": stats.finish_reason,
+                "stable": context.stable_tokens,
             },
-            sources=[prompt_source],
+            sources=context.sources,
+            format=context.format_name,
         )
 
     @staticmethod
@@ -135,23 +141,6 @@ class CompletionEngine:
         current_line = prefix.rsplit("\n", 1)[-1]
         # An empty (or indentation-only) line with nothing after the cursor starts a block.
         return "multi" if not current_line.strip() and not line_suffix.strip() else "single"
-
-    def _prompt(self, prefix: str, request: CompletionRequest) -> tuple[list[int], dict]:
-        info = self.backend.info()
-        room = min(request.budget_tokens, info.context_length) - request.max_tokens - 1
-        if room <= 0:
-            raise UsageError(
-                f"max_tokens ({request.max_tokens}) leaves no room for a prompt in "
-                f"{request.budget_tokens} tokens; lower max_tokens or raise the budget"
-            )
-        window = prefix[-room * CHARS_PER_TOKEN_BOUND :]
-        if len(window) < len(prefix):
-            window = window[window.find("\n") + 1 :] or window  # start on a whole line
-        ids = self.backend.tokenize(window, special=False)[-room:]
-        if info.add_bos and info.specials.bos is not None:
-            ids = [info.specials.bos] + ids
-        source = {"kind": "local_prefix", "path": request.path, "tokens": len(ids)}
-        return ids, source
 
     @staticmethod
     def _trim(raw: str, prefix: str, line_suffix: str, mode: str) -> str:

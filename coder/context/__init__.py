@@ -1,0 +1,1 @@
+"""Context windows: what goes into a completion prompt, in the model's own format."""

@@ -1,0 +1,303 @@
+"""One Python file's scopes and the names bound in each, from the grounding query.
+
+Built once per file version (the caller caches it). It knows where each name is
+bound (module, class body, function, lambda, comprehension), what was assigned or
+annotated there (for cheap type guesses), which attributes methods set on
+``self``/``cls``, and where code adds names the resolver cannot see (``setattr``,
+``__getattr__``, ``from x import *``), which makes answers about that scope low
+confidence.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import tree_sitter
+
+from coder.grounding.queries import grounding_query
+from coder.syntax.languages import new_parser
+
+SCOPE_TYPES = {
+    "function_definition": "function",
+    "class_definition": "class",
+    "lambda": "lambda",
+    "list_comprehension": "comprehension",
+    "set_comprehension": "comprehension",
+    "dictionary_comprehension": "comprehension",
+    "generator_expression": "comprehension",
+}
+
+
+@dataclass(eq=False)
+class Binding:
+    name: str
+    # function | class | assign | augment | walrus | unpack | loop | with | except
+    # | global | nonlocal | param | import | attribute
+    kind: str
+    start: int  # byte offset of the bound identifier (ordering against the cursor)
+    line: int
+    definition: tree_sitter.Node | None = None  # function_definition / class_definition
+    value: tree_sitter.Node | None = None  # the assigned expression, when one
+    annotation: tree_sitter.Node | None = None  # the `type` node, when one
+    module: str | None = None  # imports: dotted module, leading dots when relative
+    attr: str | None = None  # from-imports: the imported name (None for `import x`)
+    scope: "Scope | None" = None  # where the binding lives (for evaluating its value)
+
+
+@dataclass(eq=False)
+class Scope:
+    kind: str  # module | function | class | lambda | comprehension
+    node: tree_sitter.Node | None  # None for the module
+    start: int
+    end: int
+    name: str
+    parent: "Scope | None" = None
+    bindings: dict[str, list[Binding]] = field(default_factory=dict)
+    params: list[Binding] = field(default_factory=list)  # functions and lambdas, in order
+    decorators: list[str] = field(default_factory=list)
+    attributes: dict[str, list[Binding]] = field(default_factory=dict)  # classes: via self/cls
+    bases: list[tree_sitter.Node] = field(default_factory=list)
+    metaclass: tree_sitter.Node | None = None
+    dynamic: bool = False  # names added in ways we cannot see
+    star_imports: list[str] = field(default_factory=list)
+
+    def bind(self, binding: Binding) -> None:
+        binding.scope = self
+        self.bindings.setdefault(binding.name, []).append(binding)
+
+    @property
+    def enclosing_class(self) -> "Scope | None":
+        """For a method's scope: the class whose body defines it."""
+        if self.kind == "function" and self.parent is not None and self.parent.kind == "class":
+            return self.parent
+        return None
+
+    def is_static(self) -> bool:
+        return "staticmethod" in self.decorators
+
+    def is_classmethod(self) -> bool:
+        return "classmethod" in self.decorators
+
+
+def _text(node: tree_sitter.Node | None) -> str:
+    return node.text.decode("utf-8", "replace") if node is not None else ""
+
+
+class PythonFile:
+    """Scopes and bindings of one Python source text."""
+
+    def __init__(self, text: str, path: str = ""):
+        self.path = path
+        self.text = text
+        self.source = text.encode("utf-8")
+        parser = new_parser("python")
+        self.tree = parser.parse(self.source)
+        self.module = Scope("module", None, 0, len(self.source) + 1, "")
+        self._scopes: dict[int, Scope] = {}
+        self.classes: list[Scope] = []
+        self._build()
+
+    # -- lookups -----------------------------------------------------------------
+
+    def scope_of_node(self, node: tree_sitter.Node) -> Scope:
+        """The scope a node lives in (the nearest scope-opening ancestor)."""
+        parent = node.parent
+        while parent is not None:
+            scope = self._scopes.get(parent.id)
+            if scope is not None:
+                return scope
+            parent = parent.parent
+        return self.module
+
+    def scope_at(self, offset: int) -> Scope:
+        """The innermost scope around a byte offset."""
+        node = self.tree.root_node.descendant_for_byte_range(offset, offset)
+        if node is None:
+            return self.module
+        scope = self._scopes.get(node.id)
+        return scope if scope is not None else self.scope_of_node(node)
+
+    def class_named(self, name: str) -> Scope | None:
+        """A module-level class of this file by name."""
+        for binding in self.module.bindings.get(name, ()):
+            if binding.kind == "class":
+                return self._scopes.get(binding.definition.id)
+        return None
+
+    def scope_for_definition(self, node: tree_sitter.Node) -> Scope | None:
+        return self._scopes.get(node.id)
+
+    # -- building ------------------------------------------------------------------
+
+    def _build(self) -> None:
+        query = grounding_query("python")
+        matches = tree_sitter.QueryCursor(query).matches(self.tree.root_node)
+        # Scopes first (bindings need them), in source order so parents come first.
+        scope_nodes = []
+        for _, captures in matches:
+            for name, nodes in captures.items():
+                if name.startswith("scope."):
+                    scope_nodes += [(node, name[6:]) for node in nodes]
+        scope_nodes.sort(key=lambda item: (item[0].start_byte, -item[0].end_byte))
+        for node, kind in scope_nodes:
+            name = _text(node.child_by_field_name("name")) if kind in ("function", "class") else kind
+            scope = Scope(kind, node, node.start_byte, node.end_byte, name)
+            scope.parent = self.scope_of_node(node)
+            self._scopes[node.id] = scope
+            if kind == "class":
+                self.classes.append(scope)
+                self._read_class_header(scope, node)
+            elif kind == "function":
+                scope.decorators = _decorators(node)
+
+        seen: set[int] = set()
+        attribute_sets = []
+        for _, captures in matches:
+            if "attr.object" in captures:
+                attribute_sets.append((captures["attr.object"][0], captures["attr.name"][0]))
+                continue
+            for name, nodes in captures.items():
+                for node in nodes:
+                    if name.startswith("bind.") and node.id not in seen:
+                        seen.add(node.id)
+                        self._add_binding(name[5:], node)
+                    elif name.startswith("import."):
+                        self._add_import(name[7:], node)
+                    elif name.startswith("dynamic."):
+                        self._mark_dynamic(name[8:], node)
+        for object_node, name_node in attribute_sets:
+            self._add_attribute(object_node, name_node)
+
+    def _read_class_header(self, scope: Scope, node: tree_sitter.Node) -> None:
+        superclasses = node.child_by_field_name("superclasses")
+        if superclasses is None:
+            return
+        for child in superclasses.named_children:
+            if child.type == "keyword_argument":
+                if _text(child.child_by_field_name("name")) == "metaclass":
+                    scope.metaclass = child.child_by_field_name("value")
+                # other class keywords (total=False, ...) do not add members
+            elif child.type in ("list_splat", "dictionary_splat"):
+                scope.bases.append(child)  # `*bases`: unknowable, evaluates to unknown
+            elif child.type != "comment":
+                scope.bases.append(child)
+
+    def _add_binding(self, kind: str, node: tree_sitter.Node) -> None:
+        name = _text(node)
+        parent = node.parent
+        binding = Binding(name, kind, node.start_byte, node.start_point[0])
+        if kind in ("function", "class"):
+            binding.definition = parent
+            scope = self.scope_of_node(parent)  # the name lives outside its own body
+        elif kind == "assign":
+            binding.value = parent.child_by_field_name("right")
+            binding.annotation = parent.child_by_field_name("type")
+            scope = self.scope_of_node(node)
+        elif kind == "walrus":
+            binding.value = parent.child_by_field_name("value")
+            scope = self.scope_of_node(node)
+            while scope.kind == "comprehension":  # PEP 572: binds outside comprehensions
+                scope = scope.parent
+        elif kind == "as":
+            as_pattern = parent.parent
+            binding.kind = "except" if as_pattern.parent is not None and as_pattern.parent.type == "except_clause" else "with"
+            binding.value = as_pattern.named_children[0] if as_pattern.named_children else None
+            scope = self.scope_of_node(node)
+        elif kind in ("param", "splat"):
+            holder = parent if parent.type in ("typed_parameter", "default_parameter", "typed_default_parameter") else None
+            if kind == "splat":
+                outer = parent.parent
+                if outer is not None and outer.type == "typed_parameter":
+                    outer = outer.parent
+                binding.kind = "param" if outer is not None and outer.type in ("parameters", "lambda_parameters") else "unpack"
+            if holder is not None:
+                binding.annotation = holder.child_by_field_name("type")
+                binding.value = holder.child_by_field_name("value")
+            scope = self.scope_of_node(node)
+            if binding.kind == "param" and scope.kind in ("function", "lambda"):
+                scope.params.append(binding)
+        else:
+            scope = self.scope_of_node(node)
+        scope.bind(binding)
+
+    def _add_import(self, kind: str, node: tree_sitter.Node) -> None:
+        scope = self.scope_of_node(node)
+        line = node.start_point[0]
+        if kind == "plain":
+            for child in node.children_by_field_name("name"):
+                if child.type == "aliased_import":
+                    alias = child.child_by_field_name("alias")
+                    module = _text(child.child_by_field_name("name"))
+                    scope.bind(Binding(_text(alias), "import", alias.start_byte, line, module=module))
+                elif child.type == "dotted_name":
+                    first = child.named_children[0]
+                    # `import a.b.c` binds `a`, the top package.
+                    scope.bind(Binding(_text(first), "import", first.start_byte, line, module=_text(first)))
+            return
+        module = "".join(_text(node.child_by_field_name("module_name")).split())
+        if any(child.type == "wildcard_import" for child in node.children):
+            scope.star_imports.append(module)
+            return
+        for child in node.children_by_field_name("name"):
+            if child.type == "aliased_import":
+                bound = child.child_by_field_name("alias")
+                imported = _text(child.child_by_field_name("name"))
+            else:
+                bound = child
+                imported = _text(child)
+            scope.bind(Binding(_text(bound), "import", bound.start_byte, line, module=module, attr=imported))
+
+    def _mark_dynamic(self, kind: str, node: tree_sitter.Node) -> None:
+        if kind == "getattr":
+            # A module- or class-level __getattr__ answers for any name.
+            self.scope_of_node(node.parent).dynamic = True
+            return
+        if kind == "call" and _text(node) in ("exec", "globals"):
+            self.module.dynamic = True
+            return
+        # setattr(self, ...) / self.__dict__ inside a class: that class is dynamic.
+        if kind == "call":
+            arguments = node.parent.child_by_field_name("arguments")
+            target = arguments.named_children[0] if arguments is not None and arguments.named_children else None
+        else:
+            target = node.parent.child_by_field_name("object")
+        if _text(target) not in ("self", "cls"):
+            return
+        scope = self.scope_of_node(node)
+        while scope is not None and scope.kind != "class":
+            scope = scope.parent
+        if scope is not None:
+            scope.dynamic = True
+
+    def _add_attribute(self, object_node: tree_sitter.Node, name_node: tree_sitter.Node) -> None:
+        """`obj.name = ...`: an instance (or class) attribute when obj is self/cls."""
+        receiver = _text(object_node)
+        # The function that binds the receiver: a closure inside a method may use the
+        # method's self.
+        scope: Scope | None = self.scope_of_node(object_node)
+        while scope is not None and scope.kind not in ("class", "module") and receiver not in scope.bindings:
+            scope = scope.parent
+        if scope is None or scope.kind != "function":
+            return
+        cls = scope.enclosing_class
+        if cls is None or scope.is_static() or not scope.params or scope.params[0].name != receiver:
+            return
+        assignment = name_node.parent.parent
+        binding = Binding(_text(name_node), "attribute", name_node.start_byte, name_node.start_point[0])
+        if assignment is not None and assignment.type == "assignment":
+            binding.value = assignment.child_by_field_name("right")
+            binding.annotation = assignment.child_by_field_name("type")
+        binding.scope = scope
+        cls.attributes.setdefault(binding.name, []).append(binding)
+
+
+def _decorators(function_node: tree_sitter.Node) -> list[str]:
+    parent = function_node.parent
+    if parent is None or parent.type != "decorated_definition":
+        return []
+    names = []
+    for child in parent.named_children:
+        if child.type == "decorator":
+            text = _text(child).lstrip("@").strip()
+            names.append(text.split("(", 1)[0].rsplit(".", 1)[-1])
+    return names
