@@ -11,6 +11,7 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass, field
 
+from coder.completion.postprocess import decide_mode, postprocess
 from coder.completion.suggestion_cache import SuggestionCache
 from coder.errors import UsageError
 from coder.models.backend import Backend, GenerationRequest
@@ -79,12 +80,12 @@ class CompletionEngine:
         self.backend = backend
         self.builder = ContextBuilder(backend, index=index)
         self.cache = SuggestionCache()
+        self.last_raw = ""  # the model's output before trimming, for benchmarks
 
     def complete(self, request: CompletionRequest) -> Suggestion:
         started = time.perf_counter()
         prefix, suffix = split_at(request.text, request.line, request.column)
-        line_suffix = suffix.split("\n", 1)[0]
-        mode = self._mode(request, prefix, line_suffix)
+        mode = self._mode(request, prefix, suffix)
         cached = self.cache.get(request.path, prefix, suffix)
         if cached is not None:
             return Suggestion(
@@ -106,8 +107,9 @@ class CompletionEngine:
             )
         )
         raw = generation.text()
+        self.last_raw = raw
         done = time.perf_counter()
-        text = self._trim(raw, prefix, line_suffix, mode)
+        text = postprocess(raw, language=request.language, prefix=prefix, suffix=suffix, mode=mode)
         if generation.stats.finish_reason != "cancelled":
             self.cache.put(request.path, prefix, suffix, text)
         stats = generation.stats
@@ -135,26 +137,7 @@ class CompletionEngine:
         )
 
     @staticmethod
-    def _mode(request: CompletionRequest, prefix: str, line_suffix: str) -> str:
+    def _mode(request: CompletionRequest, prefix: str, suffix: str) -> str:
         if request.multiline in ("always", "never"):
             return "multi" if request.multiline == "always" else "single"
-        current_line = prefix.rsplit("\n", 1)[-1]
-        # An empty (or indentation-only) line with nothing after the cursor starts a block.
-        return "multi" if not current_line.strip() and not line_suffix.strip() else "single"
-
-    @staticmethod
-    def _trim(raw: str, prefix: str, line_suffix: str, mode: str) -> str:
-        text = raw
-        if mode == "single":
-            text = text.split("\n", 1)[0]
-            # Drop what repeats the rest of the line (e.g. a closing paren already there).
-            rest = line_suffix.strip()
-            if rest and text.rstrip().endswith(rest):
-                text = text.rstrip()[: -len(rest)]
-        else:
-            text = text.rstrip("\n")
-        text = text.rstrip()
-        previous_line = prefix.rsplit("\n", 2)[-2] if prefix.count("\n") >= 1 else ""
-        if not text.strip() or (mode == "multi" and text.strip() == previous_line.strip()):
-            return ""
-        return text
+        return decide_mode(request.language, prefix, suffix)

@@ -1,0 +1,115 @@
+"""Typing replay: type part of a real file character by character, asking for a
+completion at every pause, as an editor would.
+
+    .venv/bin/python bench/bench_typing.py [--file PATH] [--lines 30] [--budget 1024]
+        [--context repo|local|none] [--pp-rate 238] [--tg-rate 25.8]
+
+The default file is platformdirs' unix.py from the installed package (a real file of
+a real project). Lines from --start on are removed and typed again; a pause is after
+a space, a dot, an opening bracket or a newline. Prints p50/p95 latency, tokens
+evaluated vs reused per request, the suggestion-cache hit rate, and the latency next
+to what llama.cpp itself needs for the evaluated plus generated tokens at the given
+rates (llama.cpp direct, from bench/bench_runtime.py on this machine).
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import sys
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from coder.completion.engine import CompletionEngine, CompletionRequest  # noqa: E402
+from coder.models.llama_backend import LlamaWorkerBackend  # noqa: E402
+
+PAUSE_AFTER = set(" .(\n[{,")
+
+
+def default_file() -> Path:
+    import platformdirs
+
+    return Path(platformdirs.__file__).parent / "unix.py"
+
+
+def percentile(values, fraction):
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(round(fraction * (len(ordered) - 1))))]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--file", type=Path, default=None)
+    parser.add_argument("--start", type=int, default=60, help="first line to retype (1-based)")
+    parser.add_argument("--lines", type=int, default=30, help="how many lines to retype")
+    parser.add_argument("--budget", type=int, default=1024)
+    parser.add_argument("--max-tokens", type=int, default=32)
+    parser.add_argument("--context", default="local", choices=("none", "local", "repo"))
+    parser.add_argument("--model", default=None)
+    parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument("--pp-rate", type=float, default=238.0, help="llama.cpp prompt tokens/s here")
+    parser.add_argument("--tg-rate", type=float, default=25.8, help="llama.cpp generated tokens/s here")
+    args = parser.parse_args()
+    path = args.file or default_file()
+    if args.model is None:
+        from coder.models.demo import demo_model_path
+
+        args.model = str(demo_model_path())
+    original = path.read_text()
+    lines = original.split("\n")
+    head = "\n".join(lines[: args.start - 1]) + "\n"
+    typed_part = "\n".join(lines[args.start - 1 : args.start - 1 + args.lines]) + "\n"
+    tail = "\n".join(lines[args.start - 1 + args.lines :])
+    index = None
+    if args.context == "repo":
+        from coder.index.repo_index import RepoIndex
+
+        index = RepoIndex(path.parent)
+        index.refresh()
+    backend = LlamaWorkerBackend(args.model, n_ctx=max(2048, args.budget), n_threads=args.threads)
+    engine = CompletionEngine(backend, index=index)
+    latencies, model_latencies, evaluated, reused, expected, cached = [], [], [], [], [], 0
+    typed = ""
+    # Warm the model and the KV cache once, as an editor that has been open a while.
+    engine.complete(CompletionRequest(str(path), head + tail, args.start - 1, 0, language="python",
+                                      max_tokens=args.max_tokens, budget_tokens=args.budget, context=args.context))
+    for char in typed_part:
+        typed += char
+        if char not in PAUSE_AFTER:
+            continue
+        text = head + typed + tail
+        line = (head + typed).count("\n")
+        column = len((head + typed).rsplit("\n", 1)[-1])
+        started = time.perf_counter()
+        suggestion = engine.complete(
+            CompletionRequest(str(path), text, line, column, language="python", max_tokens=args.max_tokens,
+                              budget_tokens=args.budget, context=args.context)
+        )
+        latencies.append((time.perf_counter() - started) * 1000)
+        if suggestion.cached:
+            cached += 1
+            continue
+        evaluated.append(suggestion.tokens["evaluated"])
+        reused.append(suggestion.tokens["reused"])
+        expected.append(
+            (suggestion.tokens["evaluated"] / args.pp_rate + suggestion.tokens["generated"] / args.tg_rate) * 1000
+        )
+        model_latencies.append(latencies[-1])
+    backend.close()
+    model_calls = len(evaluated)
+    print(f"file: {path} lines {args.start}-{args.start + args.lines - 1}, context {args.context}, "
+          f"budget {args.budget}, max tokens {args.max_tokens}")
+    print(f"requests: {len(latencies)}  model calls: {model_calls}  cache hits: {cached} "
+          f"({cached / len(latencies):.0%})")
+    print(f"latency ms: p50 {percentile(latencies, 0.5):.0f}  p95 {percentile(latencies, 0.95):.0f}  "
+          f"(targets: p50 <= 200, p95 <= 500)")
+    print(f"tokens per model call: evaluated median {statistics.median(evaluated):.0f} "
+          f"mean {statistics.mean(evaluated):.0f}, reused median {statistics.median(reused):.0f}")
+    ratio = statistics.median(a / e for a, e in zip(model_latencies, expected) if e > 0)
+    print(f"latency / llama.cpp time for evaluated+generated tokens: median {ratio:.2f} (target <= 1.3)")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,129 @@
+"""From raw model output to the suggestion a user sees.
+
+Rules, in order:
+- single-line mode keeps the first line; multi-line mode keeps lines up to the end of
+  the enclosing block: for indentation languages the first line indented less than
+  the block body, for brace languages the line where the braces opened before the
+  cursor would close more than the suggestion opened;
+- text the suffix already has is trimmed: on the cursor's line, the longest end of
+  the suggestion that starts the rest of the line (a `)` or `):` the editor already
+  closed); below it, trailing lines that repeat the lines after the cursor;
+- closers with no opener in the suggestion are dropped from its end when the rest of
+  the line already supplies them;
+- nothing made of whitespace, nothing that repeats the line above.
+"""
+
+from __future__ import annotations
+
+OPENERS = {"(": ")", "[": "]", "{": "}"}
+CLOSERS = {v: k for k, v in OPENERS.items()}
+INDENT_LANGUAGES = {"python", "text", "bash"}
+
+
+def decide_mode(language: str, prefix: str, suffix: str) -> str:
+    """Multi-line on an empty line (the start of a block or of a statement), else single."""
+    current = prefix.rsplit("\n", 1)[-1]
+    rest = suffix.split("\n", 1)[0]
+    return "multi" if not current.strip() and not rest.strip() else "single"
+
+
+def _indent(line: str) -> int:
+    return len(line) - len(line.lstrip(" \t"))
+
+
+def _truncate_block_indent(lines: list[str], prefix: str) -> list[str]:
+    current = prefix.rsplit("\n", 1)[-1]
+    previous = next((l for l in reversed(prefix.split("\n")[:-1]) if l.strip()), "")
+    # The block the cursor is in: the current indentation, or deeper after an opener.
+    body = len(current) if not current.strip() else _indent(current)
+    if previous.rstrip().endswith(":") and body <= _indent(previous):
+        body = _indent(previous) + 4
+    kept = [lines[0]]
+    for line in lines[1:]:
+        if line.strip() and _indent(line) < body:
+            break
+        kept.append(line)
+    return kept
+
+
+def _bracket_depth(text: str) -> int:
+    depth = 0
+    for char in text:
+        if char in OPENERS:
+            depth += 1
+        elif char in CLOSERS:
+            depth -= 1
+    return depth
+
+
+def _truncate_block_braces(lines: list[str]) -> list[str]:
+    depth = 0
+    kept = []
+    for line in lines:
+        depth += _bracket_depth(line)
+        if depth < 0:
+            # This line closes the block the cursor is in: the editor has that closer.
+            break
+        kept.append(line)
+    return kept
+
+
+def _trim_line_overlap(text: str, rest_of_line: str) -> str:
+    """Drop the end of text that the rest of the cursor's line already holds."""
+    rest = rest_of_line.rstrip()
+    if not rest:
+        return text
+    stripped = text.rstrip()
+    for size in range(min(len(stripped), len(rest)), 0, -1):
+        if rest.startswith(stripped[-size:]) and (size > 1 or stripped[-1] in CLOSERS or stripped[-1] in ":;,\"'"):
+            return stripped[:-size]
+    return text
+
+
+def _trim_unmatched_closers(text: str, line_before: str, rest_of_line: str) -> str:
+    """Drop closers at the end that leave the whole line closing more than it opens."""
+    while text and text[-1] in CLOSERS and _bracket_depth(line_before + text + rest_of_line) < 0:
+        text = text[:-1].rstrip()
+    return text
+
+
+def _trim_repeated_lines_below(lines: list[str], suffix: str) -> list[str]:
+    below = [l.strip() for l in suffix.split("\n")[1:] if l.strip()]
+    if not below:
+        return lines
+    # The longest tail of the suggestion that equals the first lines below the cursor.
+    for size in range(min(len(lines) - 1, len(below)), 0, -1):
+        tail = [l.strip() for l in lines[-size:] if l.strip()]
+        if tail and tail == below[: len(tail)]:
+            return lines[:-size]
+    return lines
+
+
+def postprocess(raw: str, *, language: str, prefix: str, suffix: str, mode: str) -> str:
+    rest_of_line = suffix.split("\n", 1)[0]
+    lines = raw.split("\n")
+    if mode == "single":
+        lines = lines[:1]
+    elif language in INDENT_LANGUAGES:
+        lines = _truncate_block_indent(lines, prefix)
+    else:
+        lines = _truncate_block_braces(lines)
+    lines = _trim_repeated_lines_below([l.rstrip() for l in lines], suffix)
+    while lines and not lines[-1].strip():
+        lines.pop()
+    if not lines:
+        return ""
+    text = "\n".join(lines)
+    if "\n" not in text:
+        text = _trim_line_overlap(text, rest_of_line)
+        text = _trim_unmatched_closers(text, prefix.rsplit("\n", 1)[-1], rest_of_line)
+    text = text.rstrip()
+    if not text.strip():
+        return ""
+    current = prefix.rsplit("\n", 1)[-1]
+    above = prefix.split("\n")[-2] if "\n" in prefix else ""
+    if (current + text.split("\n", 1)[0]).strip() == above.strip() and above.strip():
+        return ""  # repeating the line above is a loop, not a suggestion
+    if not current.strip() and current and text.startswith(current) and mode == "multi":
+        text = text[len(current):]  # the cursor already sits after this indentation
+    return text

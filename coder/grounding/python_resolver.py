@@ -1,0 +1,173 @@
+"""The names valid at a cursor in Python source.
+
+The word being typed is replaced by a placeholder identifier before parsing, so
+``reader.`` and ``reader.re`` both parse as a complete attribute access, and every
+keystroke inside the same word reuses one cached parse.
+"""
+
+from __future__ import annotations
+
+import re
+
+import tree_sitter
+
+from coder.grounding import python_runtime as runtime
+from coder.grounding.names import HIGH, LOW, NameSet, free
+from coder.grounding.python_file import PythonFile, Scope
+from coder.grounding.python_values import Evaluator, Members, Unknown, Value
+from coder.grounding.ranking import RankContext, rank_names, shape_of
+from coder.grounding.repo_view import RepoView
+
+PLACEHOLDER = "__coder_cursor__"
+_PARTIAL = re.compile(r"\w*$")
+_TRAILING_CHAIN = re.compile(r"((?:[A-Za-z_]\w*\s*\.\s*)*[A-Za-z_]\w*)\s*$")
+
+# Parents in which an identifier at the cursor names something new (a definition,
+# a parameter, an import path), where no existing name is required.
+_NEW_NAME_PARENTS = {
+    "function_definition": "name",
+    "class_definition": "name",
+    "keyword_argument": "name",
+    "default_parameter": "name",
+    "typed_default_parameter": "name",
+    "aliased_import": "alias",
+}
+_NEW_NAME_CONTAINERS = (
+    "parameters", "lambda_parameters", "typed_parameter", "dotted_name", "as_pattern_target",
+    "pattern_list", "tuple_pattern", "list_pattern", "global_statement", "nonlocal_statement",
+    "import_statement", "import_from_statement", "list_splat_pattern", "dictionary_splat_pattern",
+)
+
+
+class CursorSite:
+    """The parsed file (with the placeholder) and where the typed word sits in it."""
+
+    def __init__(self, repo: RepoView, path: str, text: str, offset: int):
+        self.text = text
+        self.offset = offset
+        self.partial = _PARTIAL.search(text, 0, offset).group(0)
+        self.word_start = offset - len(self.partial)
+        word_end = offset
+        while word_end < len(text) and (text[word_end].isalnum() or text[word_end] == "_"):
+            word_end += 1
+        self.word_end = word_end
+        patched = text[: self.word_start] + PLACEHOLDER + text[word_end:]
+        self.pf: PythonFile = repo.parsed("python-cursor", path, patched, PythonFile)
+        self.byte = len(text[: self.word_start].encode("utf-8"))
+        node = self.pf.tree.root_node.named_descendant_for_byte_range(self.byte, self.byte + len(PLACEHOLDER))
+        self.node = node if node is not None and node.type == "identifier" and node.start_byte == self.byte else None
+        self.scope: Scope = self.pf.scope_at(self.byte)
+
+
+def resolve_python(repo: RepoView, evaluator: Evaluator, path: str, text: str, offset: int) -> NameSet:
+    site = CursorSite(repo, path, text, offset)
+    partial = site.partial
+    if partial[:1].isdigit():
+        return free("scope", partial, "inside a number")
+    before = text[: site.word_start]
+    is_member = before.endswith(".")
+    node = site.node
+    if node is None:
+        if is_member and not before.endswith(".."):
+            return _member_from_text(site, evaluator, before[:-1])
+        return free("member" if is_member else "scope", partial, "not at an identifier (string, comment or broken code)")
+    parent = node.parent
+    if parent is not None and parent.type == "attribute" and parent.child_by_field_name("attribute").id == node.id:
+        receiver = parent.child_by_field_name("object")
+        value = evaluator.value(site.pf, site.scope, receiver, site.byte)
+        return _member_set(site, evaluator, receiver.text.decode("utf-8", "replace"), value)
+    if is_member:
+        if parent is not None and parent.type in ("dotted_name", "relative_import"):
+            return free("member", partial, "module path in an import")
+        return _member_from_text(site, evaluator, before[:-1])
+    return _scope_set(site, evaluator, node)
+
+
+def _member_from_text(site: CursorSite, evaluator: Evaluator, before: str) -> NameSet:
+    """Fallback when the tree is broken around the cursor: follow `a.b.c` by name."""
+    match = _TRAILING_CHAIN.search(before)
+    if match is None:
+        return free("member", site.partial, "receiver is not a plain name chain")
+    chain = [part.strip() for part in match.group(1).split(".")]
+    value: Value = evaluator.lookup(site.pf, site.scope, chain[0], site.byte)
+    for part in chain[1:]:
+        value = evaluator.member_value(value, part)
+    return _member_set(site, evaluator, ".".join(chain), value)
+
+
+def _member_set(site: CursorSite, evaluator: Evaluator, receiver: str, value: Value) -> NameSet:
+    members: Members = evaluator.members(value)
+    infos = {name: info for name, info in members.infos.items() if not name.startswith(PLACEHOLDER)}
+    complete = members.complete and not isinstance(value, Unknown)
+    call, assign = shape_of(site.text, site.offset, site.word_end, "member")
+    context = RankContext(
+        site.text, site.offset, "member", site.partial, call, assign,
+        private_ok=receiver in ("self", "cls") or receiver.startswith(("self.", "cls.")),
+    )
+    names = rank_names(infos, context, _usage(evaluator))
+    return NameSet(
+        names=names,
+        confidence=HIGH if complete else LOW,
+        kind="member",
+        receiver=receiver,
+        partial=site.partial,
+        details={name: infos[name] for name in names},
+        receiver_label=members.label,
+        reason="" if complete else (members.reason or "receiver not resolved"),
+    )
+
+
+def _scope_set(site: CursorSite, evaluator: Evaluator, node: tree_sitter.Node) -> NameSet:
+    position = _position_kind(node)
+    if position == "new":
+        return free("scope", site.partial, "the cursor names something new (definition, parameter, import)")
+    members = evaluator.scope_names(site.pf, site.scope, exclude_start=site.byte)
+    infos = {name: info for name, info in members.infos.items() if not name.startswith(PLACEHOLDER)}
+    call, assign = shape_of(site.text, site.offset, site.word_end, "scope")
+    names = rank_names(infos, RankContext(site.text, site.offset, "scope", site.partial, call, assign), _usage(evaluator))
+    confidence, reason = HIGH, ""
+    if not members.complete:
+        confidence, reason = LOW, members.reason
+    elif position == "statement":
+        confidence, reason = LOW, "a statement may start by binding a new name"
+    return NameSet(
+        names=names,
+        confidence=confidence,
+        kind="scope",
+        receiver=None,
+        partial=site.partial,
+        keywords=runtime.KEYWORDS,
+        details={name: infos[name] for name in names},
+        reason=reason,
+    )
+
+
+def _position_kind(node: tree_sitter.Node) -> str:
+    """"new" (a name being introduced), "statement" (may become an assignment
+    target), or "use" (must be an existing name)."""
+    parent = node.parent
+    if parent is None:
+        return "statement"
+    field = _NEW_NAME_PARENTS.get(parent.type)
+    if field is not None:
+        named = parent.child_by_field_name(field)
+        if named is not None and named.id == node.id:
+            return "new"
+    if parent.type in _NEW_NAME_CONTAINERS:
+        return "new"
+    if parent.type in ("for_statement", "for_in_clause"):
+        left = parent.child_by_field_name("left")
+        if left is not None and left.id == node.id:
+            return "new"
+    if parent.type in ("assignment", "augmented_assignment"):
+        left = parent.child_by_field_name("left")
+        if left is not None and left.id == node.id:
+            return "statement"
+    if parent.type in ("expression_statement", "module", "block", "ERROR"):
+        return "statement"
+    return "use"
+
+
+def _usage(evaluator: Evaluator) -> dict[str, int]:
+    counts = getattr(evaluator.repo.index, "reference_counts", None)
+    return counts() if counts is not None else {}

@@ -1,0 +1,106 @@
+"""What Python itself knows: builtins, keywords, and safe-to-import standard modules.
+
+Members of builtin types (``str``, ``dict``, ``Exception`` ...) and of standard-library
+modules come from introspecting the running interpreter: exact and cheap. Only
+standard modules are imported, never the user's or third-party code (importing runs
+arbitrary code), and a few standard modules with import-time side effects are left out.
+"""
+
+from __future__ import annotations
+
+import builtins
+import importlib
+import inspect
+import keyword
+import sys
+import types
+from functools import lru_cache
+
+from coder.grounding.names import NameInfo
+
+BUILTIN_NAMES: frozenset[str] = frozenset(dir(builtins))
+KEYWORDS: tuple[str, ...] = tuple(keyword.kwlist) + tuple(getattr(keyword, "softkwlist", ()))
+
+# Standard modules whose import does something visible or slow (opens a browser,
+# prints, starts Tk) or that only make sense as programs.
+_NOT_IMPORTED = frozenset({
+    "this", "antigravity", "idlelib", "tkinter", "turtle", "turtledemo", "__main__",
+    "pydoc_data", "ensurepip", "venv", "lib2to3", "xxsubtype", "_tkinter",
+})
+_STDLIB = frozenset(getattr(sys, "stdlib_module_names", ())) or frozenset(sys.builtin_module_names)
+
+
+def is_stdlib(dotted: str) -> bool:
+    top = dotted.split(".", 1)[0]
+    return top in _STDLIB and top not in _NOT_IMPORTED
+
+
+@lru_cache(maxsize=256)
+def stdlib_module(dotted: str) -> types.ModuleType | None:
+    """The standard-library module ``dotted``, imported, or None."""
+    if not is_stdlib(dotted):
+        return None
+    try:
+        return importlib.import_module(dotted)
+    except Exception:  # any import-time failure just means "not known here"
+        return None
+
+
+def builtin_object(name: str):
+    return getattr(builtins, name, None)
+
+
+def is_dynamic_class(cls: type) -> bool:
+    """A class that answers for attributes it does not list (``__getattr__``)."""
+    return any("__getattr__" in vars(base) for base in getattr(cls, "__mro__", ())[:-1])
+
+
+def object_kind(value) -> str:
+    if inspect.isclass(value):
+        return "class"
+    if inspect.ismodule(value):
+        return "module"
+    if inspect.isroutine(value):
+        return "method"
+    return "attribute"
+
+
+@lru_cache(maxsize=1024)
+def _members_cached(key: int, value) -> dict[str, NameInfo]:
+    infos = {}
+    for name in dir(value):
+        try:
+            member = getattr(value, name)
+        except Exception:  # properties and descriptors may raise on a class/module
+            infos[name] = NameInfo(name, "attribute", "", "inherited")
+            continue
+        kind = object_kind(member)
+        if kind == "method" and inspect.ismodule(value):
+            kind = "function"
+        infos[name] = NameInfo(name, kind, _signature(name, member) if kind in ("method", "function", "class") else "", "member")
+    return infos
+
+
+def object_members(value) -> dict[str, NameInfo]:
+    """Members of a module, class or object, by ``dir()``."""
+    try:
+        return _members_cached(id(value), value)
+    except TypeError:  # unhashable value: compute without the cache
+        return _members_cached.__wrapped__(id(value), value)
+
+
+def _signature(name: str, member) -> str:
+    try:
+        signature = inspect.signature(member)
+    except (TypeError, ValueError):
+        return f"{name}(...)"
+    params = [p for p in signature.parameters.values() if p.name not in ("self", "cls")]
+    return f"{name}({', '.join(_param_text(p) for p in params)})"
+
+
+def _param_text(param: inspect.Parameter) -> str:
+    if param.kind is inspect.Parameter.VAR_POSITIONAL:
+        return "*" + param.name
+    if param.kind is inspect.Parameter.VAR_KEYWORD:
+        return "**" + param.name
+    return param.name

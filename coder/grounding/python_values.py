@@ -1,0 +1,609 @@
+"""What a Python expression is, and what members it has: cheap guesses, never wrong.
+
+``Evaluator.value(file, scope, node, offset)`` follows bindings (imports, classes,
+``x = Foo()``, annotations, ``self``/``cls``) to one of a few value kinds; anything
+it cannot follow is ``Unknown`` with a reason. ``Evaluator.members(value)`` lists the
+value's members and says whether the list is complete: a class defined in the
+repository whose every base is known, a standard module, a builtin type. This is no
+type checker: it follows the bindings a reader follows at a glance, and gives up
+(low confidence) everywhere else.
+"""
+
+from __future__ import annotations
+
+import builtins
+from dataclasses import dataclass, field
+
+import tree_sitter
+
+from coder.grounding import python_runtime as runtime
+from coder.grounding.names import NameInfo
+from coder.grounding.python_file import Binding, PythonFile, Scope
+from coder.grounding.repo_view import RepoView
+
+MAX_DEPTH = 24  # bindings followed for one question (import chains, aliases)
+
+
+# -- values ---------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Unknown:
+    reason: str
+
+
+@dataclass(frozen=True)
+class RepoModule:
+    name: str
+    path: str | None  # the .py / __init__.py file, None for a namespace package
+    package: str | None  # the directory, for packages
+
+
+@dataclass(frozen=True)
+class RepoClass:
+    pf: PythonFile  # the parsed file version the class was found in
+    scope: Scope
+
+    @property
+    def path(self) -> str:
+        return self.pf.path
+
+
+@dataclass(frozen=True)
+class RepoFunction:
+    pf: PythonFile
+    scope: Scope
+
+
+@dataclass(frozen=True)
+class Instance:
+    cls: "RepoClass | PyObject"
+
+
+@dataclass(frozen=True)
+class PyObject:
+    """An object of the running interpreter: builtin or standard-library."""
+
+    obj: object = field(hash=False, compare=False)
+    label: str = ""
+
+    def __hash__(self) -> int:
+        return id(self.obj)
+
+    def __eq__(self, other) -> bool:
+        return isinstance(other, PyObject) and other.obj is self.obj
+
+
+@dataclass(frozen=True)
+class Super:
+    cls: RepoClass
+
+
+Value = Unknown | RepoModule | RepoClass | RepoFunction | Instance | PyObject | Super
+
+
+@dataclass
+class Members:
+    infos: dict[str, NameInfo]
+    complete: bool
+    label: str | None
+    reason: str = ""
+
+
+def _text(node: tree_sitter.Node | None) -> str:
+    return node.text.decode("utf-8", "replace") if node is not None else ""
+
+
+def label_of(value: Value) -> str | None:
+    if isinstance(value, RepoModule):
+        return f"module {value.name}"
+    if isinstance(value, (RepoClass, RepoFunction)):
+        return value.scope.name
+    if isinstance(value, Instance):
+        return label_of(value.cls)
+    if isinstance(value, PyObject):
+        return value.label or getattr(value.obj, "__name__", None)
+    if isinstance(value, Super):
+        return f"super of {value.cls.scope.name}"
+    return None
+
+
+# -- evaluation -----------------------------------------------------------------------
+
+
+class Evaluator:
+    def __init__(self, repo: RepoView):
+        self.repo = repo
+        self._depth = 0
+
+    def file(self, path: str) -> PythonFile | None:
+        return self.repo.parsed_file("python", path, PythonFile)
+
+    # bindings
+
+    def lookup(self, pf: PythonFile, scope: Scope, name: str, offset: int) -> Value:
+        """What ``name`` means at ``offset`` inside ``scope`` (LEGB, no class skipping
+        for the scope itself)."""
+        current: Scope | None = scope
+        first = True
+        while current is not None:
+            if current.kind == "class" and not first:
+                current = current.parent  # class bodies are not enclosing scopes
+                continue
+            bindings = current.bindings.get(name)
+            if bindings:
+                binding = pick_binding(bindings, offset)
+                if binding.kind == "global":
+                    return self.lookup(pf, pf.module, name, offset)
+                if binding.kind != "nonlocal":
+                    return self.binding_value(pf, binding)
+            first = False
+            current = current.parent
+        if name in runtime.BUILTIN_NAMES:
+            return PyObject(getattr(builtins, name), name)
+        if pf.module.star_imports:
+            return Unknown(f"{name} may come from `from {pf.module.star_imports[0]} import *`")
+        return Unknown(f"{name} is not defined here")
+
+    def binding_value(self, pf: PythonFile, binding: Binding) -> Value:
+        if self._depth > MAX_DEPTH:
+            return Unknown("binding chain too long")
+        self._depth += 1
+        try:
+            return self._binding_value(pf, binding)
+        finally:
+            self._depth -= 1
+
+    def _binding_value(self, pf: PythonFile, binding: Binding) -> Value:
+        kind = binding.kind
+        scope = binding.scope or pf.module
+        if kind == "class":
+            cls = pf.scope_for_definition(binding.definition)
+            return RepoClass(pf, cls) if cls is not None else Unknown("class not parsed")
+        if kind == "function":
+            function = pf.scope_for_definition(binding.definition)
+            return RepoFunction(pf, function) if function is not None else Unknown("function not parsed")
+        if kind == "import":
+            return self.import_value(pf, binding)
+        if binding.annotation is not None:
+            annotated = self.annotation_value(pf, scope, binding.annotation, binding.start)
+            if not isinstance(annotated, Unknown) or binding.value is None:
+                return annotated
+        if kind == "param":
+            return self._param_value(pf, binding, scope)
+        if kind in ("assign", "walrus", "attribute") and binding.value is not None:
+            # An attribute's value is evaluated in the method that set it.
+            return self.value(pf, scope, binding.value, binding.start)
+        if kind == "except" and binding.value is not None:
+            exception = self.value(pf, scope, binding.value, binding.start)
+            if isinstance(exception, (RepoClass, PyObject)) and _is_class(exception):
+                return Instance(exception)
+            return Unknown("exception type not known")
+        return Unknown(f"{binding.name} is bound by a {kind}")
+
+    def _param_value(self, pf: PythonFile, binding: Binding, scope: Scope) -> Value:
+        cls = scope.enclosing_class
+        if cls is not None and scope.params and scope.params[0] is binding and not scope.is_static():
+            repo_class = RepoClass(pf, cls)
+            implicit_class = scope.name in ("__new__", "__init_subclass__", "__class_getitem__")
+            return repo_class if scope.is_classmethod() or implicit_class else Instance(repo_class)
+        if binding.value is not None:
+            default = self.value(pf, scope.parent or pf.module, binding.value, binding.start)
+            if isinstance(default, Instance):
+                return default
+        return Unknown(f"parameter {binding.name} has no usable annotation")
+
+    # imports and modules
+
+    def import_value(self, pf: PythonFile, binding: Binding) -> Value:
+        module = self.module_value(pf.path, binding.module or "")
+        if binding.attr is None:
+            return module
+        return self.member_value(module, binding.attr, via_import=True)
+
+    def module_value(self, importer: str, dotted: str) -> Value:
+        if dotted.startswith("."):
+            found = self.repo.python_relative(importer, dotted)
+            if found is None:
+                return Unknown(f"relative module {dotted} is not in the repository")
+            return RepoModule(dotted, *found)
+        found = self.repo.python_module(dotted, importer)
+        if found is not None:
+            return RepoModule(dotted, *found)
+        module = runtime.stdlib_module(dotted)
+        if module is not None:
+            return PyObject(module, f"module {dotted}")
+        return Unknown(f"module {dotted} is outside the repository")
+
+    # expressions
+
+    def value(self, pf: PythonFile, scope: Scope, node: tree_sitter.Node, offset: int) -> Value:
+        if self._depth > MAX_DEPTH:
+            return Unknown("expression too deep")
+        self._depth += 1
+        try:
+            return self._value(pf, scope, node, offset)
+        finally:
+            self._depth -= 1
+
+    def _value(self, pf: PythonFile, scope: Scope, node: tree_sitter.Node, offset: int) -> Value:
+        kind = node.type
+        if kind == "identifier":
+            return self.lookup(pf, scope, _text(node), offset)
+        if kind == "attribute":
+            receiver = self.value(pf, scope, node.child_by_field_name("object"), offset)
+            return self.member_value(receiver, _text(node.child_by_field_name("attribute")))
+        if kind == "call":
+            function = node.child_by_field_name("function")
+            if function is not None and function.type == "identifier" and _text(function) == "super":
+                return self._super(pf, scope, offset)
+            return self.call_value(self.value(pf, scope, function, offset))
+        if kind in ("parenthesized_expression", "type") and node.named_children:
+            return self.value(pf, scope, node.named_children[0], offset)
+        if kind == "assignment":  # a = b = Foo(): the value of the inner one
+            right = node.child_by_field_name("right")
+            return self.value(pf, scope, right, offset) if right is not None else Unknown("assignment")
+        literal = _LITERALS.get(kind)
+        if literal is not None:
+            return Instance(PyObject(literal, literal.__name__))
+        return Unknown(f"cannot follow a {kind} expression")
+
+    def _super(self, pf: PythonFile, scope: Scope, offset: int) -> Value:
+        current: Scope | None = scope
+        while current is not None and current.enclosing_class is None:
+            current = current.parent
+        if current is None:
+            return Unknown("super() outside a method")
+        return Super(RepoClass(pf, current.enclosing_class))
+
+    def call_value(self, function: Value) -> Value:
+        if isinstance(function, RepoClass):
+            return Instance(function)
+        if isinstance(function, PyObject) and _is_class(function):
+            return Instance(function)
+        if isinstance(function, RepoFunction):
+            return self.returned_value(function)
+        return Unknown("return value not known")
+
+    def returned_value(self, function: RepoFunction) -> Value:
+        node = function.scope.node.child_by_field_name("return_type")
+        if node is None:
+            return Unknown(f"{function.scope.name}() has no return annotation")
+        pf = function.pf
+        outer = function.scope.parent or pf.module
+        # `-> Self` / `-> "Reader"` inside the class refer to the class.
+        return self.annotation_value(pf, outer, node, node.start_byte, owner=function.scope.enclosing_class)
+
+    def annotation_value(
+        self, pf: PythonFile, scope: Scope, node: tree_sitter.Node, offset: int, owner: Scope | None = None
+    ) -> Value:
+        """The instance an annotation describes: ``Foo``, ``"Foo"``, ``m.Foo``,
+        ``Optional[Foo]``, ``Foo | None``; Unknown for anything wider."""
+        while node.type == "type" and node.named_children:
+            node = node.named_children[0]
+        if node.type == "string":
+            content = _text(node)[1:-1].strip("\"'")
+            return self._dotted_annotation(pf, scope, content, offset, owner)
+        if node.type == "binary_operator" and _text(node.child_by_field_name("operator")) == "|":
+            parts = [node.child_by_field_name("left"), node.child_by_field_name("right")]
+            kept = [p for p in parts if p is not None and _text(p) != "None"]
+            if len(kept) == 1:
+                return self.annotation_value(pf, scope, kept[0], offset, owner)
+            return Unknown("union annotation")
+        if node.type in ("generic_type", "subscript"):
+            head = node.named_children[0] if node.type == "generic_type" else node.child_by_field_name("value")
+            if _text(head).rsplit(".", 1)[-1] == "Optional":
+                inner = [c for c in node.named_children[1:] if c.type not in ("[", "]")]
+                if node.type == "generic_type" and inner and inner[0].type == "type_parameter":
+                    inner = inner[0].named_children
+                if len(inner) == 1:
+                    return self.annotation_value(pf, scope, inner[0], offset, owner)
+            return Unknown(f"generic annotation {_text(node)}")
+        if node.type in ("identifier", "attribute"):
+            if owner is not None and _text(node) in ("Self", "typing.Self", owner.name):
+                return Instance(RepoClass(pf, owner))
+            target = self.value(pf, scope, node, offset)
+            if isinstance(target, (RepoClass, PyObject)) and _is_class(target):
+                return Instance(target)
+            if isinstance(target, Unknown):
+                return target
+            return Unknown(f"annotation {_text(node)} is not a class")
+        if node.type == "none":
+            return Unknown("annotated None")
+        return Unknown(f"annotation {_text(node)} not followed")
+
+    def _dotted_annotation(self, pf, scope, content: str, offset: int, owner: Scope | None) -> Value:
+        parts = content.split(".")
+        if not all(p.isidentifier() for p in parts):
+            return Unknown(f"string annotation {content!r} not followed")
+        if owner is not None and content in ("Self", owner.name):
+            return Instance(RepoClass(pf, owner))
+        value = self.lookup(pf, scope, parts[0], offset)
+        for part in parts[1:]:
+            value = self.member_value(value, part)
+        if isinstance(value, (RepoClass, PyObject)) and _is_class(value):
+            return Instance(value)
+        return value if isinstance(value, Unknown) else Unknown(f"{content} is not a class")
+
+    # members
+
+    def member_value(self, receiver: Value, name: str, via_import: bool = False) -> Value:
+        if isinstance(receiver, Unknown):
+            return receiver
+        if isinstance(receiver, RepoModule):
+            pf = self.file(receiver.path) if receiver.path else None
+            if pf is not None:
+                bindings = pf.module.bindings.get(name)
+                if bindings:
+                    return self.binding_value(pf, pick_binding(bindings, len(pf.source)))
+            if receiver.package is not None:
+                found = self.repo.python_path(f"{receiver.package}/{name}")
+                if found is not None:
+                    return RepoModule(f"{receiver.name}.{name}", *found)
+            return Unknown(f"{name} not found in module {receiver.name}")
+        if isinstance(receiver, PyObject):
+            obj = receiver.obj
+            if hasattr(obj, name):
+                member = getattr(obj, name)
+                return PyObject(member, name)
+            if via_import and runtime.object_kind(obj) == "module":
+                module = runtime.stdlib_module(f"{obj.__name__}.{name}")
+                if module is not None:
+                    return PyObject(module, f"module {obj.__name__}.{name}")
+            return Unknown(f"{name} not found on {receiver.label}")
+        if isinstance(receiver, Instance) and isinstance(receiver.cls, PyObject):
+            return Unknown(f"type of {receiver.cls.label}.{name} not known")
+        if isinstance(receiver, (RepoClass, Instance, Super)):
+            cls = receiver.cls if isinstance(receiver, (Instance, Super)) else receiver
+            found = self._find_member(cls, name, skip_self=isinstance(receiver, Super))
+            if found is None:
+                return Unknown(f"{name} not found on {cls.scope.name}")
+            pf, binding = found
+            value = self.binding_value(pf, binding)
+            if isinstance(value, RepoFunction) and isinstance(receiver, (Instance, Super)):
+                if "property" in value.scope.decorators or "cached_property" in value.scope.decorators:
+                    return self.returned_value(value)
+            return value
+        return Unknown("members not followed")
+
+    def _find_member(self, cls: RepoClass, name: str, skip_self: bool = False):
+        for klass in self.mro(cls)[1 if skip_self else 0:]:
+            if not isinstance(klass, RepoClass):
+                continue
+            pf = klass.pf
+            bindings = klass.scope.bindings.get(name) or klass.scope.attributes.get(name)
+            if bindings:
+                return pf, pick_binding(bindings, klass.scope.end)
+        return None
+
+    def mro(self, cls: RepoClass) -> list[RepoClass | PyObject | Unknown]:
+        """The class and its ancestors, depth-first, each once (close enough to C3 for
+        listing members)."""
+        order: list = []
+        seen: set = set()
+
+        def visit(klass, depth: int) -> None:
+            if klass in seen or depth > MAX_DEPTH:
+                return
+            seen.add(klass)
+            order.append(klass)
+            if isinstance(klass, RepoClass):
+                for base in self.bases(klass):
+                    visit(base, depth + 1)
+
+        visit(cls, 0)
+        return order
+
+    def bases(self, cls: RepoClass) -> list[RepoClass | PyObject | Unknown]:
+        pf = cls.pf
+        outer = cls.scope.parent or pf.module
+        result = []
+        for base in cls.scope.bases:
+            node = base
+            if node.type in ("subscript", "generic_type"):  # Generic[T], Base[int]
+                node = node.child_by_field_name("value") or node.named_children[0]
+            value = self.value(pf, outer, node, cls.scope.start)
+            if isinstance(value, (RepoClass, PyObject)) and _is_class(value):
+                result.append(value)
+            else:
+                result.append(Unknown(f"base {_text(base)} of {cls.scope.name} is not known"))
+        return result
+
+    def members(self, value: Value) -> Members:
+        label = label_of(value)
+        if isinstance(value, Unknown):
+            return Members({}, False, None, value.reason)
+        if isinstance(value, RepoModule):
+            return self._module_members(value)
+        if isinstance(value, PyObject):
+            complete = not (_is_class(value) and runtime.is_dynamic_class(value.obj))
+            return Members(dict(runtime.object_members(value.obj)), complete, label)
+        if isinstance(value, Instance) and isinstance(value.cls, PyObject):
+            complete = not runtime.is_dynamic_class(value.cls.obj)
+            return Members(dict(runtime.object_members(value.cls.obj)), complete, label)
+        if isinstance(value, (RepoClass, Instance, Super)):
+            cls = value if isinstance(value, RepoClass) else value.cls
+            return self._class_members(cls, skip_self=isinstance(value, Super), label=label)
+        return Members({}, False, label, "members of a function are not listed")
+
+    def _module_members(self, module: RepoModule) -> Members:
+        infos: dict[str, NameInfo] = {}
+        complete, reason = True, ""
+        pf = self.file(module.path) if module.path else None
+        if pf is not None:
+            for name, bindings in pf.module.bindings.items():
+                infos[name] = binding_info(bindings[0], "member")
+            if pf.module.star_imports:
+                complete, reason = False, f"module {module.name} uses `from {pf.module.star_imports[0]} import *`"
+            if pf.module.dynamic:
+                complete, reason = False, f"module {module.name} defines names dynamically"
+        if module.package is not None:
+            for sub in self.repo.submodules(module.package):
+                infos.setdefault(sub, NameInfo(sub, "module", "", "member"))
+        return Members(infos, complete, f"module {module.name}", reason)
+
+    def _class_members(self, cls: RepoClass, skip_self: bool, label: str | None) -> Members:
+        infos: dict[str, NameInfo] = {}
+        complete, reason = True, ""
+        for position, klass in enumerate(self.mro(cls)):
+            if position == 0 and skip_self:
+                continue
+            origin = "member" if position == 0 else "inherited"
+            if isinstance(klass, Unknown):
+                complete, reason = False, klass.reason
+                continue
+            if isinstance(klass, PyObject):
+                if runtime.is_dynamic_class(klass.obj):
+                    complete, reason = False, f"{klass.label} answers any attribute"
+                for name, info in runtime.object_members(klass.obj).items():
+                    infos.setdefault(name, NameInfo(name, info.kind, info.signature, "inherited"))
+                continue
+            scope = klass.scope
+            if scope.dynamic:
+                complete, reason = False, f"{scope.name} sets attributes dynamically"
+            if scope.metaclass is not None and not _known_metaclass(self, klass):
+                complete, reason = False, f"{scope.name} has a custom metaclass"
+            for name, bindings in scope.bindings.items():
+                infos.setdefault(name, binding_info(bindings[0], origin, in_class=True))
+            for name, bindings in scope.attributes.items():
+                infos.setdefault(name, NameInfo(name, "attribute", "", origin))
+            self._index_members(klass, infos, origin)
+        # Every class is an object.
+        for name, info in runtime.object_members(object).items():
+            infos.setdefault(name, NameInfo(name, info.kind, info.signature, "inherited"))
+        return Members(infos, complete, label, reason)
+
+    def _index_members(self, klass: RepoClass, infos: dict[str, NameInfo], origin: str) -> None:
+        """Members the repository index knows for the class (its tags may see forms
+        the grounding query does not)."""
+        members = getattr(self.repo.index, "members", None)
+        if members is None:
+            return
+        for tag in members(klass.scope.name, klass.path):
+            if tag.line >= klass.scope.node.start_point[0] and tag.line <= klass.scope.node.end_point[0]:
+                kind = "method" if tag.kind in ("function", "method") else "field"
+                infos.setdefault(tag.name, NameInfo(tag.name, kind, "", origin))
+
+    def scope_names(self, pf: PythonFile, scope: Scope, exclude_start: int | None = None) -> Members:
+        """Names visible in ``scope``: locals, enclosing functions, module, builtins."""
+        infos: dict[str, NameInfo] = {}
+        current: Scope | None = scope
+        first = True
+        while current is not None:
+            if current.kind == "class" and not first:
+                current = current.parent
+                continue
+            origin = "local" if first else ("module" if current.kind == "module" else "enclosing")
+            for name, bindings in current.bindings.items():
+                real = [b for b in bindings if b.start != exclude_start and b.kind not in ("global", "nonlocal")]
+                if real and name not in infos:
+                    info = binding_info(real[0], origin)
+                    infos[name] = info
+            first = False
+            current = current.parent
+        for name in runtime.BUILTIN_NAMES:
+            infos.setdefault(name, NameInfo(name, "builtin", "", "builtin"))
+        complete, reason = True, ""
+        if pf.module.star_imports:
+            complete, reason = False, f"`from {pf.module.star_imports[0]} import *` adds unknown names"
+        elif pf.module.dynamic:
+            complete, reason = False, "the module defines names dynamically"
+        return Members(infos, complete, None, reason)
+
+
+def _known_metaclass(evaluator: Evaluator, cls: RepoClass) -> bool:
+    pf = cls.pf
+    value = evaluator.value(pf, cls.scope.parent or pf.module, cls.scope.metaclass, cls.scope.start)
+    return isinstance(value, PyObject) and getattr(value.obj, "__module__", "") in ("abc", "enum")
+
+
+_LITERALS = {
+    "string": str,
+    "concatenated_string": str,
+    "integer": int,
+    "float": float,
+    "true": bool,
+    "false": bool,
+    "list": list,
+    "list_comprehension": list,
+    "dictionary": dict,
+    "dictionary_comprehension": dict,
+    "set": set,
+    "set_comprehension": set,
+    "tuple": tuple,
+}
+
+
+def _is_class(value: Value) -> bool:
+    if isinstance(value, RepoClass):
+        return True
+    return isinstance(value, PyObject) and isinstance(value.obj, type)
+
+
+def pick_binding(bindings: list[Binding], offset: int) -> Binding:
+    """The binding in effect at ``offset``: the last one before it, else the first."""
+    before = [b for b in bindings if b.start < offset]
+    return before[-1] if before else bindings[0]
+
+
+def binding_info(binding: Binding, origin: str, in_class: bool = False) -> NameInfo:
+    kind = binding.kind
+    if kind == "function":
+        scope_kind = "method" if in_class else "function"
+        decorators = _decorators_of(binding)
+        if "property" in decorators or "cached_property" in decorators:
+            return NameInfo(binding.name, "property", "", origin)
+        return NameInfo(binding.name, scope_kind, _call_shape(binding, skip_first=in_class and "staticmethod" not in decorators), origin)
+    if kind == "class":
+        return NameInfo(binding.name, "class", _call_shape(binding, skip_first=True, init=True), origin)
+    if kind == "import":
+        return NameInfo(binding.name, "module" if binding.attr is None else "import", "", "import" if origin != "member" else origin)
+    if kind == "param":
+        return NameInfo(binding.name, "parameter", "", origin)
+    return NameInfo(binding.name, "field" if in_class else "variable", "", origin)
+
+
+def _decorators_of(binding: Binding) -> list[str]:
+    parent = binding.definition.parent if binding.definition is not None else None
+    if parent is None or parent.type != "decorated_definition":
+        return []
+    return [_text(c).lstrip("@").split("(", 1)[0].rsplit(".", 1)[-1] for c in parent.named_children if c.type == "decorator"]
+
+
+def _call_shape(binding: Binding, skip_first: bool, init: bool = False) -> str:
+    """``name(a, b)`` from a def (or a class's __init__), without annotations/defaults."""
+    node = binding.definition
+    if init:
+        node = _init_of(node)
+        if node is None:
+            return f"{binding.name}()"
+    params = node.child_by_field_name("parameters") if node is not None else None
+    if params is None:
+        return ""
+    names = []
+    for child in params.named_children:
+        if child.type == "identifier":
+            names.append(_text(child))
+        elif child.type in ("typed_parameter",):
+            first = child.named_children[0]
+            names.append(_text(first) if first.type == "identifier" else _text(first).split(":")[0])
+        elif child.type in ("default_parameter", "typed_default_parameter"):
+            names.append(_text(child.child_by_field_name("name")))
+        elif child.type in ("list_splat_pattern", "dictionary_splat_pattern"):
+            names.append(_text(child))
+        elif child.type == "keyword_separator":
+            names.append("*")
+    if skip_first and names:
+        names = names[1:]
+    return f"{binding.name}({', '.join(names)})"
+
+
+def _init_of(class_node: tree_sitter.Node) -> tree_sitter.Node | None:
+    body = class_node.child_by_field_name("body")
+    if body is None:
+        return None
+    for child in body.named_children:
+        node = child.child_by_field_name("definition") if child.type == "decorated_definition" else child
+        if node is not None and node.type == "function_definition" and _text(node.child_by_field_name("name")) == "__init__":
+            return node
+    return None

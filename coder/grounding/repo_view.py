@@ -1,0 +1,187 @@
+"""The resolver's view of the repository index: files, module names, parsed files.
+
+Everything here is cached: the file list for a second (a keystroke must not query
+SQLite for it), module maps for as long as the file list is unchanged, and parsed
+files by path and text, so a file is parsed once per version.
+"""
+
+from __future__ import annotations
+
+import posixpath
+import time
+from collections import OrderedDict
+from typing import Callable, TypeVar
+
+FILES_TTL_S = 1.0
+PARSED_CACHE_SIZE = 256
+PYTHON_SUFFIXES = (".py", ".pyi")
+JS_SUFFIXES = (".ts", ".tsx", ".d.ts", ".js", ".jsx", ".mjs", ".cjs", ".mts", ".cts")
+
+T = TypeVar("T")
+
+
+class RepoView:
+    def __init__(self, index):
+        self.index = index
+        self._files: tuple[str, ...] = ()
+        self._file_set: frozenset[str] = frozenset()
+        self._files_at = -1.0
+        self._python_modules: dict[str, list[tuple[str, str | None, str | None]]] | None = None
+        self._package_dirs: dict[str, set[str]] | None = None
+        self._parsed: OrderedDict[tuple, object] = OrderedDict()
+
+    # -- files -------------------------------------------------------------------------
+
+    def files(self) -> tuple[str, ...]:
+        now = time.monotonic()
+        if now - self._files_at > FILES_TTL_S:
+            files = tuple(self.index.files())
+            if files != self._files:
+                self._files = files
+                self._file_set = frozenset(files)
+                self._python_modules = None
+                self._package_dirs = None
+            self._files_at = now
+        return self._files
+
+    def has_file(self, path: str) -> bool:
+        self.files()
+        return path in self._file_set
+
+    def read_text(self, path: str) -> str | None:
+        try:
+            return self.index.read_text(path)
+        except (OSError, UnicodeError):
+            return None
+
+    def parsed(self, kind: str, path: str, text: str, build: Callable[[str, str], T]) -> T:
+        """``build(text, path)``, cached by (kind, path, text)."""
+        key = (kind, path, len(text), hash(text))
+        cached = self._parsed.get(key)
+        if cached is not None and cached.text == text:  # type: ignore[attr-defined]
+            self._parsed.move_to_end(key)
+            return cached  # type: ignore[return-value]
+        value = build(text, path)
+        self._parsed[key] = value
+        if len(self._parsed) > PARSED_CACHE_SIZE:
+            self._parsed.popitem(last=False)
+        return value
+
+    def parsed_file(self, kind: str, path: str, build: Callable[[str, str], T]) -> T | None:
+        text = self.read_text(path)
+        if text is None:
+            return None
+        return self.parsed(kind, path, text, build)
+
+    # -- Python modules ----------------------------------------------------------------
+
+    def _build_python_modules(self) -> None:
+        modules: dict[str, list[tuple[str, str | None, str | None]]] = {}
+        packages: dict[str, set[str]] = {}
+        for path in self.files():
+            if not path.endswith(PYTHON_SUFFIXES):
+                continue
+            parts = path.rsplit(".", 1)[0].split("/")
+            is_package = parts[-1] == "__init__"
+            if is_package:
+                parts = parts[:-1]
+            # Every directory above a Python file is a (possibly namespace) package.
+            for depth in range(1, len(parts)):
+                directory = "/".join(parts[:depth])
+                packages.setdefault(directory, set()).add(parts[depth])
+            for start in range(len(parts)):
+                dotted = ".".join(parts[start:])
+                root = "/".join(parts[:start])
+                entry = (root, path, "/".join(parts) if is_package else None)
+                modules.setdefault(dotted, []).append(entry)
+        # Namespace packages (directories without __init__.py) resolve to no file.
+        for directory in packages:
+            parts = directory.split("/")
+            for start in range(len(parts)):
+                dotted = ".".join(parts[start:])
+                root = "/".join(parts[:start])
+                entries = modules.setdefault(dotted, [])
+                if not any(e[0] == root for e in entries):
+                    entries.append((root, None, directory))
+        self._python_modules = modules
+        self._package_dirs = packages
+
+    def python_module(self, dotted: str, importer: str) -> tuple[str | None, str | None] | None:
+        """(file, package directory) of an absolute module name, as the importer sees it.
+
+        A module root must be the repository root, a directory above the importer, or
+        a conventional source folder; among several, the nearest to the importer wins.
+        None when the repository has no such module (or only ambiguous ones).
+        """
+        self.files()
+        if self._python_modules is None:
+            self._build_python_modules()
+        entries = self._python_modules.get(dotted, [])
+        if not entries:
+            return None
+        importer_dir = posixpath.dirname(importer)
+        best, best_rank = None, None
+        for root, path, package in entries:
+            if root == "" or importer_dir == root or importer_dir.startswith(root + "/"):
+                rank = (0, -len(root))
+            elif root in ("src", "lib", "python"):
+                rank = (1, 0)
+            else:
+                continue
+            if best_rank is None or rank < best_rank:
+                best, best_rank = (path, package), rank
+        return best
+
+    def submodules(self, package_dir: str) -> set[str]:
+        self.files()
+        if self._package_dirs is None:
+            self._build_python_modules()
+        return self._package_dirs.get(package_dir, set())
+
+    def python_relative(self, importer: str, dotted: str) -> tuple[str | None, str | None] | None:
+        """(file, package directory) of a relative module (``.x``, ``..pkg.y``, ``.``)."""
+        level = len(dotted) - len(dotted.lstrip("."))
+        rest = dotted[level:]
+        base = posixpath.dirname(importer)
+        for _ in range(level - 1):
+            base = posixpath.dirname(base)
+        target = posixpath.join(base, *rest.split(".")) if rest else base
+        return self.python_path(target)
+
+    def python_path(self, target: str) -> tuple[str | None, str | None] | None:
+        """(file, package dir) for a slash path without suffix: module, package or namespace."""
+        target = target.strip("/")
+        for suffix in PYTHON_SUFFIXES:
+            if self.has_file(target + suffix):
+                return target + suffix, None
+        for suffix in PYTHON_SUFFIXES:
+            if self.has_file(f"{target}/__init__{suffix}"):
+                return f"{target}/__init__{suffix}", target
+        if self.submodules(target):
+            return None, target
+        return None
+
+    # -- JavaScript / TypeScript modules ----------------------------------------------
+
+    def js_module(self, importer: str, specifier: str) -> str | None:
+        """The repository file a relative import specifier names, or None."""
+        if not specifier.startswith("."):
+            return None  # a package (node_modules) or an alias: outside what we know
+        target = posixpath.normpath(posixpath.join(posixpath.dirname(importer), specifier))
+        if target.startswith(".."):
+            return None
+        if self.has_file(target):
+            return target
+        # `./x.js` written for a TypeScript source `./x.ts`.
+        stem, dot, ext = target.rpartition(".")
+        if dot and ext in ("js", "mjs", "cjs", "jsx"):
+            for suffix in (".ts", ".tsx", ".mts", ".cts"):
+                if self.has_file(stem + suffix):
+                    return stem + suffix
+        for suffix in JS_SUFFIXES:
+            if self.has_file(target + suffix):
+                return target + suffix
+        for suffix in JS_SUFFIXES:
+            if self.has_file(f"{target}/index{suffix}"):
+                return f"{target}/index{suffix}"
+        return None
