@@ -20,15 +20,18 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from typing import Iterable
+from typing import TYPE_CHECKING, Iterable
+
+if TYPE_CHECKING:
+    from coder.grounding.names import NameSet
 
 # Characters that may continue an identifier, per language family. Non-ASCII
 # letters are left out on purpose: a grammar char class over all of Unicode's
 # letters is large, and code names are ASCII nearly always.
 _IDENT_CLASS = {
-    "javascript": "a-zA-Z0-9_$",
-    "typescript": "a-zA-Z0-9_$",
-    "tsx": "a-zA-Z0-9_$",
+    "javascript": "a-zA-Z0-9_$#",  # `#` for private fields (this.#count)
+    "typescript": "a-zA-Z0-9_$#",
+    "tsx": "a-zA-Z0-9_$#",
 }
 _DEFAULT_IDENT_CLASS = "a-zA-Z0-9_"
 
@@ -85,6 +88,7 @@ def first_identifier_grammar(
     language: str = "python",
     tail: str = "free",
     shape: str = "trie",
+    assignable: bool = False,
 ) -> str | None:
     """GBNF forcing the output to start with one of ``names`` (minus ``partial``).
 
@@ -99,31 +103,65 @@ def first_identifier_grammar(
     ``shape``: ``"trie"`` (cheaper for the sampler) or ``"flat"`` (one alternation;
     kept for the benchmark).
 
-    Returns None when no name fits the partial: the caller should then generate
-    without a grammar rather than force an invalid name.
+    ``assignable``: also allow any new identifier if it is assigned right away
+    (``self.total = 0``), for positions where assigning creates the member.
+
+    Returns None when no name fits the partial (and nothing is assignable): the
+    caller should then generate without a grammar rather than force an invalid name.
     """
     if tail not in ("free", "none"):
         raise ValueError(f"tail must be 'free' or 'none', not {tail!r}")
     if shape not in ("trie", "flat"):
         raise ValueError(f"shape must be 'trie' or 'flat', not {shape!r}")
     rests = sorted({name[len(partial):] for name in names if name and name.startswith(partial)})
-    if not rests:
+    if not rests and not assignable:
         return None
     lines: list[str] = []
-    if shape == "trie":
-        name_rule = _trie_rules(rests, lines)
-    else:
-        name_rule = "name"
-        lines.append("name ::= " + " | ".join(_literal(rest) for rest in rests))
     char_class = _IDENT_CLASS.get(language, _DEFAULT_IDENT_CLASS)
-    if tail == "free":
-        header = [
-            f"root ::= {name_rule} rest",
-            f"rest ::= ( [^{char_class}] .* )?",
-        ]
-    else:
-        header = [f"root ::= {name_rule}"]
+    alternatives = []
+    if rests:
+        if shape == "trie":
+            name_rule = _trie_rules(rests, lines)
+        else:
+            name_rule = "name"
+            lines.append("name ::= " + " | ".join(_literal(rest) for rest in rests))
+        alternatives.append(f"{name_rule} rest" if tail == "free" else name_rule)
+    if assignable:
+        # A new name (continuing the partial), an optional annotation, then `=`
+        # (not `==`); after it anything when the tail is free.
+        start = f"[{char_class}]*" if partial else f"[{_start_class(char_class)}] [{char_class}]*"
+        after = " [^=] .*" if tail == "free" else ""
+        lines.append(f'assign ::= {start} [ \\t]* ( ":" [^=\\n]* )? "="{after}')
+        alternatives.append("assign")
+    header = ["root ::= " + " | ".join(alternatives)]
+    if rests and tail == "free":
+        header.append(f"rest ::= ( [^{char_class}] .* )?")
     return "\n".join(header + lines) + "\n"
+
+
+def _start_class(char_class: str) -> str:
+    """Identifier-start characters: the identifier class without digits."""
+    return char_class.replace("0-9", "")
+
+
+def grammar_for(names: "NameSet", language: str, *, tail: str = "free") -> str | None:
+    """The grammar an engine should use for a NameSet, or None to generate freely.
+
+    Policy: only high-confidence sets constrain. After ``X.`` the output must start
+    with a member (or assign a new one where ``assignable``). At a bare identifier
+    only once the user has typed part of it (``pri`` -> ``print``): with nothing typed
+    the output may as well be a literal, an operator or a keyword. Keywords count as
+    names at bare identifiers.
+    """
+    if not names.is_high:
+        return None
+    if names.kind == "member":
+        return first_identifier_grammar(
+            names.names, names.partial, language=language, tail=tail, assignable=names.assignable
+        )
+    if not names.partial:
+        return None
+    return first_identifier_grammar(names.allowed(), names.partial, language=language, tail=tail)
 
 
 def _literal(text: str) -> str:

@@ -49,6 +49,9 @@ class NameSet:
     # Human label of what X is, e.g. "Reader", "module io", "str"; None when unknown.
     receiver_label: str | None = None
     reason: str = ""  # why the confidence is low (for logs and tests)
+    # A new member name is also valid here if the output assigns it
+    # (`self.total = 0` at the start of a statement): the grammar allows that shape.
+    assignable: bool = False
 
     def allowed(self) -> list[str]:
         """Every word the output may start with: the names, then the keywords."""

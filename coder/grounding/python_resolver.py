@@ -20,6 +20,7 @@ from coder.grounding.repo_view import RepoView
 
 PLACEHOLDER = "__coder_cursor__"
 _PARTIAL = re.compile(r"\w*$")
+_SELF_STATEMENT = re.compile(r"[ \t]*(self|cls)\.$")
 _TRAILING_CHAIN = re.compile(r"((?:[A-Za-z_]\w*\s*\.\s*)*[A-Za-z_]\w*)\s*$")
 
 # Parents in which an identifier at the cursor names something new (a definition,
@@ -99,6 +100,9 @@ def _member_set(site: CursorSite, evaluator: Evaluator, receiver: str, value: Va
     members: Members = evaluator.members(value)
     infos = {name: info for name, info in members.infos.items() if not name.startswith(PLACEHOLDER)}
     complete = members.complete and not isinstance(value, Unknown)
+    reason = "" if complete else (members.reason or "receiver not resolved")
+    # `self.x` / `this.x` starting a statement may create the attribute by assigning it.
+    assignable = _SELF_STATEMENT.match(site.text, site.text.rfind("\n", 0, site.word_start) + 1, site.word_start) is not None
     call, assign = shape_of(site.text, site.offset, site.word_end, "member")
     context = RankContext(
         site.text, site.offset, "member", site.partial, call, assign,
@@ -113,7 +117,8 @@ def _member_set(site: CursorSite, evaluator: Evaluator, receiver: str, value: Va
         partial=site.partial,
         details={name: infos[name] for name in names},
         receiver_label=members.label,
-        reason="" if complete else (members.reason or "receiver not resolved"),
+        reason=reason,
+        assignable=assignable,
     )
 
 

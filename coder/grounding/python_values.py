@@ -455,8 +455,9 @@ class Evaluator:
             if isinstance(klass, PyObject):
                 if runtime.is_dynamic_class(klass.obj):
                     complete, reason = False, f"{klass.label} answers any attribute"
+                base_origin = "universal" if klass.obj is object else "inherited"
                 for name, info in runtime.object_members(klass.obj).items():
-                    infos.setdefault(name, NameInfo(name, info.kind, info.signature, "inherited"))
+                    infos.setdefault(name, NameInfo(name, info.kind, info.signature, base_origin))
                 continue
             scope = klass.scope
             if scope.dynamic:
@@ -470,7 +471,7 @@ class Evaluator:
             self._index_members(klass, infos, origin)
         # Every class is an object.
         for name, info in runtime.object_members(object).items():
-            infos.setdefault(name, NameInfo(name, info.kind, info.signature, "inherited"))
+            infos.setdefault(name, NameInfo(name, info.kind, info.signature, "universal"))
         return Members(infos, complete, label, reason)
 
     def _index_members(self, klass: RepoClass, infos: dict[str, NameInfo], origin: str) -> None:

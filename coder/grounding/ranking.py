@@ -27,6 +27,7 @@ _ORIGIN_BONUS = {
     "import": 1.5,
     "member": 1.0,
     "inherited": 0.3,
+    "universal": -1.0,  # members every object has (Object.prototype, Python's object)
     "global": 0.0,
     "builtin": 0.0,
     "keyword": -1.0,

@@ -64,8 +64,14 @@ def _walk_with_gitignore(root: Path, extra: list[str]) -> list[str]:
     return found
 
 
-def list_source_files(root: Path, *, max_file_bytes: int, exclude: list[str] | None = None) -> tuple[list[str], Skipped]:
-    """Repo-relative POSIX paths worth indexing, and what was skipped and why."""
+def list_source_files(
+    root: Path, *, max_file_bytes: int, exclude: list[str] | None = None, known: dict | None = None
+) -> tuple[list[str], Skipped]:
+    """Repo-relative POSIX paths worth indexing, and what was skipped and why.
+
+    ``known`` maps paths to the (mtime_ns, size) already indexed: such files were
+    sniffed when they were indexed and are not read again while unchanged."""
+    known = known or {}
     names = _git_files(root) if (root / ".git").exists() else None
     if names is None:
         names = _walk_with_gitignore(root, list(exclude or []))
@@ -77,7 +83,11 @@ def list_source_files(root: Path, *, max_file_bytes: int, exclude: list[str] | N
     for name in names:
         path = root / name
         try:
-            size = path.stat().st_size
+            stat = path.stat()
+            size = stat.st_size
+            if known.get(name) == (stat.st_mtime_ns, size):
+                kept.append(name)
+                continue
             if size > max_file_bytes:
                 skipped.too_large.append(name)
                 continue

@@ -34,6 +34,7 @@ CREATE TABLE IF NOT EXISTS tags (
 CREATE INDEX IF NOT EXISTS tags_name ON tags(name, role);
 CREATE INDEX IF NOT EXISTS tags_path ON tags(path);
 CREATE INDEX IF NOT EXISTS tags_scope ON tags(scope, role);
+CREATE TABLE IF NOT EXISTS counts (role TEXT PRIMARY KEY, total INTEGER NOT NULL);
 """
 PARALLEL_THRESHOLD = 64  # below this many files to parse, processes cost more than they save
 TAG_COLUMNS = "name, kind, role, path, line, col, end_line, scope, signature"
@@ -102,8 +103,10 @@ class RepoIndex:
 
     def refresh(self) -> IndexStats:
         started = time.perf_counter()
-        names, skipped = list_source_files(self.root, max_file_bytes=self.max_file_bytes, exclude=self.exclude)
         known = {row[0]: (row[1], row[2]) for row in self._db.execute("SELECT path, mtime_ns, size FROM files")}
+        names, skipped = list_source_files(
+            self.root, max_file_bytes=self.max_file_bytes, exclude=self.exclude, known=known
+        )
         stats = IndexStats(skipped_binary=skipped.binary, skipped_large=skipped.too_large)
         to_parse: list[tuple[str, str, str]] = []
         file_rows = []
@@ -131,6 +134,10 @@ class RepoIndex:
         self._db.executemany("INSERT OR REPLACE INTO files VALUES (?, ?, ?, ?)", file_rows)
         for _, rows in parsed:
             self._db.executemany(f"INSERT INTO tags ({TAG_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)", rows)
+        stale = self._db.execute("SELECT 1 FROM counts").fetchone() is None
+        if file_rows or gone or stale:
+            self._db.execute("DELETE FROM counts")
+            self._db.execute("INSERT INTO counts SELECT role, COUNT(*) FROM tags GROUP BY role")
         self._db.execute("COMMIT")
         self._reference_counts = None
         stats.files = len(names)
@@ -149,7 +156,7 @@ class RepoIndex:
             return list(pool.map(_parse, jobs, chunksize=32))
 
     def _counts(self) -> tuple[int, int]:
-        rows = dict(self._db.execute("SELECT role, COUNT(*) FROM tags GROUP BY role").fetchall())
+        rows = dict(self._db.execute("SELECT role, total FROM counts").fetchall())
         return rows.get("definition", 0), rows.get("reference", 0)
 
     def _relative(self, path: str | Path) -> str:
@@ -180,6 +187,7 @@ class RepoIndex:
         _, rows = _parse((str(self.root), relative, language))
         self._db.execute("BEGIN")
         self._db.execute("DELETE FROM tags WHERE path = ?", (relative,))
+        self._db.execute("DELETE FROM counts")  # recounted at the next refresh
         self._db.execute("INSERT OR REPLACE INTO files VALUES (?, ?, ?, ?)", (relative, stat.st_mtime_ns, stat.st_size, language))
         self._db.executemany(f"INSERT INTO tags ({TAG_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)", rows)
         self._db.execute("COMMIT")
@@ -190,6 +198,7 @@ class RepoIndex:
         self._overlay_text.pop(relative, None)
         self._db.execute("DELETE FROM tags WHERE path = ?", (relative,))
         self._db.execute("DELETE FROM files WHERE path = ?", (relative,))
+        self._db.execute("DELETE FROM counts")
         self._reference_counts = None
 
     # -- queries ---------------------------------------------------------------

@@ -1,0 +1,76 @@
+"""Repository index figures on a large real repository nobody here wrote.
+
+    .venv/bin/python bench/bench_index.py [--repo PATH]
+
+Default: SymPy 1.13.3's source distribution from PyPI (about 2,000 files), fetched
+once into bench/out/ with `pip download --no-binary :all:`. Prints the cold build
+rate (target >= 200 files/s on 2 cores), the warm start from the cache (target
+< 1 s), and the time to update one changed file (target <= 20 ms).
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import subprocess
+import sys
+import tarfile
+import tempfile
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from coder.index.repo_index import RepoIndex  # noqa: E402
+
+OUT = Path(__file__).resolve().parent / "out"
+SDIST = "sympy==1.13.3"
+
+
+def default_repo() -> Path:
+    target = OUT / "sympy-1.13.3"
+    if not target.is_dir():
+        OUT.mkdir(parents=True, exist_ok=True)
+        subprocess.run([sys.executable, "-m", "pip", "download", "-q", "--no-deps", "--no-binary", ":all:", SDIST, "-d", str(OUT)], check=True)
+        with tarfile.open(next(OUT.glob("sympy-1.13.3.tar.gz"))) as archive:
+            archive.extractall(OUT, filter="data")
+    return target
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--repo", type=Path, default=None)
+    args = parser.parse_args()
+    repo = args.repo or default_repo()
+    with tempfile.TemporaryDirectory() as cache:
+        cache_path = Path(cache) / "index.sqlite3"
+        index = RepoIndex(repo, cache_path)
+        cold = index.refresh()
+        index.close()
+        started = time.perf_counter()
+        warm_index = RepoIndex(repo, cache_path)
+        warm = warm_index.refresh()
+        warm_s = time.perf_counter() - started
+        sample = [p for p in warm_index.files() if p.endswith(".py")]
+        sizes = sorted(sample, key=lambda p: (repo / p).stat().st_size)
+        typical = sizes[len(sizes) // 2]  # a median-sized file
+        large = sizes[int(len(sizes) * 0.95)]
+        timings = {}
+        for label, name in (("median file", typical), ("95th-percentile file", large)):
+            text = (repo / name).read_text(encoding="utf-8", errors="replace")
+            runs = []
+            for i in range(10):
+                begin = time.perf_counter()
+                warm_index.update_file(name, text + f"\n# edit {i}\n")
+                runs.append((time.perf_counter() - begin) * 1000)
+            timings[label] = (name, len(text.splitlines()), statistics.median(runs))
+        warm_index.close()
+    print(f"repository: {repo} ({cold.files} files, {cold.definitions} definitions, {cold.references} references)")
+    print(f"cold build: {cold.seconds:.2f} s = {cold.files / cold.seconds:.0f} files/s (target >= 200)")
+    print(f"warm start: {warm_s:.2f} s, {warm.parsed} files parsed (target < 1 s)")
+    for label, (name, lines, ms) in timings.items():
+        print(f"update one {label} ({name}, {lines} lines): {ms:.1f} ms (target <= 20 ms)")
+
+
+if __name__ == "__main__":
+    main()
