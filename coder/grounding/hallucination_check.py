@@ -146,7 +146,7 @@ def _js_findings(suggestion, index, path, text, offset, context: NameSet, langua
     grounding = grounding_for(index)
     path = relative_path(index, path)
     combined = text[:offset] + suggestion + text[offset:]
-    jf = grounding.repo.parsed(language + "-check", path, combined, lambda t, p: JsFile(t, p, language))
+    jf = grounding.repo.parsed(language + "-check", path, combined, lambda t, p, previous: JsFile(t, p, language, previous))
     evaluator = grounding.js
     start = len(text[:offset].encode("utf-8"))
     end = start + len(suggestion.encode("utf-8"))

@@ -7,10 +7,12 @@ lenient (never forbids a valid name) and keeps the model small.
 
 from __future__ import annotations
 
+import bisect
 from dataclasses import dataclass, field
 
 import tree_sitter
 
+from coder.grounding import incremental
 from coder.grounding.queries import grounding_query
 from coder.syntax.languages import new_parser
 
@@ -100,14 +102,18 @@ class JsScope:
 
 
 class JsFile:
-    def __init__(self, text: str, path: str = "", language: str = "javascript"):
+    def __init__(self, text: str, path: str = "", language: str = "javascript", previous: "JsFile | None" = None):
         self.text = text
         self.path = path
         self.language = language
         self.source = text.encode("utf-8")
-        self.tree = new_parser(language).parse(self.source)
+        reusable = previous is not None and previous.language == language
+        old_source, old_tree = (previous.source, previous.tree) if reusable else (None, None)
+        self.tree = incremental.parse(new_parser(language), self.source, old_source, old_tree)
         self.module = JsScope("module", None, 0, len(self.source) + 1)
-        self._scopes: dict[int, JsScope] = {}
+        self._scopes: dict[int, JsScope] = {}  # by scope node id
+        self._ordered: list[JsScope] = []  # by start, outer before inner
+        self._starts: list[int] = []
         self.classes: dict[int, JsClass] = {}  # by class node id
         self.interfaces: dict[str, list[JsInterface]] = {}
         self.exports: dict[str, JsExport] = {}
@@ -119,20 +125,22 @@ class JsFile:
     # -- lookups -----------------------------------------------------------------
 
     def scope_of_node(self, node: tree_sitter.Node) -> JsScope:
-        parent = node.parent
-        while parent is not None:
-            scope = self._scopes.get(parent.id)
-            if scope is not None:
-                return scope
-            parent = parent.parent
-        return self.module
+        """The scope a node lives in: for a scope-opening node, the one around it."""
+        own = self._scopes.get(node.id)
+        if own is not None:
+            return own.parent or self.module
+        return self.scope_around(node.start_byte)
+
+    def scope_around(self, offset: int) -> JsScope:
+        """The innermost scope containing a byte offset (see PythonFile.scope_around)."""
+        index = bisect.bisect_right(self._starts, offset) - 1
+        scope = self._ordered[index] if index >= 0 else self.module
+        while scope.parent is not None and not (scope.start <= offset < scope.end):
+            scope = scope.parent
+        return scope
 
     def scope_at(self, offset: int) -> JsScope:
-        node = self.tree.root_node.descendant_for_byte_range(offset, offset)
-        if node is None:
-            return self.module
-        scope = self._scopes.get(node.id)
-        return scope if scope is not None else self.scope_of_node(node)
+        return self.scope_around(offset)
 
     def class_for(self, node: tree_sitter.Node) -> JsClass | None:
         return self.classes.get(node.id)
@@ -149,9 +157,11 @@ class JsFile:
         scope_nodes.sort(key=lambda item: (item[0].start_byte, -item[0].end_byte))
         for node, kind in scope_nodes:
             scope = JsScope(kind, node, node.start_byte, node.end_byte)
-            scope.parent = self.scope_of_node(node)
+            scope.parent = self.scope_around(node.start_byte)  # among the scopes so far
             scope.static = kind == "method" and any(c.type == "static" for c in node.children)
             self._scopes[node.id] = scope
+            self._ordered.append(scope)
+            self._starts.append(scope.start)
         for node, kind in scope_nodes:
             if kind == "class":
                 self._add_class(node, self._scopes[node.id])

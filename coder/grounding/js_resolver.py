@@ -23,7 +23,6 @@ from coder.grounding.repo_view import RepoView
 
 JS_LANGUAGES = ("javascript", "typescript", "tsx")
 PLACEHOLDER = "__coder_cursor__"
-_PARTIAL = re.compile(r"[\w$#]*$")
 _THIS_STATEMENT = re.compile(r"[ \t]*this\.#?$")
 _TRAILING_CHAIN = re.compile(r"((?:[A-Za-z_$][\w$]*\s*\??\.\s*)*[A-Za-z_$][\w$]*)\s*\??$")
 _IDENTIFIER_TYPES = ("identifier", "property_identifier", "private_property_identifier",
@@ -47,15 +46,20 @@ class JsCursorSite:
     def __init__(self, repo: RepoView, path: str, text: str, offset: int, language: str):
         self.text = text
         self.offset = offset
-        self.partial = _PARTIAL.search(text, 0, offset).group(0)
-        self.word_start = offset - len(self.partial)
+        start = offset
+        while start > 0 and (text[start - 1].isalnum() or text[start - 1] in "_$"):
+            start -= 1
+        if start > 0 and text[start - 1] == "#":  # this.#private
+            start -= 1
+        self.word_start = start
+        self.partial = text[start:offset]
         word_end = offset
         while word_end < len(text) and (text[word_end].isalnum() or text[word_end] in "_$"):
             word_end += 1
         self.word_end = word_end
         prefix = "#" if self.partial.startswith("#") else ""  # this.#private
         patched = text[: self.word_start] + prefix + PLACEHOLDER + text[word_end:]
-        self.jf: JsFile = repo.parsed(language + "-cursor", path, patched, lambda t, p: JsFile(t, p, language))
+        self.jf: JsFile = repo.parsed(language + "-cursor", path, patched, lambda t, p, previous: JsFile(t, p, language, previous))
         self.byte = len(text[: self.word_start].encode("utf-8"))
         end = self.byte + len(prefix) + len(PLACEHOLDER)
         node = self.jf.tree.root_node.named_descendant_for_byte_range(self.byte, end)

@@ -101,7 +101,7 @@ class JsEvaluator:
 
     def file(self, path: str) -> JsFile | None:
         language = _language_of(path)
-        return self.repo.parsed_file(language, path, lambda text, p: JsFile(text, p, language))
+        return self.repo.parsed_file(language, path, lambda text, p, previous: JsFile(text, p, language, previous))
 
     # -- names -------------------------------------------------------------------------
 

@@ -10,10 +10,12 @@ confidence.
 
 from __future__ import annotations
 
+import bisect
 from dataclasses import dataclass, field
 
 import tree_sitter
 
+from coder.grounding import incremental
 from coder.grounding.queries import grounding_query
 from coder.syntax.languages import new_parser
 
@@ -60,6 +62,8 @@ class Scope:
     metaclass: tree_sitter.Node | None = None
     dynamic: bool = False  # names added in ways we cannot see
     star_imports: list[str] = field(default_factory=list)
+    # Member listings computed from this scope, by origin (cached with the file version).
+    member_cache: dict[str, dict] = field(default_factory=dict)
 
     def bind(self, binding: Binding) -> None:
         binding.scope = self
@@ -86,36 +90,43 @@ def _text(node: tree_sitter.Node | None) -> str:
 class PythonFile:
     """Scopes and bindings of one Python source text."""
 
-    def __init__(self, text: str, path: str = ""):
+    def __init__(self, text: str, path: str = "", previous: "PythonFile | None" = None):
         self.path = path
         self.text = text
         self.source = text.encode("utf-8")
-        parser = new_parser("python")
-        self.tree = parser.parse(self.source)
+        old_source, old_tree = (previous.source, previous.tree) if previous is not None else (None, None)
+        self.tree = incremental.parse(new_parser("python"), self.source, old_source, old_tree)
         self.module = Scope("module", None, 0, len(self.source) + 1, "")
-        self._scopes: dict[int, Scope] = {}
+        self._scopes: dict[int, Scope] = {}  # by scope node id
+        self._ordered: list[Scope] = []  # by start, outer before inner
+        self._starts: list[int] = []
         self.classes: list[Scope] = []
         self._build()
 
     # -- lookups -----------------------------------------------------------------
 
     def scope_of_node(self, node: tree_sitter.Node) -> Scope:
-        """The scope a node lives in (the nearest scope-opening ancestor)."""
-        parent = node.parent
-        while parent is not None:
-            scope = self._scopes.get(parent.id)
-            if scope is not None:
-                return scope
-            parent = parent.parent
-        return self.module
+        """The scope a node lives in: for a scope-opening node, the one around it."""
+        own = self._scopes.get(node.id)
+        if own is not None:
+            return own.parent or self.module
+        return self.scope_around(node.start_byte)
+
+    def scope_around(self, offset: int) -> Scope:
+        """The innermost scope whose node contains a byte offset.
+
+        Scopes nest, so the innermost one containing ``offset`` is the last scope
+        starting at or before it, or one of that scope's ancestors.
+        """
+        index = bisect.bisect_right(self._starts, offset) - 1
+        scope = self._ordered[index] if index >= 0 else self.module
+        while scope.parent is not None and not (scope.start <= offset < scope.end):
+            scope = scope.parent
+        return scope
 
     def scope_at(self, offset: int) -> Scope:
-        """The innermost scope around a byte offset."""
-        node = self.tree.root_node.descendant_for_byte_range(offset, offset)
-        if node is None:
-            return self.module
-        scope = self._scopes.get(node.id)
-        return scope if scope is not None else self.scope_of_node(node)
+        """The innermost scope around a byte offset (the cursor's scope)."""
+        return self.scope_around(offset)
 
     def class_named(self, name: str) -> Scope | None:
         """A module-level class of this file by name."""
@@ -142,8 +153,10 @@ class PythonFile:
         for node, kind in scope_nodes:
             name = _text(node.child_by_field_name("name")) if kind in ("function", "class") else kind
             scope = Scope(kind, node, node.start_byte, node.end_byte, name)
-            scope.parent = self.scope_of_node(node)
+            scope.parent = self.scope_around(node.start_byte)  # among the scopes so far
             self._scopes[node.id] = scope
+            self._ordered.append(scope)
+            self._starts.append(scope.start)
             if kind == "class":
                 self.classes.append(scope)
                 self._read_class_header(scope, node)

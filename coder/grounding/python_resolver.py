@@ -19,7 +19,6 @@ from coder.grounding.ranking import RankContext, rank_names, shape_of
 from coder.grounding.repo_view import RepoView
 
 PLACEHOLDER = "__coder_cursor__"
-_PARTIAL = re.compile(r"\w*$")
 _SELF_STATEMENT = re.compile(r"[ \t]*(self|cls)\.$")
 _TRAILING_CHAIN = re.compile(r"((?:[A-Za-z_]\w*\s*\.\s*)*[A-Za-z_]\w*)\s*$")
 
@@ -46,8 +45,11 @@ class CursorSite:
     def __init__(self, repo: RepoView, path: str, text: str, offset: int):
         self.text = text
         self.offset = offset
-        self.partial = _PARTIAL.search(text, 0, offset).group(0)
-        self.word_start = offset - len(self.partial)
+        start = offset
+        while start > 0 and (text[start - 1].isalnum() or text[start - 1] == "_"):
+            start -= 1
+        self.word_start = start
+        self.partial = text[start:offset]
         word_end = offset
         while word_end < len(text) and (text[word_end].isalnum() or text[word_end] == "_"):
             word_end += 1

@@ -464,15 +464,25 @@ class Evaluator:
                 complete, reason = False, f"{scope.name} sets attributes dynamically"
             if scope.metaclass is not None and not _known_metaclass(self, klass):
                 complete, reason = False, f"{scope.name} has a custom metaclass"
-            for name, bindings in scope.bindings.items():
-                infos.setdefault(name, binding_info(bindings[0], origin, in_class=True))
-            for name, bindings in scope.attributes.items():
-                infos.setdefault(name, NameInfo(name, "attribute", "", origin))
-            self._index_members(klass, infos, origin)
+            for name, info in self._own_members(klass, origin).items():
+                infos.setdefault(name, info)
         # Every class is an object.
         for name, info in runtime.object_members(object).items():
             infos.setdefault(name, NameInfo(name, info.kind, info.signature, "universal"))
         return Members(infos, complete, label, reason)
+
+    def _own_members(self, klass: RepoClass, origin: str) -> dict[str, NameInfo]:
+        """Members a class body defines itself (cached on its scope, per file version)."""
+        cached = klass.scope.member_cache.get(origin)
+        if cached is None:
+            cached = {}
+            for name, bindings in klass.scope.bindings.items():
+                cached[name] = binding_info(bindings[0], origin, in_class=True)
+            for name in klass.scope.attributes:
+                cached.setdefault(name, NameInfo(name, "attribute", "", origin))
+            self._index_members(klass, cached, origin)
+            klass.scope.member_cache[origin] = cached
+        return cached
 
     def _index_members(self, klass: RepoClass, infos: dict[str, NameInfo], origin: str) -> None:
         """Members the repository index knows for the class (its tags may see forms

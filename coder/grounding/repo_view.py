@@ -29,6 +29,7 @@ class RepoView:
         self._python_modules: dict[str, list[tuple[str, str | None, str | None]]] | None = None
         self._package_dirs: dict[str, set[str]] | None = None
         self._parsed: OrderedDict[tuple, object] = OrderedDict()
+        self._latest: dict[tuple[str, str], object] = {}  # newest version per (kind, path)
 
     # -- files -------------------------------------------------------------------------
 
@@ -54,20 +55,27 @@ class RepoView:
         except (OSError, UnicodeError):
             return None
 
-    def parsed(self, kind: str, path: str, text: str, build: Callable[[str, str], T]) -> T:
-        """``build(text, path)``, cached by (kind, path, text)."""
+    def parsed(self, kind: str, path: str, text: str, build: Callable[[str, str, T | None], T]) -> T:
+        """``build(text, path, previous)``, cached by (kind, path, text).
+
+        ``previous`` is the last version built for (kind, path), so the builder can
+        reparse incrementally.
+        """
         key = (kind, path, len(text), hash(text))
         cached = self._parsed.get(key)
         if cached is not None and cached.text == text:  # type: ignore[attr-defined]
             self._parsed.move_to_end(key)
             return cached  # type: ignore[return-value]
-        value = build(text, path)
+        value = build(text, path, self._latest.get((kind, path)))
+        self._latest[(kind, path)] = value
+        if len(self._latest) > PARSED_CACHE_SIZE:
+            self._latest.pop(next(iter(self._latest)))
         self._parsed[key] = value
         if len(self._parsed) > PARSED_CACHE_SIZE:
             self._parsed.popitem(last=False)
         return value
 
-    def parsed_file(self, kind: str, path: str, build: Callable[[str, str], T]) -> T | None:
+    def parsed_file(self, kind: str, path: str, build: Callable[[str, str, T | None], T]) -> T | None:
         text = self.read_text(path)
         if text is None:
             return None

@@ -19,7 +19,7 @@ from pathlib import Path
 from coder import paths
 from coder.errors import CoderError
 from coder.index.files import list_source_files
-from coder.index.tags import Tag, extract_tags, has_tags
+from coder.index.tags import Tag, extract_rows, extract_tags, has_tags
 from coder.syntax.languages import PLAIN_TEXT, detect_language
 
 SCHEMA = """
@@ -54,17 +54,34 @@ class IndexStats:
     seconds: float = 0.0
 
 
+def _parse_into(database: str, jobs: list[tuple[str, str, str]]) -> int:
+    """Parse files and write their tags straight into the cache database.
+
+    Run in worker processes on a cold build: sending hundreds of thousands of rows
+    back to the parent costs more than parsing them, while SQLite takes concurrent
+    writers in turn (WAL, busy timeout) and inserts in C."""
+    connection = sqlite3.connect(database, timeout=60, isolation_level=None)
+    connection.execute("PRAGMA synchronous = NORMAL")
+    try:
+        rows = [row for job in jobs for row in _parse(job)[1]]
+        connection.execute("BEGIN IMMEDIATE")
+        connection.executemany(f"INSERT INTO tags ({TAG_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)", rows)
+        connection.execute("COMMIT")
+        return len(rows)
+    finally:
+        connection.close()
+
+
 def _parse(job: tuple[str, str, str]) -> tuple[str, list[tuple]]:
     root, relative, language = job
     try:
         source = (Path(root) / relative).read_bytes()
     except OSError:
         return relative, []
-    return relative, [_row(t) for t in extract_tags(language, source, relative)]
-
-
-def _row(tag: Tag) -> tuple:
-    return (tag.name, tag.kind, tag.role, tag.path, tag.line, tag.column, tag.end_line, tag.scope, tag.signature)
+    definitions, references = extract_rows(language, source, relative)
+    return relative, definitions + [
+        (name, kind, "reference", relative, line, column, line, None, "") for name, kind, line, column in references
+    ]
 
 
 def _language_of(path: Path) -> str:
@@ -93,6 +110,8 @@ class RepoIndex:
         self.exclude = exclude or []
         self._db = sqlite3.connect(cache_path, timeout=30, isolation_level=None, check_same_thread=False)
         self._db.execute("PRAGMA journal_mode = WAL")
+        # A cache: losing the last transaction to a power cut only means re-parsing.
+        self._db.execute("PRAGMA synchronous = NORMAL")
         self._db.executescript(SCHEMA)
         self._overlay: dict[str, list[Tag]] = {}
         self._overlay_text: dict[str, str] = {}
@@ -125,15 +144,18 @@ class RepoIndex:
             if has_tags(language):
                 to_parse.append((str(self.root), name, language))
         gone = set(known) - set(names)
-        parsed = self._parse_all(to_parse)
+        # Old tags of changed and deleted files go first, then the new ones are written
+        # (by worker processes on a large build), then the file rows that vouch for them:
+        # a build cut short leaves files that the next refresh parses again.
         self._db.execute("BEGIN")
         for name in gone | {row[0] for row in file_rows}:
             self._db.execute("DELETE FROM tags WHERE path = ?", (name,))
+        self._db.execute("COMMIT")
+        self._parse_all(to_parse)
+        self._db.execute("BEGIN")
         for name in gone:
             self._db.execute("DELETE FROM files WHERE path = ?", (name,))
         self._db.executemany("INSERT OR REPLACE INTO files VALUES (?, ?, ?, ?)", file_rows)
-        for _, rows in parsed:
-            self._db.executemany(f"INSERT INTO tags ({TAG_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)", rows)
         stale = self._db.execute("SELECT 1 FROM counts").fetchone() is None
         if file_rows or gone or stale:
             self._db.execute("DELETE FROM counts")
@@ -148,12 +170,15 @@ class RepoIndex:
         self._last = stats
         return stats
 
-    def _parse_all(self, jobs: list[tuple[str, str, str]]) -> list[tuple[str, list[tuple]]]:
+    def _parse_all(self, jobs: list[tuple[str, str, str]]) -> None:
+        database = str(self.cache_path)
         if len(jobs) < PARALLEL_THRESHOLD:
-            return [_parse(job) for job in jobs]
+            _parse_into(database, jobs)
+            return
+        chunks = [jobs[i : i + 32] for i in range(0, len(jobs), 32)]
         context = multiprocessing.get_context("spawn")
         with ProcessPoolExecutor(max_workers=2, mp_context=context) as pool:
-            return list(pool.map(_parse, jobs, chunksize=32))
+            list(pool.map(_parse_into, [database] * len(chunks), chunks))
 
     def _counts(self) -> tuple[int, int]:
         rows = dict(self._db.execute("SELECT role, total FROM counts").fetchall())

@@ -40,13 +40,49 @@ class Tag:
     signature: str
 
 
+def split_patterns(text: str) -> list[str]:
+    """The top-level patterns of a query file, comments dropped."""
+    patterns, depth, current, in_string = [], 0, [], False
+    for line in text.splitlines():
+        for index, char in enumerate(line):
+            if in_string:
+                in_string = char != '"' or line[index - 1] == "\\"
+            elif char == '"':
+                in_string = True
+            elif char == ";":
+                line = line[:index]
+                break
+            elif char in "([":
+                depth += 1
+            elif char in ")]":
+                depth -= 1
+        current.append(line)
+        if depth == 0 and "".join(current).strip():
+            patterns.append("\n".join(current))
+            current = []
+    return patterns
+
+
 @lru_cache(maxsize=None)
-def tags_query(language: str) -> tree_sitter.Query | None:
+def tags_queries(language: str) -> tuple[tree_sitter.Query, tree_sitter.Query | None] | None:
+    """The language's tags query split in two: definitions, read match by match (a
+    name is paired with its whole node and scope), and references, read in one call
+    (they are most of the captures, and need only their own node)."""
     lang = grammar(language)
     source = resources.files("coder").joinpath("queries", f"{language}-tags.scm")
     if lang is None or not source.is_file():
         return None
-    return tree_sitter.Query(lang, source.read_text(encoding="utf-8"))
+    patterns = split_patterns(source.read_text(encoding="utf-8"))
+    references = [p for p in patterns if "@name.reference." in p]
+    definitions = [p for p in patterns if "@name.reference." not in p]
+    return (
+        tree_sitter.Query(lang, "\n".join(definitions)),
+        tree_sitter.Query(lang, "\n".join(references)) if references else None,
+    )
+
+
+def tags_query(language: str):
+    return tags_queries(language)
 
 
 def has_tags(language: str) -> bool:
@@ -103,35 +139,52 @@ def _tag(source: bytes, path: str, node, whole, role: str, kind: str, scope_node
 
 def extract_tags(language: str, source: bytes, path: str) -> list[Tag]:
     """Every definition and reference the language's query finds, in source order."""
-    query = tags_query(language)
-    parser = new_parser(language)
-    if query is None or parser is None:
-        return []
-    tree = parser.parse(source)
-    matches = tree_sitter.QueryCursor(query).matches(tree.root_node)
-    seen: set[tuple[int, int]] = set()
-    fields_seen: set[tuple[str, str | None]] = set()
-    tags: list[Tag] = []
-    # Definitions first: a name a definition pattern claims is not also a reference.
-    for wanted_role in ("definition", "reference"):
-        for _, captures in matches:
-            for capture, nodes in captures.items():
-                parts = capture.split(".")
-                if parts[0] != "name" or len(parts) != 3 or parts[1] != wanted_role:
-                    continue
-                kind = parts[2]
-                whole = (captures.get(f"definition.{kind}") or [None])[0]
-                for node in nodes:
-                    key = (node.start_byte, node.end_byte)
-                    if key in seen:
-                        continue
-                    seen.add(key)
-                    tag = _tag(source, path, node, whole, wanted_role, kind, captures.get("scope"))
-                    if tag.kind == "field":
-                        # `radius: number` and `this.radius = r` define one field.
-                        if (tag.name, tag.scope) in fields_seen:
-                            continue
-                        fields_seen.add((tag.name, tag.scope))
-                    tags.append(tag)
+    definitions, references = extract_rows(language, source, path)
+    tags = [Tag(*row) for row in definitions]
+    tags += [Tag(name, kind, "reference", path, line, column, line, None, "") for name, kind, line, column in references]
     tags.sort(key=lambda t: (t.line, t.column))
     return tags
+
+
+def extract_rows(language: str, source: bytes, path: str) -> tuple[list[tuple], list[tuple]]:
+    """Definitions as Tag field tuples, and references as (name, kind, line, column)
+    tuples: the index stores these without building an object per reference.
+    A reference's column counts bytes (the same as characters in ASCII lines)."""
+    queries = tags_queries(language)
+    parser = new_parser(language)
+    if queries is None or parser is None:
+        return [], []
+    definition_query, reference_query = queries
+    root = parser.parse(source).root_node
+    seen: set[int] = set()
+    fields_seen: set[tuple[str, str | None]] = set()
+    definitions: list[tuple] = []
+    for _, captures in tree_sitter.QueryCursor(definition_query).matches(root):
+        for capture, nodes in captures.items():
+            if not capture.startswith("name.definition."):
+                continue
+            kind = capture[len("name.definition."):]
+            whole = (captures.get(f"definition.{kind}") or [None])[0]
+            for node in nodes:
+                if node.start_byte in seen:
+                    continue
+                seen.add(node.start_byte)
+                tag = _tag(source, path, node, whole, "definition", kind, captures.get("scope"))
+                if tag.kind == "field":
+                    # `radius: number` and `this.radius = r` define one field.
+                    if (tag.name, tag.scope) in fields_seen:
+                        continue
+                    fields_seen.add((tag.name, tag.scope))
+                definitions.append(tuple(tag.__dict__.values()))
+    references: list[tuple] = []
+    if reference_query is not None:
+        for capture, nodes in tree_sitter.QueryCursor(reference_query).captures(root).items():
+            kind = capture.rsplit(".", 1)[-1]
+            for node in nodes:
+                start = node.start_byte
+                if start in seen:
+                    continue  # a definition's name, or already counted under another kind
+                seen.add(start)
+                row, column = node.start_point
+                references.append((node.text.decode("utf-8", "replace"), kind, row, column))
+    return definitions, references

@@ -5,6 +5,10 @@ what serializes every call to the model. A job submitted on a channel cancels th
 older jobs of that channel, queued or running. When the worker dies mid-job, that job
 fails with a ``BackendError`` naming the signal, and a new worker is started at once
 so the next request works.
+
+The state lives in ``_WorkerHost``; ``LlamaWorkerBackend`` is a thin handle on it with
+a finalizer, so a backend nobody closes still stops its worker when it is collected
+(the scheduler thread references only the host, never the handle).
 """
 
 from __future__ import annotations
@@ -18,6 +22,7 @@ import subprocess
 import sys
 import threading
 import time
+import weakref
 from pathlib import Path
 from typing import Iterator, Sequence
 
@@ -32,7 +37,8 @@ from coder.models.backend import (
     SpecialTokens,
 )
 
-STDERR_LINES_KEPT = 20
+STDERR_LINES_KEPT = 40
+GGUF_MAGIC = b"GGUF"
 
 
 class _Job:
@@ -53,8 +59,8 @@ class _Job:
 
 
 class _WorkerGeneration(Generation):
-    def __init__(self, backend: "LlamaWorkerBackend", job: _Job):
-        self._backend = backend
+    def __init__(self, host: "_WorkerHost", job: _Job):
+        self._host = host
         self._job = job
         self.stats = GenerationStats()
         self._consumed = False
@@ -81,14 +87,14 @@ class _WorkerGeneration(Generation):
         for key in ("prompt_tokens", "reused_tokens", "evaluated_tokens", "generated_tokens"):
             setattr(self.stats, key, stats.get(key, 0))
         self.stats.time_to_first_token_s = stats.get("time_to_first_token_s")
-        started = job.started or job.submitted
+        started = job.started or time.perf_counter()
         self.stats.queue_s = started - job.submitted
         self.stats.total_s = time.perf_counter() - job.submitted
         reason = stats.get("finish_reason", "cancelled")
         self.stats.finish_reason = "cancelled" if job.cancelled.is_set() else reason
 
     def cancel(self) -> None:
-        self._backend._cancel(self._job)
+        self._host.cancel(self._job)
 
 
 class LlamaWorkerBackend(Backend):
@@ -104,231 +110,22 @@ class LlamaWorkerBackend(Backend):
         load_timeout_s: float = 120.0,
     ):
         self.model_path = Path(model_path)
-        if not self.model_path.is_file():
-            raise ModelError(
-                f"model file {self.model_path} does not exist; "
-                "run `coder model list` to see the models you have"
-            )
-        self._load_message = {
-            "op": "load",
-            "path": str(self.model_path),
-            "n_ctx": n_ctx,
-            "n_threads": n_threads or max(1, (os.cpu_count() or 2)),
-            "n_batch": n_batch,
-        }
-        self._load_timeout_s = load_timeout_s
-        self._ids = itertools.count(1)
-        self._cond = threading.Condition()
-        self._queue: collections.deque[_Job] = collections.deque()
-        self._current: _Job | None = None
-        self._write_lock = threading.Lock()
-        self._closed = False
-        self._process: subprocess.Popen | None = None
-        self._stderr_tail: collections.deque[str] = collections.deque(maxlen=STDERR_LINES_KEPT)
-        self._info: ModelInfo | None = None
-        self.restarts = 0
-        self.load_s = 0.0
-        self._start_worker()  # raises ModelError when the model cannot be loaded
-        self._scheduler = threading.Thread(
-            target=self._run_scheduler, name="coder-llama-scheduler", daemon=True
-        )
-        self._scheduler.start()
-
-    # -- the worker process ----------------------------------------------------
-
-    def _start_worker(self) -> None:
-        self._stderr_tail.clear()
-        process = subprocess.Popen(
-            [sys.executable, "-m", "coder.models.llama_worker"],
-            stdin=subprocess.PIPE,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            start_new_session=True,  # a Ctrl-C in the terminal is the parent's to handle
-        )
-        self._process = process
-        threading.Thread(
-            target=self._drain_stderr, args=(process,), name="coder-llama-stderr", daemon=True
-        ).start()
-        started = time.perf_counter()
-        reply_box: list = []
-        reader = threading.Thread(
-            target=lambda: reply_box.append(self._load(process)), daemon=True
-        )
-        reader.start()
-        reader.join(self._load_timeout_s)
-        if reader.is_alive():
-            self._kill(process)
-            raise ModelError(
-                f"loading {self.model_path} took longer than {self._load_timeout_s:.0f}s; "
-                "the file may be too large for this machine"
-            )
-        reply = reply_box[0]
-        if reply is None or "error" in reply:
-            self._kill(process)
-            raise ModelError(self._load_failure(process, reply))
-        self.load_s = time.perf_counter() - started
-        self._info = _model_info(reply["info"])
-
-    def _load(self, process: subprocess.Popen) -> dict | None:
-        try:
-            worker_protocol.send(process.stdin, {**self._load_message, "id": 0})
-            return worker_protocol.receive(process.stdout)
-        except (OSError, ValueError):
-            return None
-
-    def _load_failure(self, process: subprocess.Popen, reply: dict | None) -> str:
-        name = self.model_path
-        if reply is None:
-            code = process.wait()
-            how = _describe_exit(code)
-            return (
-                f"llama.cpp could not load {name}: the worker {how}; the file is corrupt "
-                "or not a model this llama.cpp supports (check it with `coder model info`)"
-            )
-        return (
-            f"llama.cpp could not load {name} ({reply['error'].split(': ', 1)[-1]}); "
-            "check the file with `coder model info` or pull it again"
-        )
-
-    def _drain_stderr(self, process: subprocess.Popen) -> None:
-        for raw in process.stderr:
-            line = raw.decode("utf-8", "replace").rstrip()
-            if line:
-                self._stderr_tail.append(line)
-
-    @staticmethod
-    def _kill(process: subprocess.Popen) -> None:
-        if process.poll() is None:
-            process.kill()
-        process.wait()
-        for stream in (process.stdin, process.stdout):
-            try:
-                stream.close()
-            except OSError:
-                pass
-
-    # -- scheduling ------------------------------------------------------------
-
-    def _submit(self, message: dict, channel: str | None = None) -> _Job:
-        job = _Job(next(self._ids), message, channel)
-        with self._cond:
-            if self._closed:
-                raise BackendError(f"the model {self.model_path.name} has been closed")
-            if channel is not None:
-                for older in self._queue:
-                    if older.channel == channel:
-                        older.cancelled.set()
-                if self._current is not None and self._current.channel == channel:
-                    self._send_cancel(self._current)
-            self._queue.append(job)
-            self._cond.notify()
-        return job
-
-    def _cancel(self, job: _Job) -> None:
-        with self._cond:
-            if self._current is job:
-                self._send_cancel(job)
-            else:
-                job.cancelled.set()
-
-    def _send_cancel(self, job: _Job) -> None:
-        job.cancelled.set()
-        try:
-            with self._write_lock:
-                worker_protocol.send(self._process.stdin, {"op": "cancel", "id": job.id})
-        except (OSError, ValueError):
-            pass  # the worker is gone; the scheduler reports that
-
-    def _run_scheduler(self) -> None:
-        while True:
-            with self._cond:
-                while not self._queue and not self._closed:
-                    self._cond.wait()
-                if self._closed:
-                    return
-                job = self._queue.popleft()
-                if job.cancelled.is_set():
-                    job.finish({"stats": {"finish_reason": "cancelled"}})
-                    continue
-                self._current = job
-                job.started = time.perf_counter()
-            try:
-                self._run_job(job)
-            finally:
-                with self._cond:
-                    self._current = None
-
-    def _run_job(self, job: _Job) -> None:
-        process = self._process
-        if process is None or process.poll() is not None:
-            try:
-                self._restart()
-            except ModelError as error:
-                job.fail(BackendError(error.message))
-                return
-            process = self._process
-        try:
-            with self._write_lock:
-                worker_protocol.send(process.stdin, job.message)
-            while True:
-                reply = worker_protocol.receive(process.stdout)
-                if reply is None:
-                    raise EOFError
-                if "piece" in reply:
-                    job.events.put(("piece", reply["piece"]))
-                    continue
-                break
-        except (OSError, ValueError, EOFError):
-            self._report_crash(job, process)
-            return
-        if "error" in reply:
-            job.fail(BackendError(f"{self.model_path.name}: {reply['error'].split(': ', 1)[-1]}"))
-        else:
-            job.finish(reply)
-
-    def _report_crash(self, job: _Job, process: subprocess.Popen) -> None:
-        code = process.wait()
-        what = {"generate": "generating", "tokenize": "tokenizing"}.get(
-            job.message.get("op"), "working"
-        )
-        try:
-            self._restart()
-            after = "it has been restarted"
-        except ModelError as error:
-            after = f"restarting it failed: {error.message}"
-        job.fail(
-            BackendError(
-                f"the llama.cpp worker for {self.model_path.name} {_describe_exit(code)} "
-                f"while {what}; {after}"
-            )
-        )
-
-    def _restart(self) -> None:
-        if self._process is not None:
-            self._kill(self._process)
-        self.restarts += 1
-        self._start_worker()
-
-    def _call(self, message: dict) -> dict:
-        job = self._submit(message)
-        kind, payload = job.events.get()
-        if kind == "error":
-            raise payload
-        return payload
-
-    # -- Backend ---------------------------------------------------------------
+        _check_model_file(self.model_path)
+        self._host = _WorkerHost(self.model_path, n_ctx, n_threads, n_batch, load_timeout_s)
+        # Runs close() when this handle is collected or at interpreter exit.
+        self._finalizer = weakref.finalize(self, self._host.close)
 
     def info(self) -> ModelInfo:
-        return self._info
+        return self._host.info
 
     def tokenize(self, text: str, *, special: bool = False) -> list[int]:
-        return self._call({"op": "tokenize", "text": text, "special": special})["ids"]
+        return self._host.call({"op": "tokenize", "text": text, "special": special})["ids"]
 
     def detokenize(self, ids: Sequence[int]) -> str:
-        return self._call({"op": "detokenize", "ids": list(ids)})["text"]
+        return self._host.call({"op": "detokenize", "ids": [int(i) for i in ids]})["text"]
 
     def stream(self, request: GenerationRequest) -> Generation:
-        prompt = request.prompt if isinstance(request.prompt, str) else list(request.prompt)
+        prompt = request.prompt if isinstance(request.prompt, str) else [int(i) for i in request.prompt]
         message = {
             "op": "generate",
             "prompt": prompt,
@@ -339,37 +136,302 @@ class LlamaWorkerBackend(Backend):
             "seed": request.seed,
             "grammar": request.grammar,
         }
-        return _WorkerGeneration(self, self._submit(message, request.channel))
+        host = self._host
+        return _WorkerGeneration(host, host.submit(message, request.channel))
+
+    def close(self) -> None:
+        self._finalizer()
 
     @property
     def worker_pid(self) -> int | None:
-        return self._process.pid if self._process else None
+        """The worker's process id (it changes when the worker is restarted)."""
+        process = self._host.process
+        return process.pid if process else None
+
+    @property
+    def restarts(self) -> int:
+        return self._host.restarts
+
+    @property
+    def load_s(self) -> float:
+        """Seconds the last (re)load of the model took, process start included."""
+        return self._host.load_s
+
+
+def _check_model_file(path: Path) -> None:
+    """Refuse what cannot be a model before starting a process for it."""
+    if not path.is_file():
+        raise ModelError(
+            f"model file {path} does not exist; run `coder model list` to see the models you have"
+        )
+    try:
+        with open(path, "rb") as handle:
+            magic = handle.read(4)
+    except OSError as error:
+        raise ModelError(f"cannot read model file {path}: {error.strerror}") from None
+    if magic != GGUF_MAGIC:
+        raise ModelError(
+            f"{path} is not a GGUF model file; point coder at a .gguf file "
+            "(`coder model list` shows the ones you have)"
+        )
+
+
+class _WorkerHost:
+    """The worker process, its pipes, and the queue of jobs waiting for it."""
+
+    def __init__(self, model_path: Path, n_ctx: int, n_threads: int | None, n_batch: int,
+                 load_timeout_s: float):
+        from coder import paths
+
+        self.model_path = model_path
+        self.load_message = {
+            "op": "load",
+            "path": str(model_path),
+            "n_ctx": n_ctx,
+            "n_threads": n_threads or max(1, os.cpu_count() or 2),
+            "n_batch": n_batch,
+            "cache_dir": str(paths.cache_dir() / "models"),
+        }
+        self.load_timeout_s = load_timeout_s
+        self.ids = itertools.count(1)
+        self.cond = threading.Condition()
+        self.queue: collections.deque[_Job] = collections.deque()
+        self.current: _Job | None = None
+        self.write_lock = threading.Lock()
+        self.closed = False
+        self.process: subprocess.Popen | None = None
+        self.stderr_tail: collections.deque[str] = collections.deque(maxlen=STDERR_LINES_KEPT)
+        self.info: ModelInfo | None = None
+        self.restarts = 0
+        self.load_s = 0.0
+        self.start_worker()  # raises ModelError when the model cannot be loaded
+        self.scheduler = threading.Thread(
+            target=self.run_scheduler, name="coder-llama-scheduler", daemon=True
+        )
+        self.scheduler.start()
+
+    # -- the worker process ----------------------------------------------------
+
+    def start_worker(self) -> None:
+        self.stderr_tail.clear()
+        started = time.perf_counter()
+        process = subprocess.Popen(
+            [sys.executable, "-m", "coder.models.llama_worker"],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            start_new_session=True,  # a Ctrl-C in the terminal is the parent's to handle
+        )
+        self.process = process
+        threading.Thread(
+            target=self.drain_stderr, args=(process,), name="coder-llama-stderr", daemon=True
+        ).start()
+        reply_box: list = []
+        reader = threading.Thread(target=lambda: reply_box.append(self.load(process)), daemon=True)
+        reader.start()
+        reader.join(self.load_timeout_s)
+        if reader.is_alive():
+            self.kill(process)
+            raise ModelError(
+                f"loading {self.model_path} took longer than {self.load_timeout_s:.0f}s; "
+                "the file may be too large for this machine"
+            )
+        reply = reply_box[0] if reply_box else None
+        if reply is None or "error" in reply:
+            self.kill(process)
+            raise ModelError(self.load_failure(process, reply))
+        self.load_s = time.perf_counter() - started
+        self.info = _model_info(reply["info"])
+
+    def load(self, process: subprocess.Popen) -> dict | None:
+        try:
+            worker_protocol.send(process.stdin, {**self.load_message, "id": 0})
+            return worker_protocol.receive(process.stdout)
+        except (OSError, ValueError):
+            return None
+
+    def load_failure(self, process: subprocess.Popen, reply: dict | None) -> str:
+        name = self.model_path
+        detail = self.last_error_line()
+        if reply is None:
+            how = _describe_exit(process.wait())
+            why = f" ({detail})" if detail else ""
+            return (
+                f"llama.cpp could not load {name}: the worker {how}{why}; the file is corrupt "
+                "or not a model this llama.cpp supports (check it with `coder model info`)"
+            )
+        why = detail or reply["error"].split(": ", 1)[-1]
+        return (
+            f"llama.cpp could not load {name} ({why}); "
+            "check the file with `coder model info` or pull it again"
+        )
+
+    def last_error_line(self) -> str | None:
+        """The last line of llama.cpp's log that says what went wrong, if any."""
+        time.sleep(0.05)  # let the stderr reader catch the final lines of a dead worker
+        for line in reversed(self.stderr_tail):
+            lowered = line.lower()
+            if "error" in lowered or "failed" in lowered or "assert" in lowered:
+                return line.strip()[:200]
+        return None
+
+    def drain_stderr(self, process: subprocess.Popen) -> None:
+        # llama.cpp logs here even with verbose=False; keep the tail for error messages
+        # instead of letting it reach the user's terminal.
+        for raw in process.stderr:
+            line = raw.decode("utf-8", "replace").rstrip()
+            if line:
+                self.stderr_tail.append(line)
+        process.stderr.close()
+
+    @staticmethod
+    def kill(process: subprocess.Popen) -> None:
+        if process.poll() is None:
+            process.kill()
+        process.wait()  # reaped: no zombie
+        for stream in (process.stdin, process.stdout):
+            try:
+                stream.close()
+            except OSError:
+                pass
+
+    # -- scheduling ------------------------------------------------------------
+
+    def submit(self, message: dict, channel: str | None = None) -> _Job:
+        job = _Job(next(self.ids), message, channel)
+        with self.cond:
+            if self.closed:
+                raise BackendError(f"the model {self.model_path.name} has been closed")
+            if channel is not None:
+                for older in self.queue:
+                    if older.channel == channel:
+                        older.cancelled.set()
+                if self.current is not None and self.current.channel == channel:
+                    self.send_cancel(self.current)
+            self.queue.append(job)
+            self.cond.notify()
+        return job
+
+    def cancel(self, job: _Job) -> None:
+        with self.cond:
+            if self.current is job:
+                self.send_cancel(job)
+            else:
+                job.cancelled.set()
+
+    def send_cancel(self, job: _Job) -> None:
+        job.cancelled.set()
+        try:
+            with self.write_lock:
+                worker_protocol.send(self.process.stdin, {"op": "cancel", "id": job.id})
+        except (OSError, ValueError, AttributeError):
+            pass  # the worker is gone; the scheduler reports that
+
+    def run_scheduler(self) -> None:
+        while True:
+            with self.cond:
+                while not self.queue and not self.closed:
+                    self.cond.wait()
+                if self.closed:
+                    return
+                job = self.queue.popleft()
+                job.started = time.perf_counter()
+                if job.cancelled.is_set():
+                    job.finish({"stats": {"finish_reason": "cancelled"}})
+                    continue
+                self.current = job
+            try:
+                self.run_job(job)
+            finally:
+                with self.cond:
+                    self.current = None
+
+    def run_job(self, job: _Job) -> None:
+        process = self.process
+        if process is None or process.poll() is not None:
+            try:
+                self.restart()
+            except ModelError as error:
+                job.fail(BackendError(error.message))
+                return
+            process = self.process
+        try:
+            with self.write_lock:
+                worker_protocol.send(process.stdin, job.message)
+            while True:
+                reply = worker_protocol.receive(process.stdout)
+                if reply is None:
+                    raise EOFError
+                if "piece" in reply:
+                    job.events.put(("piece", reply["piece"]))
+                    continue
+                break
+        except (OSError, ValueError, EOFError):
+            if self.closed:
+                job.fail(BackendError(f"the model {self.model_path.name} has been closed"))
+            else:
+                self.report_crash(job, process)
+            return
+        if "error" in reply:
+            job.fail(BackendError(f"{self.model_path.name}: {reply['error'].split(': ', 1)[-1]}"))
+        else:
+            job.finish(reply)
+
+    def report_crash(self, job: _Job, process: subprocess.Popen) -> None:
+        code = process.wait()
+        detail = self.last_error_line()
+        what = {"generate": "generating", "tokenize": "tokenizing"}.get(
+            job.message.get("op"), "working"
+        )
+        try:
+            self.restart()
+            after = "it has been restarted"
+        except ModelError as error:
+            after = f"restarting it failed: {error.message}"
+        why = f" [{detail}]" if detail else ""
+        job.fail(
+            BackendError(
+                f"the llama.cpp worker for {self.model_path.name} {_describe_exit(code)} "
+                f"while {what}{why}; {after}"
+            )
+        )
+
+    def restart(self) -> None:
+        if self.process is not None:
+            self.kill(self.process)
+        self.restarts += 1
+        self.start_worker()
+
+    def call(self, message: dict) -> dict:
+        job = self.submit(message)
+        kind, payload = job.events.get()
+        if kind == "error":
+            raise payload
+        return payload
 
     def close(self) -> None:
-        with self._cond:
-            if self._closed:
+        with self.cond:
+            if self.closed:
                 return
-            self._closed = True
-            pending = list(self._queue)
-            self._queue.clear()
-            self._cond.notify_all()
+            self.closed = True
+            pending = list(self.queue)
+            self.queue.clear()
+            running = self.current
+            self.cond.notify_all()
         for job in pending:
             job.fail(BackendError(f"the model {self.model_path.name} has been closed"))
-        process = self._process
-        if process is not None:
-            try:
-                with self._write_lock:
-                    worker_protocol.send(process.stdin, {"op": "shutdown"})
-                process.wait(timeout=5)
-            except (OSError, ValueError, subprocess.TimeoutExpired):
-                pass
-            self._kill(process)
-
-    def __del__(self):  # pragma: no cover - best effort when a caller forgets close()
+        process = self.process
+        if process is None:
+            return
+        if running is not None:
+            self.send_cancel(running)
         try:
-            self.close()
-        except Exception:
+            with self.write_lock:
+                worker_protocol.send(process.stdin, {"op": "shutdown"})
+            process.wait(timeout=5)
+        except (OSError, ValueError, subprocess.TimeoutExpired):
             pass
+        self.kill(process)
 
 
 def _describe_exit(code: int | None) -> str:

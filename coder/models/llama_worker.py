@@ -6,13 +6,26 @@ vocabulary) kills only this process; the parent reports it and starts a new one.
 
 Threads: the main thread is the only one that touches the ``Llama`` object (two
 threads on one ``Llama`` abort the process). A reader thread reads stdin and turns
-``cancel`` messages into flags the generation loop checks after every token, so a
-superseded generation stops within one token step.
+``cancel`` messages into flags that the generation loop checks before every decode,
+so a superseded generation stops within one token step (or one prompt batch).
+
+Generation is our own loop over ``Llama.eval`` rather than ``Llama.generate``, for
+three reasons: a long prompt can be cancelled between batches; a grammar is parsed
+once per distinct text and reset per request (``generate`` re-parses it each call);
+and a grammar is checked lazily: first against the token the model picked, then
+against the best-scored tokens, and only as a last resort against the whole
+vocabulary. On Gemma's 262k vocabulary the full filter costs 0.5-2 s per token, the
+single check ~0.15 ms. The prefix bookkeeping is the same as ``generate``'s, so
+KV-cache reuse is identical.
 """
 
 from __future__ import annotations
 
 import codecs
+import collections
+import ctypes
+import hashlib
+import json
 import os
 import queue
 import sys
@@ -27,10 +40,27 @@ FIM_TEXTS = {
     "fim_prefix": ("<|fim_prefix|>", "<fim_prefix>", "<｜fim▁begin｜>", "▁<PRE>"),
     "fim_suffix": ("<|fim_suffix|>", "<fim_suffix>", "<｜fim▁hole｜>", "▁<SUF>"),
     "fim_middle": ("<|fim_middle|>", "<fim_middle>", "<｜fim▁end｜>", "▁<MID>"),
-    "fim_pad": ("<|fim_pad|>", "<fim_pad>"),
+    "fim_pad": ("<|fim_pad|>", "<fim_pad>", "▁<EOT>"),
     "file_sep": ("<|file_sep|>", "<file_sep>"),
     "repo_name": ("<|repo_name|>", "<reponame>"),
 }
+# llama.cpp's own accessors, newest name first (older builds call them llama_token_*).
+NATIVE_SPECIALS = {
+    "bos": ("llama_vocab_bos", "llama_token_bos"),
+    "eos": ("llama_vocab_eos", "llama_token_eos"),
+    "fim_prefix": ("llama_vocab_fim_pre", "llama_token_fim_pre"),
+    "fim_suffix": ("llama_vocab_fim_suf", "llama_token_fim_suf"),
+    "fim_middle": ("llama_vocab_fim_mid", "llama_token_fim_mid"),
+    "fim_pad": ("llama_vocab_fim_pad", "llama_token_fim_pad"),
+    "file_sep": ("llama_vocab_fim_sep", "llama_token_fim_sep"),
+    "repo_name": ("llama_vocab_fim_rep", "llama_token_fim_rep"),
+}
+GRAMMARS_KEPT = 16
+PIECE_BATCH_S = 0.01  # after the first piece, send at most one message per 10 ms
+
+
+class Cancelled(Exception):
+    pass
 
 
 class Worker:
@@ -39,7 +69,9 @@ class Worker:
         self.llm = None
         self.requests: queue.Queue = queue.Queue()
         self.cancelled: set[int] = set()
-        self.grammars: dict[str, object] = {}
+        # Grammar text -> llama.cpp grammar sampler, least recently used first.
+        self.grammars: collections.OrderedDict[str, object] = collections.OrderedDict()
+        self.candidates = None  # the full-vocabulary token array, allocated once
 
     # -- input -----------------------------------------------------------------
 
@@ -71,11 +103,10 @@ class Worker:
             except Exception as error:  # reported to the parent, which owns the message
                 reply = {"error": f"{type(error).__name__}: {error}"}
             reply["id"] = message.get("id")
-            reply.setdefault("done", True)
             worker_protocol.send(self.out, reply)
             self.cancelled.discard(message.get("id"))
 
-    # -- operations ------------------------------------------------------------
+    # -- load and describe -----------------------------------------------------
 
     def op_load(self, message: dict) -> dict:
         import llama_cpp
@@ -89,41 +120,32 @@ class Worker:
             n_batch=message.get("n_batch", 512),
             verbose=False,
         )
-        info = self.model_info(message["path"])
+        info = self.model_info(message["path"], message.get("cache_dir"))
         return {"info": info, "load_s": time.perf_counter() - started}
 
-    def model_info(self, path: str) -> dict:
+    def model_info(self, path: str, cache_dir: str | None) -> dict:
         import llama_cpp
 
         llm = self.llm
         vocab = llm._model.vocab
         metadata = llm.metadata
-        by_text: dict[str, int] = {}
-        special_mask = llama_cpp.LLAMA_TOKEN_ATTR_CONTROL | llama_cpp.LLAMA_TOKEN_ATTR_USER_DEFINED
-        for token in range(llama_cpp.llama_vocab_n_tokens(vocab)):
-            if llama_cpp.llama_vocab_get_attr(vocab, token) & special_mask:
-                text = llama_cpp.llama_vocab_get_text(vocab, token)
-                if text:
-                    by_text[text.decode("utf-8", "replace")] = token
+        by_text = self.control_tokens(path, cache_dir)
 
-        def native(function_name: str) -> int | None:
-            function = getattr(llama_cpp, function_name, None)
-            token = function(vocab) if function else -1
-            return token if token is not None and token >= 0 else None
+        def native(role: str) -> int | None:
+            for name in NATIVE_SPECIALS[role]:
+                function = getattr(llama_cpp, name, None)
+                if function is not None:
+                    token = function(vocab)
+                    return token if token is not None and token >= 0 else None
+            return None
 
-        specials = {
-            "bos": native("llama_vocab_bos"),
-            "eos": native("llama_vocab_eos"),
-            "fim_prefix": native("llama_vocab_fim_pre"),
-            "fim_suffix": native("llama_vocab_fim_suf"),
-            "fim_middle": native("llama_vocab_fim_mid"),
-            "fim_pad": native("llama_vocab_fim_pad"),
-            "file_sep": native("llama_vocab_fim_sep"),
-            "repo_name": native("llama_vocab_fim_rep"),
-        }
+        specials = {role: native(role) for role in NATIVE_SPECIALS}
         for role, texts in FIM_TEXTS.items():
             if specials[role] is None:
-                specials[role] = next((by_text[t] for t in texts if t in by_text), None)
+                specials[role] = next(
+                    (by_text[t] for t in texts if t in by_text and self.is_single_special(t)),
+                    None,
+                )
         architecture = metadata.get("general.architecture", "unknown")
         train_ctx = metadata.get(f"{architecture}.context_length")
         return {
@@ -138,6 +160,61 @@ class Worker:
             "path": path,
         }
 
+    def is_single_special(self, text: str) -> bool:
+        """The text tokenizes (special=True) to exactly one control/user-defined id."""
+        import llama_cpp
+
+        ids = self.llm.tokenize(text.encode("utf-8"), add_bos=False, special=True)
+        mask = llama_cpp.LLAMA_TOKEN_ATTR_CONTROL | llama_cpp.LLAMA_TOKEN_ATTR_USER_DEFINED
+        return len(ids) == 1 and bool(
+            llama_cpp.llama_vocab_get_attr(self.llm._model.vocab, ids[0]) & mask
+        )
+
+    def control_tokens(self, path: str, cache_dir: str | None) -> dict[str, int]:
+        """Every control/user-defined token, text -> id, cached on disk per model file.
+
+        Scanning a 262k vocabulary through ctypes takes ~0.4 s, a third of the load
+        time of a small model; the cache makes later loads of the same file free.
+        """
+        cache_file = None
+        if cache_dir:
+            stat = os.stat(path)
+            key = f"{os.path.realpath(path)}|{stat.st_size}|{stat.st_mtime_ns}"
+            digest = hashlib.sha1(key.encode("utf-8")).hexdigest()[:20]
+            cache_file = os.path.join(cache_dir, f"control-tokens-{digest}.json")
+            try:
+                with open(cache_file, encoding="utf-8") as handle:
+                    return json.load(handle)
+            except (OSError, ValueError):
+                pass
+        by_text = self.scan_control_tokens()
+        if cache_file:
+            try:
+                os.makedirs(cache_dir, exist_ok=True)
+                temp = f"{cache_file}.{os.getpid()}.tmp"
+                with open(temp, "w", encoding="utf-8") as handle:
+                    json.dump(by_text, handle, ensure_ascii=False)
+                os.replace(temp, cache_file)
+            except OSError:
+                pass  # a read-only cache only costs the scan next time
+        return by_text
+
+    def scan_control_tokens(self) -> dict[str, int]:
+        import llama_cpp
+
+        vocab = self.llm._model.vocab
+        mask = llama_cpp.LLAMA_TOKEN_ATTR_CONTROL | llama_cpp.LLAMA_TOKEN_ATTR_USER_DEFINED
+        get_attr = llama_cpp.llama_vocab_get_attr
+        by_text: dict[str, int] = {}
+        for token in range(llama_cpp.llama_vocab_n_tokens(vocab)):
+            if get_attr(vocab, token) & mask:
+                text = llama_cpp.llama_vocab_get_text(vocab, token)
+                if text:
+                    by_text.setdefault(text.decode("utf-8", "replace"), token)
+        return by_text
+
+    # -- tokens ----------------------------------------------------------------
+
     def op_tokenize(self, message: dict) -> dict:
         ids = self.llm.tokenize(
             message["text"].encode("utf-8"), add_bos=False, special=message.get("special", False)
@@ -145,19 +222,38 @@ class Worker:
         return {"ids": ids}
 
     def op_detokenize(self, message: dict) -> dict:
-        text = self.llm.detokenize(message["ids"]).decode("utf-8", errors="replace")
+        ids = message["ids"]
+        self.check_ids(ids)
+        text = self.llm.detokenize(ids).decode("utf-8", errors="replace")
         return {"text": text}
 
-    def grammar(self, text: str):
-        from llama_cpp import LlamaGrammar
+    def check_ids(self, ids: list[int]) -> None:
+        n_vocab = self.llm.n_vocab()
+        bad = next((i for i in ids if not isinstance(i, int) or not 0 <= i < n_vocab), None)
+        if bad is not None:
+            raise ValueError(f"token id {bad!r} is outside the vocabulary (0..{n_vocab - 1})")
 
-        compiled = self.grammars.get(text)
-        if compiled is None:
-            compiled = LlamaGrammar.from_string(text, verbose=False)
-            if len(self.grammars) > 32:
-                self.grammars.clear()
-            self.grammars[text] = compiled
-        return compiled
+    # -- generation ------------------------------------------------------------
+
+    def grammar(self, text: str):
+        """The grammar sampler for ``text``, parsed once and reset for each use."""
+        import llama_cpp
+
+        sampler = self.grammars.get(text)
+        if sampler is None:
+            sampler = llama_cpp.llama_sampler_init_grammar(
+                self.llm._model.vocab, text.encode("utf-8"), b"root"
+            )
+            if not sampler:
+                raise ValueError("the grammar does not parse (llama.cpp GBNF syntax)")
+            self.grammars[text] = sampler
+            while len(self.grammars) > GRAMMARS_KEPT:
+                _, oldest = self.grammars.popitem(last=False)
+                llama_cpp.llama_sampler_free(oldest)
+        else:
+            self.grammars.move_to_end(text)
+            llama_cpp.llama_sampler_reset(sampler)
+        return sampler
 
     def op_generate(self, message: dict) -> dict:
         import llama_cpp
@@ -170,100 +266,206 @@ class Worker:
             prompt = llm.tokenize(prompt.encode("utf-8"), add_bos=False, special=False)
             if llama_cpp.llama_vocab_get_add_bos(llm._model.vocab):
                 prompt = [llm.token_bos()] + prompt
+        else:
+            self.check_ids(prompt)
         if not prompt:
             raise ValueError("the prompt is empty")
-        max_tokens = message.get("max_tokens", 64)
-        if len(prompt) + max_tokens > llm.n_ctx():
+        if len(prompt) >= llm.n_ctx():
             raise ValueError(
-                f"prompt ({len(prompt)} tokens) plus max_tokens ({max_tokens}) exceeds "
-                f"the context ({llm.n_ctx()} tokens)"
+                f"the prompt ({len(prompt)} tokens) exceeds the context ({llm.n_ctx()} tokens)"
             )
-        reused = self.cached_prefix(prompt)
+        # A completion near the end of the context ends with "length" instead of failing.
+        max_tokens = min(int(message.get("max_tokens", 64)), llm.n_ctx() - len(prompt))
         grammar = self.grammar(message["grammar"]) if message.get("grammar") else None
-        if message.get("seed") is not None:
-            llm.set_seed(int(message["seed"]))
         temperature = float(message.get("temperature", 0.0))
-        stops = [s for s in message.get("stop", ()) if s]
-        decoder = codecs.getincrementaldecoder("utf-8")(errors="replace")
-        vocab = llm._model.vocab
+        seed = message.get("seed")
+        if seed is not None:
+            llm.set_seed(int(seed))
+        chain = _sampler_chain(
+            temperature,
+            float(message.get("top_p", 1.0)),
+            int(seed) if seed is not None else llama_cpp.LLAMA_DEFAULT_SEED,
+        )
+        stats = {"prompt_tokens": len(prompt), "generated_tokens": 0}
+        try:
+            reused = self.evaluate_prompt(prompt, request_id)
+            stats.update(reused_tokens=reused, evaluated_tokens=len(prompt) - reused)
+            self.generate(request_id, chain, grammar, message, max_tokens, started, stats)
+        except Cancelled:
+            stats.setdefault("reused_tokens", 0)
+            stats.setdefault("evaluated_tokens", 0)
+            stats["finish_reason"] = "cancelled"
+        finally:
+            llama_cpp.llama_sampler_free(chain)
+        stats["worker_s"] = time.perf_counter() - started
+        return {"stats": stats}
 
+    def evaluate_prompt(self, prompt: list[int], request_id: int) -> int:
+        """Bring the KV cache to ``prompt``; returns how many tokens it already held.
+
+        Mirrors ``Llama.generate``: keep the longest common prefix; when the whole
+        prompt is cached but the logits are stale, re-evaluate its last token.
+        """
+        llm = self.llm
+        cached = llm.input_ids[: llm.n_tokens]
+        common = 0
+        for a, b in zip(cached.tolist(), prompt):
+            if a != b:
+                break
+            common += 1
+        if common == len(prompt) == llm.n_tokens and not llm._requires_eval:
+            return common  # the logits of the last decode are this prompt's
+        keep = min(common, len(prompt) - 1)
+        if keep > 0 and llm._ctx.kv_cache_seq_rm(-1, keep, -1):
+            llm.n_tokens = keep
+        else:
+            llm.reset()
+            keep = 0
+        rest = prompt[keep:]
+        for start in range(0, len(rest), llm.n_batch):
+            if request_id in self.cancelled:
+                raise Cancelled
+            llm.eval(rest[start : start + llm.n_batch])
+        return keep
+
+    def generate(self, request_id, chain, grammar, message, max_tokens, started, stats) -> None:
+        import llama_cpp
+
+        llm = self.llm
+        vocab = llm._model.vocab
+        ctx = llm._ctx.ctx
+        stops = [s for s in message.get("stop", ()) if s]
+        longest_stop = max((len(s) for s in stops), default=0)
+        decoder = codecs.getincrementaldecoder("utf-8")(errors="replace")
         text = ""  # everything decoded so far
         sent = 0  # how much of it the parent has
-        generated = 0
-        first_token_s = None
+        last_send = 0.0
         finish = "length"
-        pending_flush = time.perf_counter()
-        tokens = llm.generate(
-            prompt,
-            temp=temperature,
-            top_p=float(message.get("top_p", 1.0)),
-            top_k=0 if temperature > 0 else 1,
-            min_p=0.0,
-            repeat_penalty=1.0,
-            grammar=grammar,
-        )
-        for token in tokens:
-            if first_token_s is None:
-                first_token_s = time.perf_counter() - started
+        while stats["generated_tokens"] < max_tokens:
             if request_id in self.cancelled:
                 finish = "cancelled"
                 break
-            if llama_cpp.llama_vocab_is_eog(vocab, token):
-                finish = "stop"
+            token = llama_cpp.llama_sampler_sample(chain, ctx, -1)
+            if grammar is not None and not _grammar_allows(grammar, token):
+                token = self.constrained_sample(chain, grammar)
+            if stats["generated_tokens"] == 0:
+                stats["time_to_first_token_s"] = time.perf_counter() - started
+            if token is None or llama_cpp.llama_vocab_is_eog(vocab, token):
+                finish = "stop"  # end of generation, or the grammar has nothing left
                 break
-            generated += 1
+            if grammar is not None:
+                llama_cpp.llama_sampler_accept(grammar, token)
+            stats["generated_tokens"] += 1
+            before = len(text)
             # Control tokens detokenize to nothing (special=False); user-defined ones
             # such as Gemma's whitespace runs are ordinary text.
             text += decoder.decode(llm.detokenize([token]))
-            stop_at = _first_stop(text, stops)
+            stop_at = _first_stop(text, stops, max(0, before - longest_stop + 1))
             if stop_at is not None:
                 text = text[:stop_at]
                 finish = "stop"
                 break
-            if generated >= max_tokens:
+            if stats["generated_tokens"] >= max_tokens:
                 break
             safe = len(text) - _partial_stop_length(text, stops)
             now = time.perf_counter()
             # Send at once while the parent waits for the first piece; later batch
             # pieces a little so a fast model does not flood the pipe.
-            if safe > sent and (sent == 0 or now - pending_flush > 0.01):
+            if safe > sent and (sent == 0 or now - last_send > PIECE_BATCH_S):
                 worker_protocol.send(self.out, {"id": request_id, "piece": text[sent:safe]})
                 sent = safe
-                pending_flush = now
-        tokens.close()
-        if finish != "stop" or not stops:
+                last_send = now
+            if request_id in self.cancelled:
+                finish = "cancelled"
+                break
+            llm.eval([token])
+        if finish != "stop":
             text += decoder.decode(b"", final=True)
         if finish != "cancelled" and len(text) > sent:
             worker_protocol.send(self.out, {"id": request_id, "piece": text[sent:]})
-        return {
-            "stats": {
-                "prompt_tokens": len(prompt),
-                "reused_tokens": reused,
-                "evaluated_tokens": len(prompt) - reused,
-                "generated_tokens": generated,
-                "time_to_first_token_s": first_token_s,
-                "finish_reason": finish,
-                "worker_s": time.perf_counter() - started,
-            }
-        }
+        stats["finish_reason"] = finish
 
-    def cached_prefix(self, prompt: list[int]) -> int:
-        """How many prompt tokens llama.cpp will take from its KV cache (see generate)."""
+    def constrained_sample(self, chain, grammar) -> int | None:
+        """Sample among the tokens the grammar allows; None if it allows none.
+
+        The grammar is tried on the best 32, then the best 1024 tokens by logit, and
+        only then on the whole vocabulary. For greedy decoding this is exact (if any
+        of the best k is allowed, the best allowed token is among them); with a
+        temperature it truncates the tail like top-k. Each step avoids llama.cpp's
+        full-vocabulary grammar pass, which is what makes grammars slow.
+        """
+        import numpy as np
+        import llama_cpp
+
         llm = self.llm
-        cached = llm._input_ids[: llm.n_tokens].tolist()
-        common = 0
-        for a, b in zip(cached, prompt):
-            if a != b:
-                break
-            common += 1
-        if common == len(prompt):
-            # A fully cached prompt: llama.cpp re-evaluates its last token to get logits.
-            return common - 1 if common else 0
-        return common
+        n_vocab = llm.n_vocab()
+        logits = np.ctypeslib.as_array(
+            llama_cpp.llama_get_logits_ith(llm._ctx.ctx, -1), shape=(n_vocab,)
+        )
+        if self.candidates is None:
+            self.candidates = np.zeros(
+                n_vocab,
+                dtype=np.dtype([("id", np.intc), ("logit", np.single), ("p", np.single)], align=True),
+            )
+        for k in (32, 1024, n_vocab):
+            if k < n_vocab:
+                ids = np.argpartition(logits, n_vocab - k)[n_vocab - k :].astype(np.intc)
+            else:
+                ids = np.arange(n_vocab, dtype=np.intc)
+            candidates = self.candidates[:k]
+            candidates["id"] = ids
+            candidates["logit"] = logits[ids]
+            candidates["p"] = 0.0
+            array = llama_cpp.llama_token_data_array(
+                data=candidates.ctypes.data_as(llama_cpp.llama_token_data_p),
+                size=k,
+                selected=-1,
+                sorted=False,
+            )
+            llama_cpp.llama_sampler_apply(grammar, ctypes.byref(array))
+            if not np.isneginf(candidates["logit"][: array.size]).all():
+                llama_cpp.llama_sampler_apply(chain, ctypes.byref(array))
+                if array.selected >= 0:
+                    chosen = array.data[array.selected]
+                    if chosen.logit != float("-inf"):
+                        return int(chosen.id)
+        return None
 
 
-def _first_stop(text: str, stops: list[str]) -> int | None:
-    positions = [text.find(s) for s in stops]
+def _sampler_chain(temperature: float, top_p: float, seed: int):
+    import llama_cpp
+
+    chain = llama_cpp.llama_sampler_chain_init(llama_cpp.llama_sampler_chain_default_params())
+    if temperature <= 0:
+        llama_cpp.llama_sampler_chain_add(chain, llama_cpp.llama_sampler_init_greedy())
+        return chain
+    if top_p < 1.0:
+        llama_cpp.llama_sampler_chain_add(chain, llama_cpp.llama_sampler_init_top_p(top_p, 1))
+    llama_cpp.llama_sampler_chain_add(chain, llama_cpp.llama_sampler_init_temp(temperature))
+    llama_cpp.llama_sampler_chain_add(chain, llama_cpp.llama_sampler_init_dist(seed & 0xFFFFFFFF))
+    return chain
+
+
+_ONE = None
+
+
+def _grammar_allows(grammar, token: int) -> bool:
+    """Does the grammar accept ``token`` next? (One candidate: ~0.15 ms, not 0.4 s.)"""
+    import llama_cpp
+
+    global _ONE
+    if _ONE is None:
+        cell = (llama_cpp.llama_token_data * 1)()
+        _ONE = (cell, llama_cpp.llama_token_data_array(data=cell, size=1, selected=-1, sorted=False))
+    cell, array = _ONE
+    cell[0].id, cell[0].logit, cell[0].p = token, 0.0, 0.0
+    array.size, array.selected, array.sorted = 1, -1, False
+    llama_cpp.llama_sampler_apply(grammar, ctypes.byref(array))
+    return cell[0].logit != float("-inf")
+
+
+def _first_stop(text: str, stops: list[str], start: int = 0) -> int | None:
+    positions = [text.find(s, start) for s in stops]
     positions = [p for p in positions if p >= 0]
     return min(positions) if positions else None
 
@@ -272,9 +474,9 @@ def _partial_stop_length(text: str, stops: list[str]) -> int:
     """Length of the longest tail of text that could still become a stop sequence."""
     longest = 0
     for stop in stops:
-        for size in range(min(len(stop) - 1, len(text)), 0, -1):
+        for size in range(min(len(stop) - 1, len(text)), longest, -1):
             if text.endswith(stop[:size]):
-                longest = max(longest, size)
+                longest = size
                 break
     return longest
 
