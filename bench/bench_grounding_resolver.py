@@ -1,6 +1,6 @@
 """How long resolve_names and check_suggestion take on a generated repository.
 
-Run:  .venv/bin/python bench/bench_grounding_resolver.py [--modules 200] [--lines 1500]
+Run:  .venv/bin/python bench/bench_grounding_resolver.py [--modules 200] [--lines 400 1500]
 
 Builds a repository of N Python modules (classes with methods and attributes, a few
 inheritance chains) and a large current file, indexes it with RepoIndex, then times:
@@ -74,14 +74,42 @@ def timed(function, repeat: int) -> float:
     return statistics.median(samples)
 
 
+def run(index, language: str, path: str, text: str, size: int, repeat: int) -> None:
+    from coder.grounding import check_suggestion, resolve_names
+
+    lines = text.split("\n")
+    last = len(lines) - 2 if language == "python" else len(lines) - 3
+    col = len(lines[last])
+    edits = iter(range(10**6))
+
+    def new_version():
+        # A new file version each time: an edit far above the cursor.
+        edited = text.replace("total", f"total{next(edits)}", 1)
+        return resolve_names(index, path, edited, last, col, language)
+
+    names = resolve_names(index, path, text, last, col, language)
+    cold = timed(new_version, repeat)
+    same_word = timed(lambda: resolve_names(index, path, text, last, col, language), repeat)
+    call = "obj.method_1(val" if language == "python" else "obj.method1(val"
+    scope_text = text.replace("obj.meth", call)
+    scope_col = len(scope_text.split("\n")[last])
+    resolve_names(index, path, scope_text, last, scope_col, language)
+    scope = timed(lambda: resolve_names(index, path, scope_text, last, scope_col, language), repeat)
+    check = timed(lambda: check_suggestion(
+        "od_3(value).foo", names_context=names, index=index, path=path, text=text,
+        line=last, col=col, language=language), repeat)
+    print(f"{language:<11}{size:>5} lines, {len(names.names):>2} members ({names.confidence}): "
+          f"new version {cold:6.2f} ms | same version {same_word:5.2f} ms | "
+          f"bare identifier {scope:5.2f} ms | check {check:5.2f} ms")
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--modules", type=int, default=200)
-    parser.add_argument("--lines", type=int, default=1500)
+    parser.add_argument("--lines", type=int, nargs="+", default=[400, 1500])
     parser.add_argument("--repeat", type=int, default=20)
     args = parser.parse_args()
 
-    from coder.grounding import check_suggestion, resolve_names
     from coder.index.repo_index import RepoIndex
 
     with tempfile.TemporaryDirectory() as tmp:
@@ -89,35 +117,13 @@ def main() -> int:
         write_repo(root, args.modules)
         index = RepoIndex(root, cache_path=Path(tmp) / "index.sqlite3")
         stats = index.refresh()
-        print(f"repository: {stats.files} files, {stats.definitions} definitions; current files {args.lines} lines")
-        for language, path, text in (
-            ("python", "pkg/current.py", current_python(args.lines)),
-            ("javascript", "web/current.js", current_js(args.lines)),
-        ):
-            lines = text.split("\n")
-            last = len(lines) - 2 if language == "python" else len(lines) - 3
-            col = len(lines[last])
-            edits = iter(range(10**6))
-
-            def first_call():
-                # A new file version each time: an edit far above the cursor.
-                edited = text.replace("total", f"total{next(edits)}", 1)
-                return resolve_names(index, path, edited, last, col, language)
-
-            names = resolve_names(index, path, text, last, col, language)
-            cold = timed(first_call, args.repeat)
-            same_word = timed(lambda: resolve_names(index, path, text, last, col, language), args.repeat)
-            scope_line = last
-            scope_text = text.replace("obj.meth", "obj.method_1(val" if language == "python" else "obj.method1(val")
-            scope_col = len(scope_text.split("\n")[scope_line])
-            resolve_names(index, path, scope_text, scope_line, scope_col, language)
-            scope = timed(lambda: resolve_names(index, path, scope_text, scope_line, scope_col, language), args.repeat)
-            check = timed(lambda: check_suggestion(
-                "od_3(value).foo", names_context=names, index=index, path=path, text=text,
-                line=last, col=col, language=language), args.repeat)
-            print(f"{language:<11} members {len(names.names):>3} ({names.confidence}): "
-                  f"new file version {cold:6.2f} ms | same version {same_word:6.2f} ms | "
-                  f"bare identifier {scope:6.2f} ms | check (cached parse) {check:6.2f} ms")
+        print(f"repository: {stats.files} files, {stats.definitions} definitions")
+        for size in args.lines:
+            for language, path, text in (
+                ("python", "pkg/current.py", current_python(size)),
+                ("javascript", "web/current.js", current_js(size)),
+            ):
+                run(index, language, path, text, size, args.repeat)
         index.close()
     return 0
 

@@ -30,6 +30,7 @@ from coder.grounding.names import NameSet
 from coder.grounding.python_file import PythonFile
 from coder.grounding.python_values import Unknown as PyUnknown
 from coder.grounding.resolver import char_offset, grounding_for, relative_path
+from coder.grounding.syntax_tree import nodes_in_range
 
 
 @dataclass(frozen=True)
@@ -58,10 +59,11 @@ def check_suggestion(
     first = _first_member_finding(suggestion, names_context, language)
     if first is not None:
         findings.append(first)
-    if language == "python":
-        findings += _python_findings(suggestion, index, path, text, offset, names_context)
-    elif language in JS_LANGUAGES:
-        findings += _js_findings(suggestion, index, path, text, offset, names_context, language)
+    with grounding_for(index).lock:
+        if language == "python":
+            findings += _python_findings(suggestion, index, path, text, offset, names_context)
+        elif language in JS_LANGUAGES:
+            findings += _js_findings(suggestion, index, path, text, offset, names_context, language)
     names, reasons = [], []
     for name, reason in findings:
         if name not in names:
@@ -107,7 +109,7 @@ def _python_findings(suggestion, index, path, text, offset, context: NameSet) ->
     end = start + len(suggestion.encode("utf-8"))
     first_member_start = start - len(context.partial.encode("utf-8"))
     findings = []
-    for node in _nodes_in_range(pf.tree, start, end, ("attribute", "call")):
+    for node in nodes_in_range(pf.tree, start, end, ("attribute", "call")):
         if node.type == "attribute":
             attribute = node.child_by_field_name("attribute")
             receiver = node.child_by_field_name("object")
@@ -152,7 +154,7 @@ def _js_findings(suggestion, index, path, text, offset, context: NameSet, langua
     end = start + len(suggestion.encode("utf-8"))
     first_member_start = start - len(context.partial.encode("utf-8"))
     findings = []
-    for node in _nodes_in_range(jf.tree, start, end, ("member_expression", "call_expression", "new_expression")):
+    for node in nodes_in_range(jf.tree, start, end, ("member_expression", "call_expression", "new_expression")):
         if node.type == "member_expression":
             prop = node.child_by_field_name("property")
             receiver = node.child_by_field_name("object")
@@ -188,22 +190,6 @@ def _js_findings(suggestion, index, path, text, offset, context: NameSet, langua
 # -- shared ----------------------------------------------------------------------------
 
 
-def _nodes_in_range(tree: tree_sitter.Tree, start: int, end: int, types: tuple[str, ...]):
-    """Nodes of the given types that overlap [start, end), in source order."""
-    cursor = tree.walk()
-    found = []
-    while True:
-        node = cursor.node
-        overlaps = node.start_byte < end and node.end_byte > start
-        if overlaps and node.type in types:
-            found.append(node)
-        if overlaps and cursor.goto_first_child():
-            continue
-        while not cursor.goto_next_sibling():
-            if not cursor.goto_parent():
-                return found
-
-
 def _is_assignment_target(node: tree_sitter.Node, assignment_types: tuple[str, ...]) -> bool:
     parent = node.parent
     while parent is not None and parent.type in ("pattern_list", "tuple_pattern", "list_pattern"):
@@ -219,5 +205,4 @@ def _is_assignment_target(node: tree_sitter.Node, assignment_types: tuple[str, .
 
 
 def _defined_in_index(index, name: str) -> bool:
-    definitions = getattr(index, "definitions", None)
-    return bool(definitions(name)) if definitions is not None else False
+    return index is not None and bool(index.definitions(name))

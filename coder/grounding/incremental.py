@@ -41,7 +41,9 @@ def _point(source: bytes, offset: int) -> tuple[int, int]:
     return row, offset - line_start
 
 
-def parse(parser: tree_sitter.Parser, source: bytes, old_source: bytes | None, old_tree: tree_sitter.Tree | None) -> tree_sitter.Tree:
+def parse(
+    parser: tree_sitter.Parser, source: bytes, old_source: bytes | None, old_tree: tree_sitter.Tree | None
+) -> tree_sitter.Tree:
     """Parse ``source``, reusing ``old_tree`` (the parse of ``old_source``) when given."""
     if old_tree is None or old_source is None:
         return parser.parse(source)

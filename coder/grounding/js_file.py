@@ -148,12 +148,11 @@ class JsFile:
     # -- building ----------------------------------------------------------------------
 
     def _build(self) -> None:
-        matches = tree_sitter.QueryCursor(grounding_query(self.language)).matches(self.tree.root_node)
+        captures = tree_sitter.QueryCursor(grounding_query(self.language)).captures(self.tree.root_node)
         scope_nodes = []
-        for _, captures in matches:
-            for name, nodes in captures.items():
-                if name.startswith("scope."):
-                    scope_nodes += [(node, name[6:]) for node in nodes]
+        for name, nodes in captures.items():
+            if name.startswith("scope."):
+                scope_nodes += [(node, name[6:]) for node in nodes]
         scope_nodes.sort(key=lambda item: (item[0].start_byte, -item[0].end_byte))
         for node, kind in scope_nodes:
             scope = JsScope(kind, node, node.start_byte, node.end_byte)
@@ -166,30 +165,24 @@ class JsFile:
             if kind == "class":
                 self._add_class(node, self._scopes[node.id])
 
-        this_fields = []
-        for _, captures in matches:
-            if "this.field" in captures:
-                this_fields.append(captures["this.field"][0])
-            elif "cjs.name" in captures:
-                self._add_cjs_export(captures["cjs.name"][0], captures["cjs.value"][0], captures.get("cjs.object"))
-            elif "params" in captures:
-                for node in captures["params"]:
-                    self._add_params(node)
-            elif "import" in captures:
-                self._add_import(captures["import"][0])
-            elif "export" in captures:
-                self._add_export(captures["export"][0])
-            elif "dynamic.this" in captures or "dynamic.assign" in captures:
-                node = (captures.get("dynamic.this") or captures.get("dynamic.assign"))[0]
-                cls = self._class_of_this(node)
-                if cls is not None:
-                    cls.dynamic = True
-            else:
-                for name, nodes in captures.items():
-                    if name.startswith("bind."):
-                        for node in nodes:
-                            self._add_binding(name[5:], node)
-        for node in this_fields:
+        for name, nodes in captures.items():
+            if name.startswith("bind."):
+                for node in nodes:
+                    self._add_binding(name[5:], node)
+            elif name.startswith("dynamic."):
+                for node in nodes:
+                    cls = self._class_of_this(node)
+                    if cls is not None:
+                        cls.dynamic = True
+        for node in captures.get("params", ()):
+            self._add_params(node)
+        for node in captures.get("import", ()):
+            self._add_import(node)
+        for node in captures.get("export", ()):
+            self._add_export(node)
+        for node in captures.get("cjs.name", ()):
+            self._add_cjs_export(node)
+        for node in captures.get("this.field", ()):
             self._add_this_field(node)
         for interfaces in self.interfaces.values():
             for interface in interfaces:
@@ -203,7 +196,9 @@ class JsFile:
             annotation = parent.child_by_field_name("type")
             require = _require_specifier(value)
             for target, prop in _pattern_names(node):
-                binding = JsBinding(_text(target), "variable", target.start_byte, target.start_point[0], parent, value, annotation)
+                binding = JsBinding(
+                    _text(target), "variable", target.start_byte, target.start_point[0], parent, value, annotation
+                )
                 if prop is not None:
                     binding.property = prop
                     binding.annotation = None
@@ -244,7 +239,9 @@ class JsFile:
             if pattern is None:
                 continue
             for target, prop in _pattern_names(pattern):
-                binding = JsBinding(_text(target), "param", target.start_byte, target.start_point[0], child, value, annotation)
+                binding = JsBinding(
+                    _text(target), "param", target.start_byte, target.start_point[0], child, value, annotation
+                )
                 if prop is not None:
                     binding.property, binding.annotation, binding.value = prop, None, None
                 scope.bind(binding)
@@ -283,7 +280,8 @@ class JsFile:
                 accessor = any(c.type in ("get", "set") for c in member.children)
                 kind = "property" if accessor else "method"
                 signature = "" if accessor else call_shape(name, member)
-                cls.members.setdefault(name, JsMember(name, kind, static, member, signature=signature, scope=self._scopes.get(member.id)))
+                method_scope = self._scopes.get(member.id)
+                cls.members.setdefault(name, JsMember(name, kind, static, member, signature=signature, scope=method_scope))
             elif member.type in ("field_definition", "public_field_definition"):
                 name_node = member.child_by_field_name("property") or member.child_by_field_name("name")
                 if name_node is None or name_node.type == "computed_property_name":
@@ -380,10 +378,16 @@ class JsFile:
         elif source is not None:
             self.star_exports.append(source)
 
-    def _add_cjs_export(self, name_node, value_node, object_nodes) -> None:
+    def _add_cjs_export(self, name_node: tree_sitter.Node) -> None:
+        """`module.exports = ...`, `module.exports.x = ...`, `exports.x = ...`."""
+        member = name_node.parent
+        value_node = member.parent.child_by_field_name("right")
+        receiver = member.child_by_field_name("object")
+        if value_node is None or receiver is None:
+            return
         self.has_exports = True
         name = _text(name_node)
-        if object_nodes and _text(object_nodes[0]) == "module" and name == "exports":
+        if _text(receiver) == "module" and name == "exports":
             # module.exports = { a, b: c } / module.exports = Thing
             self.cjs_whole = value_node
             if value_node.type == "object":
@@ -477,7 +481,8 @@ def call_shape(name: str, node: tree_sitter.Node) -> str:
         return f"{name}()"
     names = []
     for child in params.named_children:
-        pattern = child.child_by_field_name("pattern") if child.type in ("required_parameter", "optional_parameter") else child
+        typed = child.type in ("required_parameter", "optional_parameter")
+        pattern = child.child_by_field_name("pattern") if typed else child
         if pattern is None:
             continue
         if pattern.type == "assignment_pattern":

@@ -17,6 +17,7 @@ import tree_sitter
 from coder.grounding.js_file import JsFile, JsScope
 from coder.grounding.js_globals import JS_KEYWORDS, TS_KEYWORDS
 from coder.grounding.js_values import JsEvaluator, Members, Unknown, Value
+from coder.grounding.syntax_tree import inside_node_of_type
 from coder.grounding.names import HIGH, LOW, NameSet, free
 from coder.grounding.ranking import RankContext, rank_names, shape_of
 from coder.grounding.repo_view import RepoView
@@ -59,7 +60,9 @@ class JsCursorSite:
         self.word_end = word_end
         prefix = "#" if self.partial.startswith("#") else ""  # this.#private
         patched = text[: self.word_start] + prefix + PLACEHOLDER + text[word_end:]
-        self.jf: JsFile = repo.parsed(language + "-cursor", path, patched, lambda t, p, previous: JsFile(t, p, language, previous))
+        self.jf: JsFile = repo.parsed(
+            language + "-cursor", path, patched, lambda t, p, previous: JsFile(t, p, language, previous)
+        )
         self.byte = len(text[: self.word_start].encode("utf-8"))
         end = self.byte + len(prefix) + len(PLACEHOLDER)
         node = self.jf.tree.root_node.named_descendant_for_byte_range(self.byte, end)
@@ -77,6 +80,8 @@ def resolve_js(repo: RepoView, evaluator: JsEvaluator, path: str, text: str, off
     is_member = before.endswith(".") and not before.endswith("..")
     node = site.node
     if node is None:
+        if inside_node_of_type(site.jf.tree, site.byte, ("string", "template_string", "comment", "regex", "jsx_text")):
+            return free("member" if is_member else "scope", partial, "inside a string, comment or JSX text")
         if is_member:
             return _member_from_text(site, evaluator, before[:-1])
         return free("scope", partial, "not at an identifier (string, comment, JSX text or broken code)")
@@ -167,5 +172,4 @@ def _scope_set(site: JsCursorSite, evaluator: JsEvaluator, language: str) -> Nam
 
 
 def _usage(evaluator: JsEvaluator) -> dict[str, int]:
-    counts = getattr(evaluator.repo.index, "reference_counts", None)
-    return counts() if counts is not None else {}
+    return evaluator.repo.index.reference_counts()

@@ -21,6 +21,9 @@ from coder.grounding.names import NameInfo
 from coder.grounding.repo_view import RepoView
 
 MAX_DEPTH = 24
+_FUNCTION_NODES = (
+    "function_declaration", "function_expression", "arrow_function", "generator_function_declaration",
+)
 
 
 @dataclass(frozen=True)
@@ -78,8 +81,11 @@ def _text(node: tree_sitter.Node | None) -> str:
 
 
 def pick_binding(bindings: list[JsBinding], offset: int) -> JsBinding:
+    """The binding in effect at ``offset``: the last one before it, else the first."""
     before = [b for b in bindings if b.start < offset]
-    return before[-1] if before else bindings[0]
+    if before:
+        return max(before, key=lambda b: b.start)
+    return min(bindings, key=lambda b: b.start)
 
 
 def label_of(value: Value) -> str | None:
@@ -202,7 +208,7 @@ class JsEvaluator:
             if node.type in ("class_declaration", "class", "abstract_class_declaration"):
                 cls = jf.class_for(node)
                 return ClassValue(jf, cls) if cls is not None else Unknown("class not parsed")
-            if node.type in ("function_declaration", "function_expression", "arrow_function", "generator_function_declaration"):
+            if node.type in _FUNCTION_NODES:
                 return FunctionValue(jf, node)
             return self.value(jf, jf.module, node, len(jf.source))
         return Unknown("empty export")
@@ -352,22 +358,25 @@ class JsEvaluator:
             order.append(current)
             if isinstance(current, ClassValue):
                 heritage = current.cls.heritage
-                if heritage is not None:
-                    pending.append(self._base(current.jf, current.cls.scope.parent or current.jf.module, heritage))
+                outer = current.cls.scope.parent or current.jf.module
+                base = None if heritage is None else self._base(current.jf, outer, heritage)
+                if base is not None:
+                    pending.append(base)
             else:
                 for node in current.interface.extends:
                     scope = current.jf.scope_of_node(current.interface.node)
                     pending.append(self.type_value(current.jf, scope, node, node.start_byte, instance=False))
         return order
 
-    def _base(self, jf: JsFile, scope: JsScope, node: tree_sitter.Node) -> Value:
-        if node.type == "generic_type" or node.type == "call_expression":
+    def _base(self, jf: JsFile, scope: JsScope, node: tree_sitter.Node) -> Value | None:
+        """The class an `extends` clause names; None for `extends Object` (nothing to add)."""
+        if node.type == "call_expression":  # mixins: extends Mixin(Base)
             return Unknown(f"base {_text(node)} not followed")
         value = self.value(jf, scope, node, node.start_byte)
         if isinstance(value, ClassValue):
             return value
-        if isinstance(value, GlobalValue) and value.name in ("Object",):
-            return Unknown("Object base")  # handled as "no extra members" below
+        if isinstance(value, GlobalValue) and value.name == "Object":
+            return None
         return Unknown(f"base {_text(node)} is not known")
 
     def members(self, value: Value) -> Members:
@@ -417,8 +426,7 @@ class JsEvaluator:
         for position, klass in enumerate(self.chain(target)):
             origin = "member" if position == 0 else "inherited"
             if isinstance(klass, Unknown):
-                if klass.reason != "Object base":
-                    complete, reason = False, klass.reason
+                complete, reason = False, klass.reason
                 continue
             holder = klass.cls if isinstance(klass, ClassValue) else klass.interface
             if holder.dynamic:

@@ -128,27 +128,18 @@ class PythonFile:
         """The innermost scope around a byte offset (the cursor's scope)."""
         return self.scope_around(offset)
 
-    def class_named(self, name: str) -> Scope | None:
-        """A module-level class of this file by name."""
-        for binding in self.module.bindings.get(name, ()):
-            if binding.kind == "class":
-                return self._scopes.get(binding.definition.id)
-        return None
-
     def scope_for_definition(self, node: tree_sitter.Node) -> Scope | None:
         return self._scopes.get(node.id)
 
     # -- building ------------------------------------------------------------------
 
     def _build(self) -> None:
-        query = grounding_query("python")
-        matches = tree_sitter.QueryCursor(query).matches(self.tree.root_node)
+        captures = tree_sitter.QueryCursor(grounding_query("python")).captures(self.tree.root_node)
         # Scopes first (bindings need them), in source order so parents come first.
         scope_nodes = []
-        for _, captures in matches:
-            for name, nodes in captures.items():
-                if name.startswith("scope."):
-                    scope_nodes += [(node, name[6:]) for node in nodes]
+        for name, nodes in captures.items():
+            if name.startswith("scope."):
+                scope_nodes += [(node, name[6:]) for node in nodes]
         scope_nodes.sort(key=lambda item: (item[0].start_byte, -item[0].end_byte))
         for node, kind in scope_nodes:
             name = _text(node.child_by_field_name("name")) if kind in ("function", "class") else kind
@@ -164,22 +155,24 @@ class PythonFile:
                 scope.decorators = _decorators(node)
 
         seen: set[int] = set()
-        attribute_sets = []
-        for _, captures in matches:
-            if "attr.object" in captures:
-                attribute_sets.append((captures["attr.object"][0], captures["attr.name"][0]))
-                continue
-            for name, nodes in captures.items():
+        for name, nodes in captures.items():
+            if name.startswith("bind."):
+                kind = name[5:]
                 for node in nodes:
-                    if name.startswith("bind.") and node.id not in seen:
+                    if node.id not in seen:
                         seen.add(node.id)
-                        self._add_binding(name[5:], node)
-                    elif name.startswith("import."):
-                        self._add_import(name[7:], node)
-                    elif name.startswith("dynamic."):
-                        self._mark_dynamic(name[8:], node)
-        for object_node, name_node in attribute_sets:
-            self._add_attribute(object_node, name_node)
+                        self._add_binding(kind, node)
+            elif name.startswith("import."):
+                for node in nodes:
+                    self._add_import(name[7:], node)
+            elif name.startswith("dynamic."):
+                for node in nodes:
+                    self._mark_dynamic(name[8:], node)
+        for scope in self._ordered:  # captures come grouped by kind: restore source order
+            scope.params.sort(key=lambda binding: binding.start)
+        # After the parameters: whether `obj` is a method's self needs them.
+        for name_node in captures.get("attr.name", ()):
+            self._add_attribute(name_node.parent.child_by_field_name("object"), name_node)
 
     def _read_class_header(self, scope: Scope, node: tree_sitter.Node) -> None:
         superclasses = node.child_by_field_name("superclasses")
@@ -213,7 +206,8 @@ class PythonFile:
                 scope = scope.parent
         elif kind == "as":
             as_pattern = parent.parent
-            binding.kind = "except" if as_pattern.parent is not None and as_pattern.parent.type == "except_clause" else "with"
+            in_except = as_pattern.parent is not None and as_pattern.parent.type == "except_clause"
+            binding.kind = "except" if in_except else "with"
             binding.value = as_pattern.named_children[0] if as_pattern.named_children else None
             scope = self.scope_of_node(node)
         elif kind in ("param", "splat"):
@@ -222,7 +216,8 @@ class PythonFile:
                 outer = parent.parent
                 if outer is not None and outer.type == "typed_parameter":
                     outer = outer.parent
-                binding.kind = "param" if outer is not None and outer.type in ("parameters", "lambda_parameters") else "unpack"
+                is_parameter = outer is not None and outer.type in ("parameters", "lambda_parameters")
+                binding.kind = "param" if is_parameter else "unpack"
             if holder is not None:
                 binding.annotation = holder.child_by_field_name("type")
                 binding.value = holder.child_by_field_name("value")

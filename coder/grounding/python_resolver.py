@@ -17,6 +17,7 @@ from coder.grounding.python_file import PythonFile, Scope
 from coder.grounding.python_values import Evaluator, Members, Unknown, Value
 from coder.grounding.ranking import RankContext, rank_names, shape_of
 from coder.grounding.repo_view import RepoView
+from coder.grounding.syntax_tree import inside_node_of_type
 
 PLACEHOLDER = "__coder_cursor__"
 _SELF_STATEMENT = re.compile(r"[ \t]*(self|cls)\.$")
@@ -71,6 +72,8 @@ def resolve_python(repo: RepoView, evaluator: Evaluator, path: str, text: str, o
     is_member = before.endswith(".")
     node = site.node
     if node is None:
+        if inside_node_of_type(site.pf.tree, site.byte, ("string", "comment")):
+            return free("member" if is_member else "scope", partial, "inside a string or comment")
         if is_member and not before.endswith(".."):
             return _member_from_text(site, evaluator, before[:-1])
         return free("member" if is_member else "scope", partial, "not at an identifier (string, comment or broken code)")
@@ -176,5 +179,4 @@ def _position_kind(node: tree_sitter.Node) -> str:
 
 
 def _usage(evaluator: Evaluator) -> dict[str, int]:
-    counts = getattr(evaluator.repo.index, "reference_counts", None)
-    return counts() if counts is not None else {}
+    return evaluator.repo.index.reference_counts()

@@ -13,12 +13,18 @@ import importlib
 import inspect
 import keyword
 import sys
+import threading
 import types
 from functools import lru_cache
 
 from coder.grounding.names import NameInfo
 
 BUILTIN_NAMES: frozenset[str] = frozenset(dir(builtins))
+# Names every module has without binding them.
+MODULE_NAMES: tuple[str, ...] = (
+    "__name__", "__file__", "__doc__", "__spec__", "__loader__", "__package__",
+    "__path__", "__builtins__", "__annotations__", "__dict__",
+)
 KEYWORDS: tuple[str, ...] = tuple(keyword.kwlist) + tuple(getattr(keyword, "softkwlist", ()))
 
 # Standard modules whose import does something visible or slow (opens a browser,
@@ -35,15 +41,39 @@ def is_stdlib(dotted: str) -> bool:
     return top in _STDLIB and top not in _NOT_IMPORTED
 
 
-@lru_cache(maxsize=256)
-def stdlib_module(dotted: str) -> types.ModuleType | None:
-    """The standard-library module ``dotted``, imported, or None."""
-    if not is_stdlib(dotted):
-        return None
+_loading: set[str] = set()
+_loading_lock = threading.Lock()
+
+
+def stdlib_module(dotted: str, wait: bool = False) -> types.ModuleType | None:
+    """The standard-library module ``dotted`` if it is imported already, else None.
+
+    A module not imported yet is imported in a background thread (some take a few
+    hundred milliseconds, too long for a keystroke), so a later call finds it;
+    ``wait=True`` imports it right away instead.
+    """
+    module = sys.modules.get(dotted)
+    if module is not None or not is_stdlib(dotted):
+        return module
+    if wait:
+        return _import(dotted)
+    with _loading_lock:
+        if dotted in _loading:
+            return None
+        _loading.add(dotted)
+    threading.Thread(target=_import, args=(dotted,), name=f"coder-import-{dotted}", daemon=True).start()
+    return None
+
+
+def _import(dotted: str) -> types.ModuleType | None:
     try:
         return importlib.import_module(dotted)
     except Exception:  # any import-time failure just means "not known here"
         return None
+
+
+def is_loading(dotted: str) -> bool:
+    return dotted in _loading and dotted not in sys.modules
 
 
 def builtin_object(name: str):
@@ -77,7 +107,8 @@ def _members_cached(key: int, value) -> dict[str, NameInfo]:
         kind = object_kind(member)
         if kind == "method" and inspect.ismodule(value):
             kind = "function"
-        infos[name] = NameInfo(name, kind, _signature(name, member) if kind in ("method", "function", "class") else "", "member")
+        signature = _signature(name, member) if kind in ("method", "function", "class") else ""
+        infos[name] = NameInfo(name, kind, signature, "member")
     return infos
 
 

@@ -19,6 +19,7 @@ import tree_sitter
 from coder.grounding import python_runtime as runtime
 from coder.grounding.names import NameInfo
 from coder.grounding.python_file import Binding, PythonFile, Scope
+from coder.grounding.python_signatures import binding_info
 from coder.grounding.repo_view import RepoView
 
 MAX_DEPTH = 24  # bindings followed for one question (import chains, aliases)
@@ -141,6 +142,8 @@ class Evaluator:
             current = current.parent
         if name in runtime.BUILTIN_NAMES:
             return PyObject(getattr(builtins, name), name)
+        if name in ("__name__", "__file__", "__doc__", "__package__"):
+            return Instance(PyObject(str, "str"))
         if pf.module.star_imports:
             return Unknown(f"{name} may come from `from {pf.module.star_imports[0]} import *`")
         return Unknown(f"{name} is not defined here")
@@ -213,6 +216,8 @@ class Evaluator:
         module = runtime.stdlib_module(dotted)
         if module is not None:
             return PyObject(module, f"module {dotted}")
+        if runtime.is_stdlib(dotted):
+            return Unknown(f"standard module {dotted} is still loading")
         return Unknown(f"module {dotted} is outside the repository")
 
     # expressions
@@ -345,6 +350,8 @@ class Evaluator:
             obj = receiver.obj
             if hasattr(obj, name):
                 member = getattr(obj, name)
+                if runtime.object_kind(member) == "module" and receiver.label.startswith("module "):
+                    return PyObject(member, f"{receiver.label}.{name}")  # "module os.path"
                 return PyObject(member, name)
             if via_import and runtime.object_kind(obj) == "module":
                 module = runtime.stdlib_module(f"{obj.__name__}.{name}")
@@ -432,7 +439,7 @@ class Evaluator:
         pf = self.file(module.path) if module.path else None
         if pf is not None:
             for name, bindings in pf.module.bindings.items():
-                infos[name] = binding_info(bindings[0], "member")
+                infos[name] = binding_info(max(bindings, key=lambda b: b.start), "member")
             if pf.module.star_imports:
                 complete, reason = False, f"module {module.name} uses `from {pf.module.star_imports[0]} import *`"
             if pf.module.dynamic:
@@ -477,7 +484,7 @@ class Evaluator:
         if cached is None:
             cached = {}
             for name, bindings in klass.scope.bindings.items():
-                cached[name] = binding_info(bindings[0], origin, in_class=True)
+                cached[name] = binding_info(max(bindings, key=lambda b: b.start), origin, in_class=True)
             for name in klass.scope.attributes:
                 cached.setdefault(name, NameInfo(name, "attribute", "", origin))
             self._index_members(klass, cached, origin)
@@ -487,10 +494,7 @@ class Evaluator:
     def _index_members(self, klass: RepoClass, infos: dict[str, NameInfo], origin: str) -> None:
         """Members the repository index knows for the class (its tags may see forms
         the grounding query does not)."""
-        members = getattr(self.repo.index, "members", None)
-        if members is None:
-            return
-        for tag in members(klass.scope.name, klass.path):
+        for tag in self.repo.index.members(klass.scope.name, klass.path):
             if tag.line >= klass.scope.node.start_point[0] and tag.line <= klass.scope.node.end_point[0]:
                 kind = "method" if tag.kind in ("function", "method") else "field"
                 infos.setdefault(tag.name, NameInfo(tag.name, kind, "", origin))
@@ -514,6 +518,8 @@ class Evaluator:
             current = current.parent
         for name in runtime.BUILTIN_NAMES:
             infos.setdefault(name, NameInfo(name, "builtin", "", "builtin"))
+        for name in runtime.MODULE_NAMES:
+            infos.setdefault(name, NameInfo(name, "variable", "", "module"))
         complete, reason = True, ""
         if pf.module.star_imports:
             complete, reason = False, f"`from {pf.module.star_imports[0]} import *` adds unknown names"
@@ -554,67 +560,6 @@ def _is_class(value: Value) -> bool:
 def pick_binding(bindings: list[Binding], offset: int) -> Binding:
     """The binding in effect at ``offset``: the last one before it, else the first."""
     before = [b for b in bindings if b.start < offset]
-    return before[-1] if before else bindings[0]
-
-
-def binding_info(binding: Binding, origin: str, in_class: bool = False) -> NameInfo:
-    kind = binding.kind
-    if kind == "function":
-        scope_kind = "method" if in_class else "function"
-        decorators = _decorators_of(binding)
-        if "property" in decorators or "cached_property" in decorators:
-            return NameInfo(binding.name, "property", "", origin)
-        return NameInfo(binding.name, scope_kind, _call_shape(binding, skip_first=in_class and "staticmethod" not in decorators), origin)
-    if kind == "class":
-        return NameInfo(binding.name, "class", _call_shape(binding, skip_first=True, init=True), origin)
-    if kind == "import":
-        return NameInfo(binding.name, "module" if binding.attr is None else "import", "", "import" if origin != "member" else origin)
-    if kind == "param":
-        return NameInfo(binding.name, "parameter", "", origin)
-    return NameInfo(binding.name, "field" if in_class else "variable", "", origin)
-
-
-def _decorators_of(binding: Binding) -> list[str]:
-    parent = binding.definition.parent if binding.definition is not None else None
-    if parent is None or parent.type != "decorated_definition":
-        return []
-    return [_text(c).lstrip("@").split("(", 1)[0].rsplit(".", 1)[-1] for c in parent.named_children if c.type == "decorator"]
-
-
-def _call_shape(binding: Binding, skip_first: bool, init: bool = False) -> str:
-    """``name(a, b)`` from a def (or a class's __init__), without annotations/defaults."""
-    node = binding.definition
-    if init:
-        node = _init_of(node)
-        if node is None:
-            return f"{binding.name}()"
-    params = node.child_by_field_name("parameters") if node is not None else None
-    if params is None:
-        return ""
-    names = []
-    for child in params.named_children:
-        if child.type == "identifier":
-            names.append(_text(child))
-        elif child.type in ("typed_parameter",):
-            first = child.named_children[0]
-            names.append(_text(first) if first.type == "identifier" else _text(first).split(":")[0])
-        elif child.type in ("default_parameter", "typed_default_parameter"):
-            names.append(_text(child.child_by_field_name("name")))
-        elif child.type in ("list_splat_pattern", "dictionary_splat_pattern"):
-            names.append(_text(child))
-        elif child.type == "keyword_separator":
-            names.append("*")
-    if skip_first and names:
-        names = names[1:]
-    return f"{binding.name}({', '.join(names)})"
-
-
-def _init_of(class_node: tree_sitter.Node) -> tree_sitter.Node | None:
-    body = class_node.child_by_field_name("body")
-    if body is None:
-        return None
-    for child in body.named_children:
-        node = child.child_by_field_name("definition") if child.type == "decorated_definition" else child
-        if node is not None and node.type == "function_definition" and _text(node.child_by_field_name("name")) == "__init__":
-            return node
-    return None
+    if before:
+        return max(before, key=lambda b: b.start)
+    return min(bindings, key=lambda b: b.start)

@@ -88,18 +88,15 @@ def recency_scores(context: RankContext) -> dict[str, float]:
     pattern = _MEMBER_USE if context.kind == "member" else _WORD
     cursor_line = text.count("\n", start, offset)
     scores: dict[str, float] = {}
-    line = 0
     position = start
     for number, line_text in enumerate(text[start:end].split("\n")):
-        distance = abs(number - cursor_line)
-        weight = 1.0 / (1.0 + distance / 5.0)
+        weight = 1.0 / (1.0 + abs(number - cursor_line) / 5.0)
         for match in pattern.finditer(line_text):
             if position + match.end() == offset:  # the word being typed
                 continue
             name = match.group(1) if pattern is _MEMBER_USE else match.group(0)
             scores[name] = scores.get(name, 0.0) + weight
         position += len(line_text) + 1
-        line += 1
     return scores
 
 
@@ -125,7 +122,10 @@ def rank_names(
     counts = usage_counts or {}
     recency = recency_scores(context)
     candidates = [info for name, info in infos.items() if name.startswith(context.partial)]
-    scored = [(-score(info, context, counts.get(info.name, 0), recency.get(info.name, 0.0)), info.name) for info in candidates]
+    scored = [
+        (-score(info, context, counts.get(info.name, 0), recency.get(info.name, 0.0)), info.name)
+        for info in candidates
+    ]
     scored.sort()
     return [name for _, name in scored]
 

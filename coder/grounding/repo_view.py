@@ -1,8 +1,9 @@
 """The resolver's view of the repository index: files, module names, parsed files.
 
-Everything here is cached: the file list for a second (a keystroke must not query
-SQLite for it), module maps for as long as the file list is unchanged, and parsed
-files by path and text, so a file is parsed once per version.
+Everything here is cached: the file list and file texts for a second (a keystroke
+must not query SQLite or read a dozen files), module maps for as long as the file
+list is unchanged, and parsed files by path and text, so a file is parsed once per
+version. ``forget`` drops the timed caches at once (after an edit elsewhere).
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from collections import OrderedDict
 from typing import Callable, TypeVar
 
 FILES_TTL_S = 1.0
+TEXT_TTL_S = 1.0
 PARSED_CACHE_SIZE = 256
 PYTHON_SUFFIXES = (".py", ".pyi")
 JS_SUFFIXES = (".ts", ".tsx", ".d.ts", ".js", ".jsx", ".mjs", ".cjs", ".mts", ".cts")
@@ -30,6 +32,7 @@ class RepoView:
         self._package_dirs: dict[str, set[str]] | None = None
         self._parsed: OrderedDict[tuple, object] = OrderedDict()
         self._latest: dict[tuple[str, str], object] = {}  # newest version per (kind, path)
+        self._texts: dict[str, tuple[float, str | None]] = {}  # path -> (read at, text)
 
     # -- files -------------------------------------------------------------------------
 
@@ -50,10 +53,29 @@ class RepoView:
         return path in self._file_set
 
     def read_text(self, path: str) -> str | None:
+        """A repository file's text (the index's unsaved buffer if it has one).
+
+        Cached for TEXT_TTL_S: resolving one name may read a dozen files, and the
+        next keystroke comes before any of them changes; ``forget`` drops it sooner.
+        """
+        now = time.monotonic()
+        cached = self._texts.get(path)
+        if cached is not None and now - cached[0] <= TEXT_TTL_S:
+            return cached[1]
         try:
-            return self.index.read_text(path)
+            text = self.index.read_text(path)
         except (OSError, UnicodeError):
-            return None
+            text = None
+        self._texts[path] = (now, text)
+        return text
+
+    def forget(self, path: str | None = None) -> None:
+        """Drop cached file texts (one path, or all) and the cached file list."""
+        if path is None:
+            self._texts.clear()
+        else:
+            self._texts.pop(path, None)
+        self._files_at = -1.0
 
     def parsed(self, kind: str, path: str, text: str, build: Callable[[str, str, T | None], T]) -> T:
         """``build(text, path, previous)``, cached by (kind, path, text).

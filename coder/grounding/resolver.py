@@ -8,7 +8,9 @@ keystrokes; ``grounding_for(index)`` finds it.
 
 from __future__ import annotations
 
+import threading
 import weakref
+from pathlib import Path
 
 from coder.grounding.js_resolver import JS_LANGUAGES, JsEvaluator, resolve_js
 from coder.grounding.names import NameSet, free
@@ -25,8 +27,21 @@ class Grounding:
         self.repo = RepoView(index)
         self.python = Evaluator(self.repo)
         self.js = JsEvaluator(self.repo)
+        # The caches and evaluators are not thread-safe; callers on several threads
+        # (an LSP server) are serialized here.
+        self.lock = threading.RLock()
+
+    def forget(self, path: str | None = None) -> None:
+        """Another file changed (or appeared): stop using its cached text now rather
+        than within a second. ``path`` relative to the index root; None: all."""
+        with self.lock:
+            self.repo.forget(relative_path(self.index, path) if path is not None else None)
 
     def resolve(self, path: str, text: str, line: int, col: int, language: str) -> NameSet:
+        with self.lock:
+            return self._resolve(path, text, line, col, language)
+
+    def _resolve(self, path: str, text: str, line: int, col: int, language: str) -> NameSet:
         offset = char_offset(text, line, col)
         path = relative_path(self.index, path)
         if language == "python":
@@ -41,21 +56,52 @@ class Grounding:
 _GROUNDINGS: "weakref.WeakKeyDictionary[object, Grounding]" = weakref.WeakKeyDictionary()
 
 
+_GROUNDINGS_LOCK = threading.Lock()
+
+
+class _NoIndex:
+    """Stands in when there is no repository: only the buffer and the runtime count."""
+
+    root = None
+
+    def files(self) -> list[str]:
+        return []
+
+    def read_text(self, path: str) -> str:
+        raise OSError(f"{path}: no repository index")
+
+    def definitions(self, name: str) -> list:
+        return []
+
+    def members(self, scope: str, path: str | None = None) -> list:
+        return []
+
+    def reference_counts(self) -> dict[str, int]:
+        return {}
+
+
+_NO_INDEX = _NoIndex()
+
+
 def grounding_for(index) -> Grounding:
-    """The (cached) resolver state for an index."""
-    grounding = _GROUNDINGS.get(index)
-    if grounding is None:
-        grounding = Grounding(index)
-        _GROUNDINGS[index] = grounding
-    return grounding
+    """The (cached) resolver state for an index (None: no repository)."""
+    if index is None:
+        index = _NO_INDEX
+    with _GROUNDINGS_LOCK:
+        grounding = _GROUNDINGS.get(index)
+        if grounding is None:
+            grounding = Grounding(index)
+            _GROUNDINGS[index] = grounding
+        return grounding
 
 
 def resolve_names(index, path: str, text: str, line: int, col: int, language: str) -> NameSet:
     """The names valid at (line, col) of ``text`` (the buffer of ``path``).
 
     ``line`` and ``col`` are 0-based; ``col`` counts characters. ``path`` may be
-    absolute or relative to the index root. Fast after the first call on a file
-    version (parsed files are cached per text).
+    absolute or relative to the index root. ``index`` may be None (a file outside
+    any repository: only the buffer, builtins and the standard library are known).
+    Fast after the first call on a file version (parsed files are cached per text).
     """
     return grounding_for(index).resolve(path, text, line, col, language)
 
@@ -75,8 +121,6 @@ def char_offset(text: str, line: int, col: int) -> int:
 
 def relative_path(index, path: str) -> str:
     """``path`` relative to the index root, as the index names files."""
-    from pathlib import Path
-
     candidate = Path(path)
     root = getattr(index, "root", None)
     if candidate.is_absolute() and root is not None:

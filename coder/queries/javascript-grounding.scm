@@ -30,20 +30,19 @@
 (assignment_expression
   left: (member_expression object: (this) property: (_) @this.field))
 
+; `exports.x = ...`, `module.exports = ...`, `module.exports.x = ...` (@cjs.name: x / exports)
 (assignment_expression
   left: (member_expression
-    object: (identifier) @cjs.object
+    object: (identifier) @_cjs.object
     property: (property_identifier) @cjs.name)
-  right: (_) @cjs.value
-  (#any-of? @cjs.object "exports" "module"))
+  (#any-of? @_cjs.object "exports" "module"))
 (assignment_expression
   left: (member_expression
     object: (member_expression
-      object: (identifier) @cjs.module
-      property: (property_identifier) @cjs.exports)
+      object: (identifier) @_cjs.module
+      property: (property_identifier) @_cjs.exports)
     property: (property_identifier) @cjs.name)
-  right: (_) @cjs.value
-  (#eq? @cjs.module "module") (#eq? @cjs.exports "exports"))
+  (#eq? @_cjs.module "module") (#eq? @_cjs.exports "exports"))
 
 (assignment_expression left: (subscript_expression object: (this))) @dynamic.this
 ((call_expression

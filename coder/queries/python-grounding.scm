@@ -1,6 +1,6 @@
 ; Name bindings in Python, for grounded completions (coder/grounding/python_file.py).
 ; @scope.* : nodes that open a scope.  @bind.* : identifiers a statement binds in the
-; scope that contains it.  @attr.object / @attr.name : `obj.name = ...` (instance
+; scope that contains it.  @_attr.object / @attr.name : `obj.name = ...` (instance
 ; attributes when obj is a method's self/cls).  @dynamic.* : code that adds names the
 ; resolver cannot see, so it must report low confidence.
 
@@ -40,11 +40,11 @@
 (import_from_statement) @import.from
 
 (assignment
-  left: (attribute object: (identifier) @attr.object attribute: (identifier) @attr.name))
+  left: (attribute object: (identifier) @_attr.object attribute: (identifier) @attr.name))
 (augmented_assignment
-  left: (attribute object: (identifier) @attr.object attribute: (identifier) @attr.name))
+  left: (attribute object: (identifier) @_attr.object attribute: (identifier) @attr.name))
 (pattern_list
-  (attribute object: (identifier) @attr.object attribute: (identifier) @attr.name))
+  (attribute object: (identifier) @_attr.object attribute: (identifier) @attr.name))
 
 ((call function: (identifier) @dynamic.call)
   (#any-of? @dynamic.call "setattr" "exec" "globals"))

@@ -19,6 +19,7 @@
 (variable_declarator name: (_) @bind.variable)
 (function_declaration name: (identifier) @bind.function)
 (generator_function_declaration name: (identifier) @bind.function)
+(function_signature name: (identifier) @bind.function)
 (class_declaration name: (type_identifier) @bind.class)
 (abstract_class_declaration name: (type_identifier) @bind.class)
 (interface_declaration name: (type_identifier) @bind.interface)
@@ -37,20 +38,19 @@
 (assignment_expression
   left: (member_expression object: (this) property: (_) @this.field))
 
+; `exports.x = ...`, `module.exports = ...`, `module.exports.x = ...` (@cjs.name: x / exports)
 (assignment_expression
   left: (member_expression
-    object: (identifier) @cjs.object
+    object: (identifier) @_cjs.object
     property: (property_identifier) @cjs.name)
-  right: (_) @cjs.value
-  (#any-of? @cjs.object "exports" "module"))
+  (#any-of? @_cjs.object "exports" "module"))
 (assignment_expression
   left: (member_expression
     object: (member_expression
-      object: (identifier) @cjs.module
-      property: (property_identifier) @cjs.exports)
+      object: (identifier) @_cjs.module
+      property: (property_identifier) @_cjs.exports)
     property: (property_identifier) @cjs.name)
-  right: (_) @cjs.value
-  (#eq? @cjs.module "module") (#eq? @cjs.exports "exports"))
+  (#eq? @_cjs.module "module") (#eq? @_cjs.exports "exports"))
 
 (assignment_expression left: (subscript_expression object: (this))) @dynamic.this
 ((call_expression

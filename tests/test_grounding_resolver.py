@@ -1,0 +1,498 @@
+"""The grounding resolver over real repositories indexed by the real RepoIndex.
+
+Fixtures: tests/fixtures/grounding/{pyrepo,jsrepo,tsrepo}, copied to a temporary
+directory per module. Each test writes a buffer with a ``<|cursor|>`` marker and
+checks the member/scope set and its confidence.
+"""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+
+from coder.grounding import NameSet, grounding_for, prompt_hint, resolve_names
+from coder.index.repo_index import RepoIndex
+
+FIXTURES = Path(__file__).parent / "fixtures" / "grounding"
+CURSOR = "<|cursor|>"
+
+READER_MEMBERS = {
+    "read", "readline", "open", "position", "supported", "chunk_size", "encoding",
+    "stream", "count", "name", "last_line",  # own (attributes set in __init__ and readline)
+    "close", "closed_flag", "_cleanup",  # inherited from pkg.base.Closable
+}
+
+
+@pytest.fixture(scope="module")
+def indexes(tmp_path_factory):
+    root = tmp_path_factory.mktemp("grounding")
+    built = {}
+    for name in ("pyrepo", "jsrepo", "tsrepo"):
+        shutil.copytree(FIXTURES / name, root / name)
+        index = RepoIndex(root / name, cache_path=root / f"{name}.sqlite3")
+        index.refresh()
+        built[name] = index
+    yield built
+    for index in built.values():
+        index.close()
+
+
+def resolve(index, marked: str, path: str = "app.py", language: str = "python") -> NameSet:
+    offset = marked.index(CURSOR)
+    text = marked.replace(CURSOR, "")
+    line = text.count("\n", 0, offset)
+    col = offset - (text.rfind("\n", 0, offset) + 1)
+    return resolve_names(index, path, text, line, col, language)
+
+
+def py(indexes, marked: str, path: str = "app.py") -> NameSet:
+    return resolve(indexes["pyrepo"], marked, path, "python")
+
+
+def assert_high_members(names: NameSet, expected: set[str], absent: set[str] = frozenset()):
+    assert names.kind == "member"
+    assert names.confidence == "high", names.reason
+    assert expected <= set(names.names), expected - set(names.names)
+    assert not (absent & set(names.names)), absent & set(names.names)
+
+
+# -- Python: modules ---------------------------------------------------------------------
+
+UTIL_MEMBERS = {"make_reader", "make_writer", "count_lines", "DEFAULT_PATH", "Reader", "output"}
+
+
+def test_import_module(indexes):
+    names = py(indexes, "import pkg.util\n\npkg.util.<|cursor|>\n")
+    assert_high_members(names, UTIL_MEMBERS, {"read", "Writer"})
+    assert names.receiver == "pkg.util"
+    assert names.receiver_label == "module pkg.util"
+
+
+def test_import_module_as_alias(indexes):
+    assert_high_members(py(indexes, "import pkg.util as u\nu.<|cursor|>\n"), UTIL_MEMBERS)
+
+
+def test_from_import_module(indexes):
+    assert_high_members(py(indexes, "from pkg import util\nutil.<|cursor|>\n"), UTIL_MEMBERS)
+
+
+def test_from_import_module_alias(indexes):
+    names = py(indexes, "from pkg import writer as w\nw.<|cursor|>\n")
+    assert_high_members(names, {"Writer", "io"}, {"make_reader"})
+
+
+def test_package_lists_its_names_and_submodules(indexes):
+    names = py(indexes, "import pkg\npkg.<|cursor|>\n")
+    assert_high_members(names, {"Reader", "VERSION", "util", "reader", "writer", "shapes"})
+
+
+def test_relative_import_inside_the_package(indexes):
+    names = py(indexes, "from .shapes import Square\nSquare(1).<|cursor|>\n", path="pkg/new.py")
+    assert_high_members(names, {"area", "size", "describe"})
+
+
+def test_standard_library_module_is_introspected(indexes):
+    names = py(indexes, "import os\nos.path.<|cursor|>\n")
+    assert_high_members(names, {"join", "dirname", "exists"})
+
+
+# -- Python: classes and instances ----------------------------------------------------------
+
+
+def test_class_name_lists_members_including_inherited(indexes):
+    names = py(indexes, "from pkg.shapes import Cube\nCube.<|cursor|>\n")
+    assert_high_members(names, {"volume", "area", "describe", "sides", "size"})
+    assert names.receiver_label == "Cube"
+
+
+def test_constructor_assignment(indexes):
+    names = py(indexes, "from pkg.reader import Reader\nr = Reader(None)\nr.<|cursor|>\n")
+    assert_high_members(names, READER_MEMBERS, {"write", "flush"})
+    assert names.receiver_label == "Reader"
+
+
+def test_parameter_annotation(indexes):
+    names = py(indexes, "from pkg.reader import Reader\n\ndef use(r: Reader, n=1):\n    return r.<|cursor|>\n")
+    assert_high_members(names, READER_MEMBERS)
+
+
+@pytest.mark.parametrize("annotation", ["Reader", '"Reader"', "Optional[Reader]", "Reader | None", "pkg.reader.Reader"])
+def test_variable_annotation_forms(indexes, annotation):
+    text = (
+        "from typing import Optional\nimport pkg.reader\nfrom pkg.reader import Reader\n\n"
+        f"r: {annotation} = get_it()\nr.<|cursor|>\n"
+    )
+    assert_high_members(py(indexes, text), READER_MEMBERS)
+
+
+def test_self_lists_attributes_set_in_any_method(indexes):
+    text = (
+        "class Job:\n"
+        "    def __init__(self, name):\n"
+        "        self.name = name\n"
+        "        self.done = False\n\n"
+        "    def finish(self):\n"
+        "        self.result = 42\n\n"
+        "    def report(self):\n"
+        "        return self.<|cursor|>\n"
+    )
+    names = py(indexes, text, path="job.py")
+    assert_high_members(names, {"name", "done", "result", "finish", "report"})
+    assert not names.assignable  # `return self.` cannot create an attribute
+
+
+def test_self_at_statement_start_is_assignable(indexes):
+    text = "class Job:\n    def __init__(self):\n        self.a = 1\n        self.<|cursor|>\n"
+    names = py(indexes, text, path="job.py")
+    assert_high_members(names, {"a"})
+    assert names.assignable
+
+
+def test_cls_in_classmethod(indexes):
+    text = (
+        "class Registry:\n"
+        "    entries = {}\n\n"
+        "    @classmethod\n"
+        "    def add(cls, key):\n"
+        "        cls.<|cursor|>\n"
+    )
+    assert_high_members(py(indexes, text, path="registry.py"), {"entries", "add"})
+
+
+def test_attributes_set_in_init_of_repo_class(indexes):
+    names = py(indexes, "from pkg.writer import Writer\nw = Writer(None)\nw.<|cursor|>\n")
+    assert_high_members(names, {"sink", "pending", "write", "flush"})
+
+
+def test_inherited_members_through_two_levels(indexes):
+    names = py(indexes, "from pkg.shapes import Cube\nc = Cube(2)\nc.<|cursor|>\n")
+    assert_high_members(names, {"volume", "area", "size", "describe", "sides"})
+
+
+def test_builtin_base_class_members(indexes):
+    names = py(indexes, "from pkg.shapes import Error\ntry:\n    pass\nexcept Error as e:\n    e.<|cursor|>\n")
+    assert_high_members(names, {"hint", "args", "with_traceback"})
+
+
+def test_return_annotation_is_followed(indexes):
+    names = py(indexes, "from pkg import util\nutil.make_reader().<|cursor|>\n")
+    assert_high_members(names, READER_MEMBERS)
+
+
+def test_classmethod_returning_string_annotation(indexes):
+    names = py(indexes, "from pkg.reader import Reader\nReader.open('x').<|cursor|>\n")
+    assert_high_members(names, READER_MEMBERS)
+
+
+def test_property_type_is_followed(indexes):
+    names = py(indexes, "from pkg.reader import Reader\nReader(None).position.<|cursor|>\n")
+    assert_high_members(names, {"bit_length", "to_bytes"})
+
+
+def test_partial_prefix_filters(indexes):
+    names = py(indexes, "from pkg.reader import Reader\nr = Reader(None)\nr.rea<|cursor|>\n")
+    assert names.partial == "rea"
+    assert set(names.names) == {"read", "readline"}
+    assert names.confidence == "high"
+
+
+def test_literal_receivers(indexes):
+    assert_high_members(py(indexes, "x = 'abc'\nx.<|cursor|>\n"), {"upper", "join", "split"})
+    assert_high_members(py(indexes, "x = {}\nx.<|cursor|>\n"), {"items", "get"})
+
+
+def test_latest_binding_before_the_cursor_wins(indexes):
+    text = "from pkg.reader import Reader\nfrom pkg.writer import Writer\nx = Reader(None)\nx = Writer(None)\nx.<|cursor|>\n"
+    names = py(indexes, text)
+    assert_high_members(names, {"write", "flush"}, {"readline"})
+
+
+# -- Python: unknown cases -> low confidence ------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "text, reason_word",
+    [
+        ("from pkg.external import Session\nSession().<|cursor|>\n", "base"),
+        ("from pkg.external import Dynamic\nDynamic({}).<|cursor|>\n", "dynamic"),
+        ("from pkg.external import Configured\nConfigured().<|cursor|>\n", "dynamic"),
+        ("from somelib import *\nthing.<|cursor|>\n", "import *"),
+        ("import requests\nrequests.<|cursor|>\n", "outside the repository"),
+        ("undefined_thing.<|cursor|>\n", "not defined"),
+        ("def f(x):\n    x.<|cursor|>\n", "annotation"),
+    ],
+    ids=["installed-base", "getattr", "setattr", "star-import", "third-party", "unresolved", "unannotated"],
+)
+def test_unknown_receivers_are_low_confidence(indexes, text, reason_word):
+    names = py(indexes, text)
+    assert names.kind == "member"
+    assert names.confidence == "low"
+    assert reason_word in names.reason
+
+
+def test_star_import_makes_scope_low(indexes):
+    names = py(indexes, "from somelib import *\nvalue = fo<|cursor|>\n")
+    assert names.kind == "scope" and names.confidence == "low"
+
+
+def test_inside_string_or_definition_name_is_free(indexes):
+    assert py(indexes, "x = 'reader.<|cursor|>'\n").names == []
+    names = py(indexes, "def new_fu<|cursor|>\n")
+    assert names.confidence == "low" and names.names == []
+
+
+# -- Python: bare identifiers -------------------------------------------------------------
+
+
+def test_bare_identifier_scope(indexes):
+    text = (
+        "import json\nfrom pkg.reader import Reader\n\nLIMIT = 3\n\n"
+        "def other():\n    hidden = 1\n\n"
+        "def work(a, b=2, *rest, **options):\n"
+        "    local = a + b\n"
+        "    for item in rest:\n"
+        "        pass\n"
+        "    return compute(<|cursor|>)\n"
+    )
+    names = py(indexes, text)
+    assert names.kind == "scope" and names.confidence == "high", names.reason
+    expected = {"a", "b", "rest", "options", "local", "item", "json", "Reader", "LIMIT", "other", "work", "print", "len"}
+    assert expected <= set(names.names)
+    assert "hidden" not in names.names
+    assert "return" in names.keywords
+    # Locals outrank builtins.
+    assert names.names.index("local") < names.names.index("print")
+
+
+def test_statement_start_is_low_confidence(indexes):
+    names = py(indexes, "def f(value):\n    val<|cursor|>\n")
+    assert names.confidence == "low"
+    assert "value" in names.names
+
+
+def test_class_body_names_do_not_leak_into_methods(indexes):
+    text = "class A:\n    size = 1\n    def m(self):\n        return f(<|cursor|>)\n"
+    names = py(indexes, text, path="a.py")
+    assert "size" not in names.names and "self" in names.names
+
+
+# -- ranking, hint, cache -----------------------------------------------------------------
+
+
+def test_recent_use_ranks_first(indexes):
+    text = (
+        "from pkg.reader import Reader\n"
+        "r = Reader(None)\n"
+        "r.readline()\nr.readline()\n"
+        "r.<|cursor|>\n"
+    )
+    names = py(indexes, text)
+    assert names.names[0] == "readline"
+    assert names.names.index("_cleanup") > names.names.index("close")  # private last
+    assert names.names.index("__init__") > names.names.index("_cleanup")  # dunders after
+
+
+def test_prompt_hint_is_one_short_comment(indexes):
+    names = py(indexes, "from pkg.reader import Reader\nr = Reader(None)\nr.<|cursor|>\n")
+    hint = prompt_hint(names, "python", top_k=4)
+    assert hint.startswith("# Reader members: ")
+    assert "\n" not in hint and len(hint) <= 160
+    assert "read(n)" in hint or "readline()" in hint
+    js_hint = prompt_hint(names, "javascript", top_k=2)
+    assert js_hint.startswith("// Reader members: ") and js_hint.count(",") == 1
+
+
+def test_unsaved_buffer_of_another_file_is_seen(indexes, tmp_path):
+    index = indexes["pyrepo"]
+    text = "from pkg.writer import Writer\nWriter(None).<|cursor|>\n"
+    assert "peek" not in py(indexes, text).names
+    original = index.read_text("pkg/writer.py")
+    index.update_file("pkg/writer.py", original + "\n    def peek(self):\n        return self.pending\n")
+    try:
+        grounding_for(index).forget("pkg/writer.py")  # what an editor integration calls
+        assert "peek" in py(indexes, text).names
+    finally:
+        index.update_file("pkg/writer.py")
+        grounding_for(index).forget()
+    assert "peek" not in py(indexes, text).names
+
+
+def test_another_file_change_is_seen_within_a_second(indexes):
+    import time
+
+    index = indexes["pyrepo"]
+    text = "from pkg.writer import Writer\nWriter(None).<|cursor|>\n"
+    assert "poke" not in py(indexes, text).names
+    original = index.read_text("pkg/writer.py")
+    index.update_file("pkg/writer.py", original + "\n    def poke(self):\n        pass\n")
+    try:
+        time.sleep(1.1)
+        assert "poke" in py(indexes, text).names
+    finally:
+        index.update_file("pkg/writer.py")
+        grounding_for(index).forget()
+
+
+def test_absolute_path_is_accepted(indexes):
+    index = indexes["pyrepo"]
+    names = resolve_names(index, str(index.root / "app.py"), "import pkg\npkg.", 1, 4, "python")
+    assert "util" in names.names
+
+
+# -- JavaScript / TypeScript --------------------------------------------------------------
+
+
+def js(indexes, marked: str, path: str = "src/app.js", language: str = "javascript") -> NameSet:
+    return resolve(indexes["jsrepo"], marked, path, language)
+
+
+def ts(indexes, marked: str, path: str = "src/app.ts", language: str = "typescript") -> NameSet:
+    return resolve(indexes["tsrepo"], marked, path, language)
+
+
+def test_js_new_assignment_from_relative_import(indexes):
+    names = js(indexes, "import { User } from './models/user.js';\nconst u = new User(1, 'a');\nu.<|cursor|>")
+    assert_high_members(names, {"greet", "addFriend", "displayName", "role", "#secret", "name", "friends",
+                                "save", "id", "createdAt"}, {"find"})
+
+
+def test_js_default_import_class_statics(indexes):
+    names = js(indexes, "import User from './models/user.js';\nUser.<|cursor|>")
+    assert_high_members(names, {"find", "prototype"}, {"greet"})
+
+
+def test_js_namespace_import(indexes):
+    names = js(indexes, "import * as util from './util.js';\nutil.<|cursor|>")
+    assert_high_members(names, {"formatName", "parseId", "MAX_USERS"})
+
+
+def test_js_reexports_through_index(indexes):
+    names = js(indexes, "import { BaseModel } from './models/index.js';\nnew BaseModel(1).<|cursor|>")
+    assert_high_members(names, {"save", "id"}, {"greet"})
+    names = js(indexes, "import * as models from './models';\nmodels.<|cursor|>")
+    assert_high_members(names, {"User", "BaseModel"})
+
+
+def test_js_commonjs_require(indexes):
+    names = js(indexes, "const legacy = require('./legacy');\nlegacy.<|cursor|>")
+    assert_high_members(names, {"slugify", "truncate"})
+
+
+def test_js_this_inside_class_through_arrow(indexes):
+    text = "class A {\n  constructor() { this.v = 1; }\n  m() {\n    return () => this.<|cursor|>\n  }\n}\n"
+    names = js(indexes, text)
+    assert_high_members(names, {"v", "m"})
+
+
+def test_js_this_in_plain_function_is_low(indexes):
+    names = js(indexes, "function f() {\n  return this.<|cursor|>\n}\n")
+    assert names.confidence == "low"
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "import React from 'react';\nReact.<|cursor|>",
+        "import { Registry } from './dynamic.js';\nnew Registry().<|cursor|>",
+        "import { Bag } from './dynamic.js';\nnew Bag({}).<|cursor|>",
+    ],
+    ids=["package", "unknown-base", "object-assign-this"],
+)
+def test_js_unknown_cases_are_low(indexes, text):
+    assert js(indexes, text).confidence == "low"
+
+
+def test_js_bare_identifier_scope(indexes):
+    text = "import { formatName } from './util.js';\nconst TOP = 1;\nfunction go(a, { b }) {\n  const c = 1;\n  return go2(<|cursor|>);\n}\n"
+    names = js(indexes, text)
+    assert names.kind == "scope" and names.confidence == "high"
+    assert {"formatName", "TOP", "go", "a", "b", "c", "console", "JSON"} <= set(names.names)
+    assert "const" in names.keywords
+
+
+def test_ts_parameter_annotation_and_parameter_properties(indexes):
+    names = ts(indexes, "import { UserService } from './service';\nfunction f(s: UserService) {\n  s.<|cursor|>\n}\n")
+    assert_high_members(names, {"create", "count", "logger", "repo"}, {"instance"})
+
+
+def test_ts_interface_with_extends_and_nullable_union(indexes):
+    names = ts(indexes, "import { AuditLogger } from './service';\nlet a: AuditLogger | null = null;\na.<|cursor|>")
+    assert_high_members(names, {"audit", "info", "warn", "level"})
+
+
+def test_ts_member_chain_through_interface(indexes):
+    names = ts(indexes, "import { UserService } from './service';\nfunction f(s: UserService) {\n  s.logger.<|cursor|>\n}\n")
+    assert_high_members(names, {"info", "warn", "level"}, {"audit"})
+
+
+def test_ts_return_type(indexes):
+    names = ts(indexes, "import { makeService } from './service';\nmakeService().<|cursor|>")
+    assert_high_members(names, {"create", "logger"})
+
+
+def test_tsx_uses_the_typescript_resolver(indexes):
+    names = ts(indexes, "import { UserService } from './service';\nUserService.<|cursor|>", path="src/app.tsx", language="tsx")
+    assert_high_members(names, {"instance"}, {"create"})
+
+
+def test_other_languages_are_low_confidence(indexes):
+    names = resolve(indexes["pyrepo"], "fn main() {\n    v.<|cursor|>\n}\n", path="main.rs", language="rust")
+    assert names.kind == "member" and names.confidence == "low" and names.names == []
+
+
+# -- standard library loading, robustness -------------------------------------------------
+
+
+def test_standard_module_not_yet_imported_loads_in_the_background(indexes):
+    import sys
+    import time
+
+    text = "import colorsys\ncolorsys.<|cursor|>\n"
+    first = py(indexes, text)
+    if "colorsys" not in sys.modules or first.confidence == "low":
+        assert first.confidence == "low" and "loading" in first.reason
+    deadline = time.monotonic() + 10
+    while "colorsys" not in sys.modules and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert_high_members(py(indexes, text), {"rgb_to_hsv", "hsv_to_rgb"})
+
+
+@pytest.mark.parametrize("repo, language, suffix", [
+    ("pyrepo", "python", ".py"), ("jsrepo", "javascript", ".js"), ("tsrepo", "typescript", ".ts"),
+])
+def test_every_position_of_the_fixtures_resolves_without_error(indexes, repo, language, suffix):
+    """Cursor at every 7th character of each file, with the line cut at the cursor as
+    while typing: no exception, and a well-formed NameSet."""
+    index = indexes[repo]
+    for path in [p for p in index.files() if p.endswith(suffix)]:
+        text = index.read_text(path)
+        lines = text.split("\n")
+        for line_number, line in enumerate(lines):
+            for col in range(0, len(line) + 1, 7):
+                typed = "\n".join(lines[:line_number] + [line[:col]] + lines[line_number + 1:])
+                names = resolve_names(index, path, typed, line_number, col, language)
+                assert names.confidence in ("high", "low") and names.kind in ("member", "scope")
+                assert all(name.startswith(names.partial) for name in names.names)
+
+
+def test_js_this_at_statement_start_is_assignable_and_private_partial(indexes):
+    text = "class A {\n  #count = 0;\n  inc() {\n    this.#co<|cursor|>\n  }\n}\n"
+    names = js(indexes, text)
+    assert names.confidence == "high" and names.assignable
+    assert names.partial == "#co" and names.names == ["#count"]
+
+
+def test_without_a_repository_index():
+    names = resolve_names(None, "/tmp/loose.py", "import os\nx = 'a'\nx.", 2, 2, "python")
+    assert_high_members(names, {"upper"})
+    names = resolve_names(None, "/tmp/loose.py", "from mylib import thing\nthing.", 1, 6, "python")
+    assert names.confidence == "low"
+
+
+def test_a_known_name_inside_a_string_is_not_resolved(indexes):
+    names = py(indexes, "from pkg.reader import Reader\nr = Reader(None)\nx = f'value r.<|cursor|>'\n")
+    assert names.names == [] and names.confidence == "low"
+    names = js(indexes, "import * as util from './util.js';\nconst s = 'util.<|cursor|>';\n")
+    assert names.names == [] and names.confidence == "low"
