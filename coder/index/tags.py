@@ -69,7 +69,9 @@ def tags_queries(language: str) -> tuple[tree_sitter.Query, tree_sitter.Query | 
     name is paired with its whole node and scope), and references, read in one call
     (they are most of the captures, and need only their own node)."""
     lang = grammar(language)
-    source = resources.files("coder").joinpath("queries", f"{language}-tags.scm")
+    # TSX is TypeScript with JSX: the TypeScript query serves both grammars.
+    query_language = "typescript" if language == "tsx" else language
+    source = resources.files("coder").joinpath("queries", f"{query_language}-tags.scm")
     if lang is None or not source.is_file():
         return None
     patterns = split_patterns(source.read_text(encoding="utf-8"))
