@@ -2,16 +2,21 @@
 
     .venv/bin/python bench/bench_runtime.py [--model PATH] [--threads 2] [--repeat 5]
 
-Prints model load time, time to first token on a fresh ~400-token prompt, prompt and
+Prints model load time, time to first token on a fresh ~370-token prompt, prompt and
 generation tokens/s, the per-request overhead of the worker process (a tokenize round
 trip, and a one-token request whose prompt is already cached), and what a grammar
-over 300 identifiers costs per generated token.
+over 300 identifiers costs per generated token (direct: ``Llama.generate`` filters
+the whole vocabulary every step; worker: checks the chosen token first, so the
+greedy output is the same). Each side runs in its own process; ``--repeat`` rounds
+alternate the two sides and the table shows medians over rounds.
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import statistics
+import subprocess
 import sys
 import time
 from pathlib import Path
@@ -33,7 +38,7 @@ def median(values):
     return statistics.median(values)
 
 
-def bench_direct(model: str, threads: int, repeat: int, n_ctx: int) -> dict:
+def bench_direct(model: str, threads: int, round_index: int, n_ctx: int, with_grammar: bool) -> dict:
     import llama_cpp
 
     started = time.perf_counter()
@@ -44,12 +49,16 @@ def bench_direct(model: str, threads: int, repeat: int, n_ctx: int) -> dict:
     def tokens_of(text):
         return ([llm.token_bos()] if add_bos else []) + llm.tokenize(text.encode(), add_bos=False, special=False)
 
-    def run(ids, max_tokens, grammar=None):
+    def run(ids, max_tokens, grammar=None, out=None):
         begin = time.perf_counter()
         first = None
         count = 0
-        for _ in llm.generate(ids, temp=0.0, top_k=1, top_p=1.0, min_p=0.0, repeat_penalty=1.0, grammar=grammar):
+        for token in llm.generate(ids, temp=0.0, top_k=1, top_p=1.0, min_p=0.0, repeat_penalty=1.0, grammar=grammar):
+            if llama_cpp.llama_vocab_is_eog(llm._model.vocab, token):
+                break
             count += 1
+            if out is not None:
+                out.append(token)
             if first is None:
                 first = time.perf_counter() - begin
             if count >= max_tokens:
@@ -57,7 +66,7 @@ def bench_direct(model: str, threads: int, repeat: int, n_ctx: int) -> dict:
         return first, time.perf_counter() - begin, count
 
     ttft, prompt_tps, gen_tps, prompt_tokens = [], [], [], 0
-    for i in range(repeat):
+    for i in (round_index,):
         ids = tokens_of(prompt_text(i))
         prompt_tokens = len(ids)
         first, total, count = run(ids, 1)
@@ -67,16 +76,15 @@ def bench_direct(model: str, threads: int, repeat: int, n_ctx: int) -> dict:
         gen_tps.append((count - 1) / (total - first))
     cached = tokens_of(prompt_text(0))
     run(cached, 1)
-    one_token = [run(cached, 1)[1] for _ in range(repeat * 4)]
+    one_token = [run(cached, 1)[1] for _ in range(20)]
     tokenize = []
-    for _ in range(repeat * 20):
+    for _ in range(100):
         begin = time.perf_counter()
         llm.tokenize(b"x = 1", add_bos=False)
         tokenize.append(time.perf_counter() - begin)
-    grammar = llama_cpp.LlamaGrammar.from_string(name_grammar(), verbose=False)
-    free = run(tokens_of(prompt_text(500)), 8)
-    constrained = run(tokens_of(prompt_text(501)), 8, grammar)
-    return {
+    # Per-token cost with the prompt already cached, so only decoding and sampling
+    # are timed; the first token (the name's start, the costliest step) included.
+    figures = {
         "load_s": load,
         "prompt_tokens": prompt_tokens,
         "ttft_s": median(ttft),
@@ -84,9 +92,25 @@ def bench_direct(model: str, threads: int, repeat: int, n_ctx: int) -> dict:
         "gen_tps": median(gen_tps),
         "cached_one_token_s": median(one_token),
         "tokenize_s": median(tokenize),
-        "grammar_per_token_s": (constrained[1] - constrained[0]) / max(1, constrained[2] - 1),
-        "free_per_token_s": (free[1] - free[0]) / max(1, free[2] - 1),
     }
+    if not with_grammar:
+        return figures
+    grammar = llama_cpp.LlamaGrammar.from_string(name_grammar(), verbose=False)
+    ids = tokens_of(GRAMMAR_PROMPT)
+    run(ids, 1)
+    free = run(ids, GRAMMAR_TOKENS)
+    run(ids, 1)
+    grammar_tokens: list[int] = []
+    constrained = run(ids, GRAMMAR_TOKENS, grammar, grammar_tokens)
+    return figures | {
+        "grammar_per_token_s": constrained[1] / constrained[2],
+        "free_per_token_s": free[1] / free[2],
+        "grammar_text": llm.detokenize(grammar_tokens).decode("utf-8", "replace"),
+    }
+
+
+GRAMMAR_PROMPT = "import os\n\n\ndef main():\n    value = "
+GRAMMAR_TOKENS = 8
 
 
 def name_grammar(count: int = 300) -> str:
@@ -94,7 +118,7 @@ def name_grammar(count: int = 300) -> str:
     return f"root ::= ({names}) [a-z(), ]{{0,12}}"
 
 
-def bench_worker(model: str, threads: int, repeat: int, n_ctx: int) -> dict:
+def bench_worker(model: str, threads: int, round_index: int, n_ctx: int, with_grammar: bool) -> dict:
     started = time.perf_counter()
     backend = LlamaWorkerBackend(model, n_ctx=n_ctx, n_threads=threads)
     load = time.perf_counter() - started
@@ -108,13 +132,16 @@ def bench_worker(model: str, threads: int, repeat: int, n_ctx: int) -> dict:
         first = None
         count = 0
         generation = backend.stream(GenerationRequest(prompt, max_tokens=max_tokens, grammar=grammar))
-        for _ in generation:
+        pieces = []
+        for piece in generation:
+            pieces.append(piece)
             if first is None:
                 first = time.perf_counter() - begin
         total = time.perf_counter() - begin
+        run.text = "".join(pieces)
         return first or total, total, generation.stats
 
-    for i in range(repeat):
+    for i in (round_index,):
         first, total, stats = run(prompt_text(i), 1)
         prompt_tokens = stats.prompt_tokens
         ttft.append(first)
@@ -123,16 +150,13 @@ def bench_worker(model: str, threads: int, repeat: int, n_ctx: int) -> dict:
         # Pieces are batched in the worker; its own token timing is the fair one here.
         gen_tps.append((stats.generated_tokens - 1) / (total - first) if total > first else float("nan"))
     run(prompt_text(0), 1)
-    one_token = [run(prompt_text(0), 1)[1] for _ in range(repeat * 4)]
+    one_token = [run(prompt_text(0), 1)[1] for _ in range(20)]
     tokenize = []
-    for _ in range(repeat * 20):
+    for _ in range(100):
         begin = time.perf_counter()
         backend.tokenize("x = 1")
         tokenize.append(time.perf_counter() - begin)
-    free = run(prompt_text(500), 8)
-    constrained = run(prompt_text(501), 8, name_grammar())
-    backend.close()
-    return {
+    figures = {
         "load_s": load,
         "prompt_tokens": prompt_tokens,
         "ttft_s": median(ttft),
@@ -140,28 +164,71 @@ def bench_worker(model: str, threads: int, repeat: int, n_ctx: int) -> dict:
         "gen_tps": median(gen_tps),
         "cached_one_token_s": median(one_token),
         "tokenize_s": median(tokenize),
-        "grammar_per_token_s": (constrained[1] - constrained[0]) / max(1, constrained[2].generated_tokens - 1),
-        "free_per_token_s": (free[1] - free[0]) / max(1, free[2].generated_tokens - 1),
     }
+    if not with_grammar:
+        backend.close()
+        return figures
+    run(GRAMMAR_PROMPT, 1)
+    free = run(GRAMMAR_PROMPT, GRAMMAR_TOKENS)
+    run(GRAMMAR_PROMPT, 1)
+    constrained = run(GRAMMAR_PROMPT, GRAMMAR_TOKENS, name_grammar())
+    grammar_text = run.text
+    backend.close()
+    return figures | {
+        "grammar_per_token_s": constrained[1] / constrained[2].generated_tokens,
+        "free_per_token_s": free[1] / free[2].generated_tokens,
+        "grammar_text": grammar_text,
+    }
+
+
+def run_side(side: str, args, round_index: int) -> dict:
+    """One side in a fresh process: two llama.cpp instances alive at once (their idle
+    OpenMP threads spinning) would slow each other down and blur the comparison."""
+    command = [sys.executable, __file__, "--side", side, "--round", str(round_index),
+               "--model", args.model, "--threads", str(args.threads), "--n-ctx", str(args.n_ctx)]
+    result = subprocess.run(command, capture_output=True, text=True, check=False)
+    if result.returncode != 0:
+        sys.exit(f"the {side} run failed:\n{result.stderr[-2000:]}")
+    return json.loads(result.stdout.strip().splitlines()[-1])
+
+
+def medians(rounds: list[dict]) -> dict:
+    merged = {}
+    for key in rounds[0]:
+        values = [r[key] for r in rounds if key in r]
+        merged[key] = statistics.median(values) if isinstance(values[0], (int, float)) else values[0]
+    return merged
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--model", help="GGUF file (default: the demo model)")
     parser.add_argument("--threads", type=int, default=2)
-    parser.add_argument("--repeat", type=int, default=7)
+    parser.add_argument("--repeat", type=int, default=5, help="rounds (each loads both sides)")
     parser.add_argument("--n-ctx", type=int, default=2048)
+    parser.add_argument("--side", choices=("direct", "worker"), help=argparse.SUPPRESS)
+    parser.add_argument("--round", type=int, default=0, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.model is None:
         from coder.models.demo import demo_model_path
 
         args.model = str(demo_model_path())
-    # The worker first: a process that has run llama.cpp keeps its OpenMP threads,
-    # which must not compete with the worker's.
-    worker = bench_worker(args.model, args.threads, args.repeat, args.n_ctx)
-    direct = bench_direct(args.model, args.threads, args.repeat, args.n_ctx)
+    if args.side:
+        measure = bench_direct if args.side == "direct" else bench_worker
+        with_grammar = args.round == 0  # the grammar run is slow on the direct side
+        print(json.dumps(measure(args.model, args.threads, args.round, args.n_ctx, with_grammar)))
+        return
+    # Rounds alternate the sides, so a burst of load from elsewhere on the machine
+    # hits both about equally; the table shows medians over rounds.
+    worker_rounds, direct_rounds = [], []
+    for round_index in range(args.repeat):
+        sides = ("worker", "direct") if round_index % 2 == 0 else ("direct", "worker")
+        for side in sides:
+            figures = run_side(side, args, round_index)
+            (worker_rounds if side == "worker" else direct_rounds).append(figures)
+    worker, direct = medians(worker_rounds), medians(direct_rounds)
     print(f"model: {Path(args.model).name}  threads: {args.threads}  repeat: {args.repeat}  "
-          f"prompt: {direct['prompt_tokens']} tokens")
+          f"prompt: {direct['prompt_tokens']} tokens  (medians of {args.repeat} rounds; each side in its own process)")
     rows = [
         ("model load", "load_s", "s"),
         ("time to first token (fresh prompt)", "ttft_s", "ms"),
@@ -182,6 +249,8 @@ def main() -> None:
     ttft_ratio = worker["ttft_s"] / direct["ttft_s"]
     print(f"\nworker overhead per request: {overhead_ms:.2f} ms (target < 5 ms)")
     print(f"time to first token, worker / direct: {ttft_ratio:.3f} (target <= 1.10)")
+    print(f"grammar output (greedy, must match): direct {direct['grammar_text']!r}, "
+          f"worker {worker['grammar_text']!r}")
 
 
 if __name__ == "__main__":

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import os
 import signal
 import threading
@@ -32,7 +33,7 @@ def test_completes_add_through_the_worker(backend):
     assert completion.stats.generated_tokens >= 3
 
 
-def test_model_info_describes_the_demo_model(backend):
+def test_model_info_describes_the_demo_model(backend, demo_model):
     info = backend.info()
     assert info.architecture == "gemma3"
     assert info.add_bos is True
@@ -40,6 +41,13 @@ def test_model_info_describes_the_demo_model(backend):
     assert not info.specials.has_fim  # a base model without FIM tokens
     assert info.specials.by_text["<start_of_turn>"] > 0
     assert info.context_length == 2048
+    assert info.train_context_length == 32768
+    assert info.chat_template is None  # the base model has none
+    assert info.path == str(demo_model)
+    # The control-token table is cached on disk so later loads skip the vocab scan.
+    from coder import paths
+
+    assert list((paths.cache_dir() / "models").glob("control-tokens-*.json"))
 
 
 def test_tokenize_round_trip_and_special_handling(backend):
@@ -60,6 +68,17 @@ def test_kv_cache_prefix_is_reused(backend):
     assert first.stats.prompt_tokens > 5
     assert second.stats.reused_tokens >= first.stats.prompt_tokens - 2
     assert second.stats.evaluated_tokens == second.stats.prompt_tokens - second.stats.reused_tokens
+
+
+def test_repeated_prompt_is_served_entirely_from_the_cache(backend):
+    # After a one-token request nothing past the prompt was decoded, so the same
+    # prompt again needs no evaluation at all (llama.cpp samples from saved logits).
+    request = GenerationRequest("class Stack:\n    def push(self, item):\n", max_tokens=1)
+    first = backend.complete(request)
+    again = backend.complete(request)
+    assert again.text == first.text
+    assert again.stats.reused_tokens == again.stats.prompt_tokens
+    assert again.stats.evaluated_tokens == 0
 
 
 def test_token_id_prompt_is_used_verbatim(backend):
@@ -94,9 +113,28 @@ def test_seed_makes_sampling_reproducible(backend):
 
 
 def test_grammar_constrains_the_output(backend):
-    grammar = 'root ::= (" alpha" | " beta") [a-z]{0,3}'
+    grammar = 'root ::= ("alpha" | "beta") [a-z ]*'
     completion = backend.complete(GenerationRequest(ADD_PROMPT, max_tokens=6, grammar=grammar))
-    assert completion.text.startswith((" alpha", " beta"))
+    assert completion.text.startswith(("alpha", "beta"))
+    assert set(completion.text) <= set("abcdefghijklmnopqrstuvwxyz ")
+    # The same grammar again (served from the worker's cache of parsed grammars,
+    # reset between uses) gives the same greedy output.
+    again = backend.complete(GenerationRequest(ADD_PROMPT, max_tokens=6, grammar=grammar))
+    assert again.text == completion.text
+
+
+def test_grammar_that_ends_stops_generation(backend):
+    grammar = 'root ::= " a + b" | " x"'
+    completion = backend.complete(GenerationRequest(ADD_PROMPT, max_tokens=10, grammar=grammar))
+    assert completion.text in (" a + b", " x")
+    assert completion.stats.finish_reason == "stop"
+
+
+def test_generated_multibyte_text_is_never_split(backend):
+    prompt = "# Kommentar: Größenänderung für Ärzte, Übersetzungen, naïve café — "
+    pieces = list(backend.stream(GenerationRequest(prompt, max_tokens=16)))
+    assert pieces
+    assert all("\ufffd" not in piece for piece in pieces)
 
 
 def test_invalid_grammar_is_a_one_line_error(backend):
@@ -132,6 +170,24 @@ def test_cancel_from_another_thread_stops_generation(backend):
     assert generation.stats.generated_tokens < 400
 
 
+def test_cancel_interrupts_a_long_prompt(backend):
+    # ~1,500 prompt tokens take seconds to evaluate; llama.cpp's abort callback lets
+    # a cancel stop the batch being decoded instead of running the whole prompt.
+    prompt = "\n".join(f"value_{i} = compute({i}, {i * 7 % 13})" for i in range(100))
+    generation = backend.stream(GenerationRequest(prompt, max_tokens=4))
+    threading.Timer(0.3, generation.cancel).start()
+    generation.text()
+    assert generation.stats.finish_reason == "cancelled"
+    assert generation.stats.generated_tokens == 0
+    assert generation.stats.prompt_tokens > 1000
+    assert generation.stats.evaluated_tokens < 512  # not even the first batch finished
+    follow = backend.complete(GenerationRequest(ADD_PROMPT, max_tokens=8, stop=("\n",)))
+    assert follow.text == " a + b"
+    # A prompt that is a prefix of the aborted one is not served from stale logits.
+    again = backend.complete(GenerationRequest(ADD_PROMPT, max_tokens=8, stop=("\n",)))
+    assert again.text == " a + b"
+
+
 def test_concurrent_callers_are_serialized(backend):
     prompts = [
         "def add(a, b):\n    return",
@@ -162,17 +218,19 @@ def test_worker_crash_mid_request_is_reported_and_recovered(backend, signum):
     generation = backend.stream(GenerationRequest(LONG_PROMPT, max_tokens=400))
     pieces = iter(generation)
     next(pieces)
-    os.kill(backend.worker_pid, signum)
+    old_pid = backend.worker_pid
+    os.kill(old_pid, signum)
     with pytest.raises(BackendError) as raised:
         list(pieces)
     message = str(raised.value)
     assert signal.Signals(signum).name in message and "restarted" in message
     assert "\n" not in message
+    assert backend.worker_pid != old_pid
     completion = backend.complete(GenerationRequest(ADD_PROMPT, max_tokens=8, stop=("\n",)))
     assert completion.text == " a + b"
 
 
-@pytest.mark.parametrize("kind", ["missing", "truncated", "random", "text"])
+@pytest.mark.parametrize("kind", ["missing", "truncated", "random", "text", "gguf-garbage"])
 def test_bad_model_files_give_one_line_model_error(tmp_path, demo_model, kind):
     path = tmp_path / f"{kind}.gguf"
     if kind == "truncated":
@@ -182,7 +240,33 @@ def test_bad_model_files_give_one_line_model_error(tmp_path, demo_model, kind):
         path.write_bytes(os.urandom(200_000))
     elif kind == "text":
         path.write_text("this is not a model\n" * 100)
+    elif kind == "gguf-garbage":
+        path.write_bytes(b"GGUF" + os.urandom(200_000))
+    started = time.perf_counter()
     with pytest.raises(ModelError) as raised:
         LlamaWorkerBackend(path, n_ctx=512, load_timeout_s=60)
     assert str(path) in str(raised.value)
     assert "\n" not in str(raised.value)
+    assert time.perf_counter() - started < 30
+
+
+def test_process_is_fine_after_bad_model_files(backend):
+    completion = backend.complete(GenerationRequest(ADD_PROMPT, max_tokens=8, stop=("\n",)))
+    assert completion.text == " a + b"
+
+
+def test_load_that_exceeds_its_timeout_is_a_model_error(demo_model):
+    with pytest.raises(ModelError, match="took longer than"):
+        LlamaWorkerBackend(demo_model, n_ctx=512, load_timeout_s=0.05)
+
+
+def test_forgotten_backend_stops_its_worker_when_collected(demo_model):
+    backend = LlamaWorkerBackend(demo_model, n_ctx=512, n_threads=1)
+    pid = backend.worker_pid
+    os.kill(pid, 0)  # running
+    del backend
+    gc.collect()
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline and os.path.exists(f"/proc/{pid}"):
+        time.sleep(0.05)
+    assert not os.path.exists(f"/proc/{pid}")  # exited and reaped: no zombie left

@@ -383,24 +383,30 @@ class _WorkerHost:
         what = {"generate": "generating", "tokenize": "tokenizing"}.get(
             job.message.get("op"), "working"
         )
-        try:
-            self.restart()
-            after = "it has been restarted"
-        except ModelError as error:
-            after = f"restarting it failed: {error.message}"
         why = f" [{detail}]" if detail else ""
+        # The caller hears at once; the reload happens before the next job starts
+        # (if it fails, that job gets the reason).
         job.fail(
             BackendError(
                 f"the llama.cpp worker for {self.model_path.name} {_describe_exit(code)} "
-                f"while {what}{why}; {after}"
+                f"while {what}{why}; it is being restarted"
             )
         )
+        try:
+            self.restart()
+        except ModelError:
+            self.process = None  # run_job retries the start for the next job
 
     def restart(self) -> None:
         if self.process is not None:
             self.kill(self.process)
+            self.process = None
+        if self.closed:
+            return
         self.restarts += 1
         self.start_worker()
+        if self.closed:  # close() ran while the new worker was loading
+            self.kill(self.process)
 
     def call(self, message: dict) -> dict:
         job = self.submit(message)

@@ -40,7 +40,7 @@ FIM_TEXTS = {
     "fim_prefix": ("<|fim_prefix|>", "<fim_prefix>", "<｜fim▁begin｜>", "▁<PRE>"),
     "fim_suffix": ("<|fim_suffix|>", "<fim_suffix>", "<｜fim▁hole｜>", "▁<SUF>"),
     "fim_middle": ("<|fim_middle|>", "<fim_middle>", "<｜fim▁end｜>", "▁<MID>"),
-    "fim_pad": ("<|fim_pad|>", "<fim_pad>", "▁<EOT>"),
+    "fim_pad": ("<|fim_pad|>", "<fim_pad>"),
     "file_sep": ("<|file_sep|>", "<file_sep>"),
     "repo_name": ("<|repo_name|>", "<reponame>"),
 }
@@ -72,6 +72,8 @@ class Worker:
         # Grammar text -> llama.cpp grammar sampler, least recently used first.
         self.grammars: collections.OrderedDict[str, object] = collections.OrderedDict()
         self.candidates = None  # the full-vocabulary token array, allocated once
+        self.current_id: int | None = None  # the request being generated
+        self.abort_callback = None  # kept referenced while llama.cpp holds it
 
     # -- input -----------------------------------------------------------------
 
@@ -121,6 +123,13 @@ class Worker:
             verbose=False,
         )
         info = self.model_info(message["path"], message.get("cache_dir"))
+        # llama.cpp asks this between steps of a decode (a few dozen times per batch,
+        # from the thread that called decode): a cancel stops even a long prompt
+        # batch within milliseconds. It reads a flag only, never the model.
+        self.abort_callback = llama_cpp.ggml_abort_callback(
+            lambda _data: self.current_id is not None and self.current_id in self.cancelled
+        )
+        llama_cpp.llama_set_abort_callback(self.llm._ctx.ctx, self.abort_callback, None)
         return {"info": info, "load_s": time.perf_counter() - started}
 
     def model_info(self, path: str, cache_dir: str | None) -> dict:
@@ -287,21 +296,20 @@ class Worker:
             int(seed) if seed is not None else llama_cpp.LLAMA_DEFAULT_SEED,
         )
         stats = {"prompt_tokens": len(prompt), "generated_tokens": 0}
+        self.current_id = request_id
         try:
-            reused = self.evaluate_prompt(prompt, request_id)
-            stats.update(reused_tokens=reused, evaluated_tokens=len(prompt) - reused)
+            self.evaluate_prompt(prompt, request_id, stats)
             self.generate(request_id, chain, grammar, message, max_tokens, started, stats)
         except Cancelled:
-            stats.setdefault("reused_tokens", 0)
-            stats.setdefault("evaluated_tokens", 0)
             stats["finish_reason"] = "cancelled"
         finally:
+            self.current_id = None
             llama_cpp.llama_sampler_free(chain)
         stats["worker_s"] = time.perf_counter() - started
         return {"stats": stats}
 
-    def evaluate_prompt(self, prompt: list[int], request_id: int) -> int:
-        """Bring the KV cache to ``prompt``; returns how many tokens it already held.
+    def evaluate_prompt(self, prompt: list[int], request_id: int, stats: dict) -> None:
+        """Bring the KV cache to ``prompt``, counting reused and evaluated tokens.
 
         Mirrors ``Llama.generate``: keep the longest common prefix; when the whole
         prompt is cached but the logits are stale, re-evaluate its last token.
@@ -314,19 +322,36 @@ class Worker:
                 break
             common += 1
         if common == len(prompt) == llm.n_tokens and not llm._requires_eval:
-            return common  # the logits of the last decode are this prompt's
+            # The logits of the last decode are this prompt's: nothing to evaluate.
+            stats.update(reused_tokens=common, evaluated_tokens=0)
+            return
         keep = min(common, len(prompt) - 1)
         if keep > 0 and llm._ctx.kv_cache_seq_rm(-1, keep, -1):
             llm.n_tokens = keep
         else:
             llm.reset()
             keep = 0
+        stats.update(reused_tokens=keep, evaluated_tokens=0)
         rest = prompt[keep:]
         for start in range(0, len(rest), llm.n_batch):
             if request_id in self.cancelled:
                 raise Cancelled
-            llm.eval(rest[start : start + llm.n_batch])
-        return keep
+            chunk = rest[start : start + llm.n_batch]
+            self.decode(chunk, request_id)
+            stats["evaluated_tokens"] += len(chunk)
+
+    def decode(self, tokens: list[int], request_id: int) -> None:
+        """``Llama.eval`` that turns an aborted decode into ``Cancelled``."""
+        llm = self.llm
+        try:
+            llm.eval(tokens)
+        except RuntimeError:
+            # llama.cpp dropped the aborted batch from its cache; Llama did not count
+            # it. The logits are stale whatever happened.
+            llm._requires_eval = True
+            if request_id in self.cancelled:
+                raise Cancelled from None
+            raise
 
     def generate(self, request_id, chain, grammar, message, max_tokens, started, stats) -> None:
         import llama_cpp
@@ -378,7 +403,11 @@ class Worker:
             if request_id in self.cancelled:
                 finish = "cancelled"
                 break
-            llm.eval([token])
+            try:
+                self.decode([token], request_id)
+            except Cancelled:
+                finish = "cancelled"
+                break
         if finish != "stop":
             text += decoder.decode(b"", final=True)
         if finish != "cancelled" and len(text) > sent:
@@ -388,7 +417,7 @@ class Worker:
     def constrained_sample(self, chain, grammar) -> int | None:
         """Sample among the tokens the grammar allows; None if it allows none.
 
-        The grammar is tried on the best 32, then the best 1024 tokens by logit, and
+        The grammar is tried on the best 32, 1024 and 16384 tokens by logit, and
         only then on the whole vocabulary. For greedy decoding this is exact (if any
         of the best k is allowed, the best allowed token is among them); with a
         temperature it truncates the tail like top-k. Each step avoids llama.cpp's
@@ -407,7 +436,7 @@ class Worker:
                 n_vocab,
                 dtype=np.dtype([("id", np.intc), ("logit", np.single), ("p", np.single)], align=True),
             )
-        for k in (32, 1024, n_vocab):
+        for k in sorted({min(k, n_vocab) for k in (32, 1024, 16384, n_vocab)}):
             if k < n_vocab:
                 ids = np.argpartition(logits, n_vocab - k)[n_vocab - k :].astype(np.intc)
             else:
