@@ -99,3 +99,25 @@ def test_repo_context_puts_the_other_files_definition_in_the_prompt(tmp_path, de
     assert main(["complete", f"{root / 'main.py'}:4:10", "--json", "--context", "local"]) == 0
     local = json.loads(capsys.readouterr().out)
     assert not [s for s in local["sources"] if s["kind"] == "definition"]
+
+
+def test_grounded_member_completion_writes_a_real_member(tmp_path, demo_model, capsys):
+    import subprocess as sp
+
+    root = tmp_path / "shop"
+    root.mkdir()
+    (root / "cart.py").write_text(
+        "class Cart:\n"
+        "    def __init__(self):\n        self.items = []\n\n"
+        "    def add_item(self, item):\n        self.items.append(item)\n\n"
+        "    def total_price(self):\n        return sum(i.price for i in self.items)\n"
+    )
+    (root / "main.py").write_text("from cart import Cart\n\ncart = Cart()\ncart.\n")
+    sp.run(["git", "init", "-q", str(root)], check=True)
+    assert main(["complete", f"{root / 'main.py'}:4:6", "--json", "--context", "repo"]) == 0
+    result = json.loads(capsys.readouterr().out)
+    grounding = result["grounding"]
+    assert grounding["confidence"] == "high" and grounding["constrained"] is True
+    assert grounding["invalid_names"] == []
+    first = result["text"].split("(")[0].strip()
+    assert first in {"items", "add_item", "total_price"}, result["text"]

@@ -78,6 +78,7 @@ def run(args: argparse.Namespace) -> int:
                 budget_tokens=settings.completion.prompt_tokens,
                 context=context,
                 multiline=settings.completion.multiline,
+                grounded=settings.completion.grounded,
             )
         )
     finally:

@@ -11,6 +11,7 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass, field
 
+from coder.completion.grounded import check_grounded, plan_grounding
 from coder.completion.postprocess import decide_mode, postprocess
 from coder.completion.suggestion_cache import SuggestionCache
 from coder.errors import UsageError
@@ -27,6 +28,7 @@ class CompletionRequest:
     budget_tokens: int = 1024
     context: str = "local"  # none | local | repo
     multiline: str = "auto"  # auto | always | never
+    grounded: bool = True  # steer and check names against the repository index
 
 
 @dataclass
@@ -40,6 +42,7 @@ class Suggestion:
     tokens: dict = field(default_factory=dict)
     sources: list = field(default_factory=list)
     format: str = ""
+    grounding: dict = field(default_factory=dict)
 
     def as_dict(self) -> dict:
         """JSON shape, positions 1-based as editors show them."""
@@ -55,6 +58,7 @@ class Suggestion:
             "tokens": self.tokens,
             "sources": self.sources,
             "format": self.format,
+            "grounding": self.grounding,
         }
 
 
@@ -79,6 +83,7 @@ class CompletionEngine:
 
         self.backend = backend
         self.builder = ContextBuilder(backend, index=index)
+        self.index = index
         self.cache = SuggestionCache()
         self.last_raw = ""  # the model's output before trimming, for benchmarks
 
@@ -97,6 +102,9 @@ class CompletionEngine:
             budget_tokens=request.budget_tokens, max_new_tokens=request.max_tokens,
             level=request.context, prefix=prefix, suffix=suffix,
         )
+        plan = None
+        if request.grounded and request.context == "repo":
+            plan = plan_grounding(self.index, request.path, request.text, request.line, request.column, request.language)
         built = time.perf_counter()
         generation = self.backend.stream(
             GenerationRequest(
@@ -104,12 +112,17 @@ class CompletionEngine:
                 max_tokens=request.max_tokens,
                 stop=("\n",) if mode == "single" else ("\n\n\n",),
                 channel=request.path,
+                grammar=plan.grammar if plan is not None else None,
             )
         )
         raw = generation.text()
         self.last_raw = raw
         done = time.perf_counter()
         text = postprocess(raw, language=request.language, prefix=prefix, suffix=suffix, mode=mode)
+        if plan is not None and text and not check_grounded(
+            plan, text, self.index, request.path, request.text, request.line, request.column, request.language
+        ):
+            text = ""  # it names something that does not exist: show nothing rather than that
         if generation.stats.finish_reason != "cancelled":
             self.cache.put(request.path, prefix, suffix, text)
         stats = generation.stats
@@ -134,6 +147,7 @@ class CompletionEngine:
             },
             sources=context.sources,
             format=context.format_name,
+            grounding=plan.report if plan is not None else {},
         )
 
     @staticmethod

@@ -1,0 +1,48 @@
+"""Grounding for one completion: which names are valid at the cursor, the grammar
+that makes the model start with one of them, and the check of what it wrote.
+
+Only what the resolver knows with high confidence is enforced (see coder.grounding);
+elsewhere generation is free and nothing is flagged.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+GROUNDED_LANGUAGES = ("python", "javascript", "typescript", "tsx")
+
+
+@dataclass
+class GroundingPlan:
+    names: object  # coder.grounding.NameSet
+    grammar: str | None
+    report: dict = field(default_factory=dict)
+
+
+def plan_grounding(index, path: str, text: str, line: int, column: int, language: str) -> GroundingPlan | None:
+    if index is None or language not in GROUNDED_LANGUAGES:
+        return None
+    from coder.grounding import grammar_for, resolve_names
+
+    names = resolve_names(index, path, text, line, column, language)
+    grammar = grammar_for(names, language)
+    report = {
+        "confidence": names.confidence,
+        "kind": names.kind,
+        "receiver": names.receiver,
+        "valid_names": len(names.names),
+        "constrained": grammar is not None,
+        "invalid_names": [],
+    }
+    return GroundingPlan(names, grammar, report)
+
+
+def check_grounded(plan: GroundingPlan, suggestion: str, index, path: str, text: str, line: int, column: int, language: str) -> bool:
+    """True when the suggestion uses no name the resolver knows to be invalid."""
+    from coder.grounding import check_suggestion
+
+    verdict = check_suggestion(
+        suggestion, names_context=plan.names, index=index, path=path, text=text, line=line, col=column, language=language
+    )
+    plan.report["invalid_names"] = list(verdict.invalid_names)
+    return verdict.valid
