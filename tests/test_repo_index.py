@@ -102,6 +102,76 @@ def test_index_command(repo, capsys):
     out = capsys.readouterr().out
     assert "files:      5 (5 parsed, 0 from cache" in out
     assert "skipped:    2 (1 binary, 1 over 1000000 bytes)" in out
-    assert "skipped (binary): blob.bin" in out
+    assert "skipped (binary): blob.bin" in out and "skipped (too large): huge.py" in out
+    assert "languages:  python 3, text 2" in out  # text: the two .gitignore files
+    python_row = next(line for line in out.splitlines() if line.startswith("  python "))
+    assert python_row.split()[1:] == ["3", "8", "5"]  # files, definitions, references
+    assert main(["index", str(repo)]) == 0
+    assert "files:      5 (0 parsed, 5 from cache, 0 removed)" in capsys.readouterr().out
     assert main(["index", str(repo / "nope")]) == 2
     assert "no such directory" in capsys.readouterr().err
+
+
+def test_reference_counts_follow_unsaved_buffers(repo):
+    index = RepoIndex(repo)
+    index.refresh()
+    assert index.reference_counts()["Square"] == 1  # `Square(2)` in use.py
+    assert [(t.name, t.kind, t.line) for t in index.references_in("pkg/use.py")] == [
+        ("print", "call", 2), ("Square", "call", 2), ("area", "call", 2)
+    ]
+    index.update_file("pkg/use.py", "from pkg.shapes import Square\n\nSquare(1)\nSquare(2).grow()\n")
+    counts = index.reference_counts()
+    assert counts["Square"] == 2 and counts["grow"] == 1 and "print" not in counts
+    assert "area" not in counts  # its only use was in the file on disk
+    index.update_file("pkg/use.py")  # closed without saving
+    assert index.reference_counts()["Square"] == 1 and "grow" not in index.reference_counts()
+
+
+def test_many_files_are_parsed_by_worker_processes_and_cached(tmp_path):
+    root = tmp_path / "big"
+    root.mkdir()
+    for i in range(90):  # over the threshold where the build uses two processes
+        (root / f"mod{i}.py").write_text(f"class C{i}:\n    def m{i}(self):\n        return helper({i})\n")
+    (root / "helpers.js").write_text("export function helper(x) { return x; }\n")
+    cache = tmp_path / "cache.sqlite3"
+    index = RepoIndex(root, cache)
+    stats = index.refresh()
+    assert (stats.files, stats.parsed, stats.languages) == (91, 91, {"python": 90, "javascript": 1})
+    assert stats.definitions == 90 * 2 + 1 and stats.references == 90
+    assert [(t.name, t.kind, t.scope) for t in index.definitions("m42")] == [("m42", "method", "C42")]
+    assert index.reference_counts()["helper"] == 90
+    index.close()
+    again = RepoIndex(root, cache)
+    warm = again.refresh()
+    assert (warm.parsed, warm.cached, warm.definitions) == (0, 91, 181)
+
+
+def test_a_cache_from_an_older_schema_is_rebuilt(repo, tmp_path):
+    import sqlite3
+
+    cache = tmp_path / "old.sqlite3"
+    old = sqlite3.connect(cache)
+    old.execute("CREATE TABLE files (path TEXT PRIMARY KEY, mtime_ns INTEGER, size INTEGER, language TEXT)")
+    old.execute("INSERT INTO files VALUES ('pkg/shapes.py', 1, 1, 'python')")
+    old.commit()
+    old.close()
+    stats = RepoIndex(repo, cache).refresh()
+    assert stats.parsed == stats.files == 5
+
+
+@pytest.mark.parametrize("with_git", [True, False])
+def test_nested_gitignore_overrides_its_parent(tmp_path, with_git):
+    root = tmp_path / "nested"
+    (root / "logs" / "deep").mkdir(parents=True)
+    (root / ".gitignore").write_text("*.gen.py\nlogs/deep/\n")
+    (root / "logs" / ".gitignore").write_text("!keep.gen.py\n")
+    for name in ("a.py", "b.gen.py", "logs/keep.gen.py", "logs/drop.gen.py", "logs/deep/x.py"):
+        (root / name).write_text("x = 1\n")
+    if with_git:
+        git(root, "init", "-q")
+        (root / ".git" / "info").mkdir(exist_ok=True)
+        (root / ".git" / "info" / "exclude").write_text("a.py\n")
+    index = RepoIndex(root, tmp_path / "cache.sqlite3")
+    index.refresh()
+    expected = ["logs/keep.gen.py"] if with_git else ["a.py", "logs/keep.gen.py"]
+    assert [f for f in index.files() if f.endswith(".py")] == expected

@@ -1,5 +1,10 @@
-"""Tags queries per language: each fixture yields the definitions and references in
-tests/fixtures/tags/expected.json (checked by hand against the sources)."""
+"""Tags queries per language.
+
+Each directory under tests/fixtures/tags/ is named after a language id and holds one
+source file and expected.jsonl: every tag the file must yield, in source order, one
+JSON object a line with name, kind, role, line (1-based, as an editor shows it) and,
+for definitions, scope. The definitions were checked by hand against the sources.
+"""
 
 from __future__ import annotations
 
@@ -12,16 +17,29 @@ from coder.index.tags import extract_tags, has_tags
 from coder.syntax.languages import LANGUAGES
 
 FIXTURES = Path(__file__).parent / "fixtures" / "tags"
-EXPECTED = json.loads((FIXTURES / "expected.json").read_text(encoding="utf-8"))
+LANGUAGE_DIRS = sorted(p.name for p in FIXTURES.iterdir() if p.is_dir())
 
 
-@pytest.mark.parametrize("name", sorted(EXPECTED))
-def test_fixture_yields_expected_tags(name):
-    expected = EXPECTED[name]
-    tags = extract_tags(expected["language"], (FIXTURES / name).read_bytes(), name)
-    definitions = [[t.name, t.kind, t.scope, t.line + 1] for t in tags if t.role == "definition"]
-    assert definitions == expected["definitions"]
-    assert sorted({t.name for t in tags if t.role == "reference"}) == expected["references"]
+def test_every_language_with_a_query_has_a_fixture():
+    assert LANGUAGE_DIRS == sorted(lang for lang in LANGUAGES if has_tags(lang))
+
+
+@pytest.mark.parametrize("language", LANGUAGE_DIRS)
+def test_fixture_yields_expected_tags(language):
+    directory = FIXTURES / language
+    source = next(p for p in directory.iterdir() if p.name != "expected.jsonl")
+    lines = (directory / "expected.jsonl").read_text(encoding="utf-8").splitlines()
+    expected = [json.loads(line) for line in lines if line.strip()]
+    tags = extract_tags(language, source.read_bytes(), source.name)
+    actual = []
+    for tag in tags:
+        row = {"name": tag.name, "kind": tag.kind, "role": tag.role, "line": tag.line + 1}
+        if tag.role == "definition":
+            row["scope"] = tag.scope
+        actual.append(row)
+    assert [r for r in actual if r["role"] == "definition"] == [r for r in expected if r["role"] == "definition"]
+    assert [r for r in actual if r["role"] == "reference"] == [r for r in expected if r["role"] == "reference"]
+    assert all(t.path == source.name and t.end_line >= t.line for t in tags)
 
 
 def test_every_language_but_json_has_a_tags_query():
@@ -45,3 +63,25 @@ def test_non_ascii_columns_are_in_characters():
 def test_broken_code_still_yields_what_parses():
     tags = extract_tags("python", b"def ok():\n    pass\n\ndef broken(:\n", "b.py")
     assert "ok" in {t.name for t in tags}
+
+
+def test_python_extras_for_grounding():
+    source = (FIXTURES / "python" / "sample.py").read_bytes()
+    tags = [t for t in extract_tags("python", source, "sample.py") if t.role == "definition"]
+    by_name = {t.name: t for t in tags}
+    assert (by_name["moved"].kind, by_name["moved"].scope) == ("field", "Point")  # self.x in a method
+    assert "z" not in by_name  # `other.z = 1` is not a field of the class
+    assert by_name["LIMIT"].kind == "constant" and by_name["max_size"].kind == "variable"
+    assert [t.signature for t in tags if t.kind == "import"] == [
+        "os.path", "numpy as np", "OrderedDict as OD", "helper", "Base as B"
+    ]
+    assert by_name["move"].signature == 'def move(self, dx: int, dy: int = 0) -> "Point":'
+    assert by_name["grüße"].signature == "def grüße(name):"  # the trailing comment is cut
+    assert by_name["fetch"].signature == "async def fetch(url: str) -> bytes:"
+    assert by_name["Point"].end_line == by_name["ordering"].line  # whole class, nested class included
+
+
+def test_reference_columns_are_in_characters():
+    tags = extract_tags("python", "größe = f(x)\nördnung = g.h(größe)\n".encode(), "u.py")
+    refs = {(t.name, t.line, t.column) for t in tags if t.role == "reference"}
+    assert refs == {("f", 0, 8), ("x", 0, 10), ("h", 1, 12), ("größe", 1, 14)}  # bytes: 13, 15

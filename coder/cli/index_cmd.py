@@ -7,6 +7,8 @@ from pathlib import Path
 
 from coder.errors import UsageError
 
+EXAMPLES_SHOWN = 5  # skipped paths listed by --stats, per reason
+
 
 def register(subparsers: argparse._SubParsersAction) -> None:
     parser = subparsers.add_parser("index", help="build the repository symbol index")
@@ -26,6 +28,7 @@ def run(args: argparse.Namespace) -> int:
     index = RepoIndex(root, max_file_bytes=settings.index.max_file_bytes, exclude=settings.index.exclude)
     try:
         stats = index.refresh()
+        summary = index.language_summary() if args.stats else {}
     finally:
         index.close()
     languages = ", ".join(f"{name} {count}" for name, count in sorted(stats.languages.items(), key=lambda kv: -kv[1]))
@@ -36,8 +39,13 @@ def run(args: argparse.Namespace) -> int:
     print(f"skipped:    {skipped} ({len(stats.skipped_binary)} binary, {len(stats.skipped_large)} over {settings.index.max_file_bytes} bytes)")
     print(f"time:       {stats.seconds:.2f} s")
     if args.stats:
+        print("per language (files, definitions, references):")
+        for language, (files, definitions, references) in sorted(summary.items(), key=lambda kv: -kv[1][0]):
+            print(f"  {language:<12} {files:>7} {definitions:>9} {references:>10}")
         for label, names in (("binary", stats.skipped_binary), ("too large", stats.skipped_large)):
-            for name in names[:5]:
+            for name in names[:EXAMPLES_SHOWN]:
                 print(f"  skipped ({label}): {name}")
+            if len(names) > EXAMPLES_SHOWN:
+                print(f"  skipped ({label}): ... and {len(names) - EXAMPLES_SHOWN} more")
         print(f"cache:      {index.cache_path}")
     return 0

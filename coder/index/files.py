@@ -39,26 +39,34 @@ def _git_files(root: Path) -> list[str] | None:
 
 
 def _walk_with_gitignore(root: Path, extra: list[str]) -> list[str]:
+    """Files under root that the .gitignore files (and ``extra`` patterns) keep.
+
+    As git does: a deeper .gitignore overrides a shallower one (its ``!pattern`` can
+    re-include what a parent excluded), and inside one file the last matching
+    pattern decides; an excluded directory is not entered at all."""
     found = []
-    specs: list[tuple[str, pathspec.PathSpec]] = []
+    specs: list[tuple[str, pathspec.PathSpec]] = []  # (directory prefix, its rules), shallow to deep
     if extra:
-        specs.append(("", pathspec.PathSpec.from_lines("gitignore", extra)))
+        specs.append(("", pathspec.GitIgnoreSpec.from_lines(extra)))
+
+    def ignored(relative: str, is_dir: bool) -> bool:
+        decision = False
+        for base, spec in specs:
+            if relative.startswith(base):
+                include = spec.check_file(relative[len(base):] + ("/" if is_dir else "")).include
+                if include is not None:
+                    decision = include  # True: an ignore pattern matched; False: a `!` pattern
+        return decision
+
     for directory, dirs, files in os.walk(root):
         relative_dir = Path(directory).relative_to(root).as_posix()
         relative_dir = "" if relative_dir == "." else relative_dir + "/"
+        # Rules of directories os.walk has left behind no longer apply.
+        specs = [(base, spec) for base, spec in specs if relative_dir.startswith(base)]
         ignore_file = Path(directory) / ".gitignore"
         if ignore_file.is_file():
             lines = ignore_file.read_text(encoding="utf-8", errors="replace").splitlines()
-            specs.append((relative_dir, pathspec.PathSpec.from_lines("gitignore", lines)))
-
-        def ignored(relative: str, is_dir: bool) -> bool:
-            for base, spec in specs:
-                if relative.startswith(base):
-                    inner = relative[len(base):] + ("/" if is_dir else "")
-                    if spec.match_file(inner):
-                        return True
-            return False
-
+            specs.append((relative_dir, pathspec.GitIgnoreSpec.from_lines(lines)))
         dirs[:] = sorted(d for d in dirs if d != ".git" and not ignored(relative_dir + d, True))
         found += [relative_dir + f for f in sorted(files) if not ignored(relative_dir + f, False)]
     return found
@@ -76,7 +84,7 @@ def list_source_files(
     if names is None:
         names = _walk_with_gitignore(root, list(exclude or []))
     elif exclude:
-        spec = pathspec.PathSpec.from_lines("gitignore", exclude)
+        spec = pathspec.GitIgnoreSpec.from_lines(exclude)
         names = [n for n in names if not spec.match_file(n)]
     skipped = Skipped()
     kept = []

@@ -1,14 +1,43 @@
 """Definitions and references in one file, from the language's tags query.
 
-Queries live in ``coder/queries/<language>-tags.scm``. A capture named
-``name.definition.<kind>`` is a defined name and ``definition.<kind>`` the whole
-defining node (for the signature and the end line); ``name.reference.<kind>`` is a
-use. Kinds: class, function (a function inside a class becomes a method), variable,
-field, import, and for references call, member, name, class.
+Queries live in ``coder/queries/<language>-tags.scm`` (TSX uses TypeScript's). A
+capture named ``name.definition.<kind>`` is a defined name and ``definition.<kind>``
+the whole defining node (for the signature and the end line); ``name.reference.<kind>``
+is a use; ``scope`` names the owner where the tree does not enclose the definition
+in it (a Go receiver, a C++ ``Class::method``, a Go struct's fields).
 
-Scope is the name of the nearest enclosing class-like node (class, struct, impl,
-interface, trait, enum, namespace); a field set as ``self.x`` in a method is scoped
-to the method's class.
+What comes out (``Tag``):
+
+- kind, for definitions: class, function, method (a function whose nearest
+  class-like ancestor is a class/struct/impl/interface/trait, not a namespace),
+  interface, type, enum, variable, constant, field, macro, module, import; for
+  references: call, member, name, class.
+- role: "definition" or "reference".
+- line, column: the name's 0-based start; the column counts characters.
+  end_line: the last line of the whole definition (== line for references).
+- scope (definitions only): the nearest enclosing class-like node's name (class,
+  struct, impl, interface, trait, enum, namespace), or the query's ``@scope``; None at
+  module level.
+- signature (definitions only): the whole node's text up to its body, whitespace
+  collapsed, at most 200 characters ("def read(self, n: int = -1) -> bytes:",
+  "class Reader(Base):"); without a body, its first line.
+
+Python specifics:
+
+- ``self.x = ...`` inside a method: a field definition scoped to the class (once
+  per class and name: the first assignment wins). Class-level ``x = ...``: a field.
+- Module-level ``NAME = ...`` / ``NAME: T = ...``: a variable, or a constant when
+  the name is in capitals (``LIMIT``, ``MAX_SIZE``).
+- Imports: one tag of kind "import" per bound local name: ``import os.path`` binds
+  ``os``; ``import numpy as np`` binds ``np``; ``from a import b as c`` binds ``c``;
+  the signature is the import clause (``numpy as np``).
+- References: called names (``f()``, ``obj.f()``), attribute names (``x.attr``),
+  names passed as arguments, names in type annotations and base classes.
+
+A name is tagged at most once: a definition's own name is never also a reference.
+
+JSON has no tags query on purpose: its keys ("name", "version", thousands in a lock
+file) would crowd the definitions that cross-file context looks names up in.
 """
 
 from __future__ import annotations
@@ -25,6 +54,8 @@ SIGNATURE_CHARS = 200
 SCOPE_NODE_WORDS = ("class", "struct", "impl", "interface", "trait", "enum", "namespace", "module_declaration")
 # Scopes whose functions are free functions, not methods.
 NAMESPACE_WORDS = ("namespace", "module")
+# How far above its name a definition's whole node may be (``self.x = 1``: 2 levels).
+WHOLE_NODE_DEPTH = 8
 
 
 @dataclass(frozen=True)
@@ -38,6 +69,21 @@ class Tag:
     end_line: int
     scope: str | None
     signature: str
+
+
+@dataclass(frozen=True)
+class TagsQuery:
+    """A language's tags query, split for speed.
+
+    ``main`` (definitions and references) is read with one ``captures()`` call: one
+    walk over the tree, and no Python object per match. The few patterns that name
+    an owner with ``@scope`` need their match to pair the name with it, so they go in
+    ``scoped``, read match by match (only Go and C++ have any)."""
+
+    main: tree_sitter.Query
+    scoped: tree_sitter.Query | None
+    definition_kinds: tuple[str, ...]  # in the order the query first names them: earlier wins
+    reference_kinds: tuple[str, ...]
 
 
 def split_patterns(text: str) -> list[str]:
@@ -63,28 +109,25 @@ def split_patterns(text: str) -> list[str]:
     return patterns
 
 
+def _kinds(query: tree_sitter.Query, prefix: str) -> list[str]:
+    names = (query.capture_name(i) for i in range(query.capture_count))
+    return [name[len(prefix):] for name in names if name.startswith(prefix)]
+
+
 @lru_cache(maxsize=None)
-def tags_queries(language: str) -> tuple[tree_sitter.Query, tree_sitter.Query | None] | None:
-    """The language's tags query split in two: definitions, read match by match (a
-    name is paired with its whole node and scope), and references, read in one call
-    (they are most of the captures, and need only their own node)."""
+def tags_query(language: str) -> TagsQuery | None:
     lang = grammar(language)
-    # TSX is TypeScript with JSX: the TypeScript query serves both grammars.
     query_language = "typescript" if language == "tsx" else language
     source = resources.files("coder").joinpath("queries", f"{query_language}-tags.scm")
     if lang is None or not source.is_file():
         return None
     patterns = split_patterns(source.read_text(encoding="utf-8"))
-    references = [p for p in patterns if "@name.reference." in p]
-    definitions = [p for p in patterns if "@name.reference." not in p]
-    return (
-        tree_sitter.Query(lang, "\n".join(definitions)),
-        tree_sitter.Query(lang, "\n".join(references)) if references else None,
-    )
-
-
-def tags_query(language: str):
-    return tags_queries(language)
+    scoped = [p for p in patterns if "@scope" in p]
+    main = tree_sitter.Query(lang, "\n".join(p for p in patterns if "@scope" not in p))
+    scoped_query = tree_sitter.Query(lang, "\n".join(scoped)) if scoped else None
+    kinds = _kinds(scoped_query, "name.definition.") if scoped_query else []
+    kinds += [k for k in _kinds(main, "name.definition.") if k not in kinds]
+    return TagsQuery(main, scoped_query, tuple(kinds), tuple(_kinds(main, "name.reference.")))
 
 
 def has_tags(language: str) -> bool:
@@ -96,97 +139,152 @@ def _column(source: bytes, node: tree_sitter.Node) -> int:
     return len(source[row_start : node.start_byte].decode("utf-8", "replace"))
 
 
+@lru_cache(maxsize=None)
+def _scope_type(node_type: str) -> tuple[bool, bool]:
+    """Whether nodes of this type are class-like scopes, and whether namespaces."""
+    is_scope = node_type != "module" and any(word in node_type for word in SCOPE_NODE_WORDS)
+    return is_scope, is_scope and any(word in node_type for word in NAMESPACE_WORDS)
+
+
 def _scope_of(node: tree_sitter.Node) -> tuple[str | None, bool]:
     """Name of the nearest enclosing class-like node, and whether it is a namespace."""
     parent = node.parent
     while parent is not None:
-        if any(word in parent.type for word in SCOPE_NODE_WORDS) and parent.type != "module":
+        is_scope, is_namespace = _scope_type(parent.type)
+        if is_scope:
             name = parent.child_by_field_name("name") or parent.child_by_field_name("type")
             if name is not None:
-                return name.text.decode("utf-8", "replace"), any(w in parent.type for w in NAMESPACE_WORDS)
+                return name.text.decode("utf-8", "replace"), is_namespace
         parent = parent.parent
     return None, False
 
 
 def _signature(source: bytes, node: tree_sitter.Node) -> str:
     body = node.child_by_field_name("body")
+    if body is None:
+        # `const f = (a) => ...`: the header ends where the function's body starts.
+        value = node.child_by_field_name("value")
+        body = value.child_by_field_name("body") if value is not None else None
     end = body.start_byte if body is not None else node.end_byte
+    if body is not None:
+        # A comment after the header (`def f():  # why`) is not part of it.
+        for child in node.children:
+            if child.start_byte >= end:
+                break
+            if child.type == "comment":
+                end = child.start_byte
+                break
     text = source[node.start_byte : end].decode("utf-8", "replace")
     if body is None:
         text = text.split("\n", 1)[0]
     return " ".join(text.split())[:SIGNATURE_CHARS]
 
 
-def _tag(source: bytes, path: str, node, whole, role: str, kind: str, scope_nodes) -> Tag:
-    scope, in_namespace = None, False
-    if role == "definition":
-        if scope_nodes:  # the query named the owner (a Go receiver, a C++ Class::method)
-            scope = scope_nodes[0].text.decode("utf-8", "replace")
-        else:
-            scope, in_namespace = _scope_of(whole or node)
-        if kind == "function" and scope is not None and not in_namespace:
-            kind = "method"
-    return Tag(
-        name=node.text.decode("utf-8", "replace"),
-        kind=kind,
-        role=role,
-        path=path,
-        line=node.start_point[0],
-        column=_column(source, node),
-        end_line=(whole or node).end_point[0],
-        scope=scope,
-        signature=_signature(source, whole) if whole is not None and role == "definition" else "",
-    )
+def _whole_node(node: tree_sitter.Node, wholes: dict[int, tree_sitter.Node]) -> tree_sitter.Node | None:
+    """The nearest node at or above the name that the query captured as its whole."""
+    current = node
+    for _ in range(WHOLE_NODE_DEPTH):
+        if current is None:
+            return None
+        found = wholes.get(current.id)
+        if found is not None:
+            return found
+        current = current.parent
+    return None
+
+
+def _definition(source, ascii_only, path, language, node, whole, kind, scope_node) -> tuple:
+    """A definition as a tuple of Tag's fields."""
+    name = node.text.decode("utf-8", "replace")
+    if scope_node is not None:
+        scope, in_namespace = scope_node.text.decode("utf-8", "replace"), False
+    else:
+        scope, in_namespace = _scope_of(whole or node)
+    if kind == "function" and scope is not None and not in_namespace:
+        kind = "method"
+    elif kind == "variable" and language == "python" and name.isupper():
+        kind = "constant"
+    line, byte_column = node.start_point
+    column = byte_column if ascii_only else _column(source, node)
+    signature = _signature(source, whole) if whole is not None else ""
+    return (name, kind, "definition", path, line, column, (whole or node).end_point[0], scope, signature)
+
+
+def _start_byte(node: tree_sitter.Node) -> int:
+    return node.start_byte
+
+
+def _definition_position(row: tuple) -> tuple[int, int]:
+    return row[4], row[5]
+
+
+def extract_rows(language: str, source: bytes, path: str) -> tuple[list[tuple], list[tuple]]:
+    """Definitions as tuples of Tag's fields, and references as (line, column,
+    name, kind) tuples, both in source order: the index stores these without
+    building an object per reference."""
+    query = tags_query(language)
+    parser = new_parser(language)
+    if query is None or parser is None:
+        return [], []
+    root = parser.parse(source).root_node
+    ascii_only = source.isascii()
+    seen: set[int] = set()  # start bytes of names already tagged
+    fields_seen: set[tuple[str, str | None]] = set()
+    definitions: list[tuple] = []
+
+    def add(node, whole, kind, scope_node) -> None:
+        if node.start_byte in seen:
+            return
+        seen.add(node.start_byte)
+        row = _definition(source, ascii_only, path, language, node, whole, kind, scope_node)
+        if row[1] == "field":
+            # `radius: number` and `this.radius = r`, or two `self.x = ...`: one field.
+            if (row[0], row[7]) in fields_seen:
+                return
+            fields_seen.add((row[0], row[7]))
+        definitions.append(row)
+
+    if query.scoped is not None:
+        for _, match in tree_sitter.QueryCursor(query.scoped).matches(root):
+            scope_node = (match.get("scope") or [None])[0]
+            for capture, nodes in match.items():
+                if capture.startswith("name.definition."):
+                    kind = capture[len("name.definition."):]
+                    whole = (match.get(f"definition.{kind}") or [None])[0]
+                    for node in nodes:
+                        add(node, whole, kind, scope_node)
+
+    captures = tree_sitter.QueryCursor(query.main).captures(root)
+    for kind in query.definition_kinds:
+        names = captures.get(f"name.definition.{kind}")
+        if not names:
+            continue
+        wholes = {node.id: node for node in captures.get(f"definition.{kind}", ())}
+        # captures() lists nodes in no fixed order; the first in the file must win.
+        for node in sorted(names, key=_start_byte):
+            add(node, _whole_node(node, wholes), kind, None)
+    definitions.sort(key=_definition_position)
+
+    references: list[tuple] = []
+    for kind in query.reference_kinds:
+        for node in captures.get(f"name.reference.{kind}", ()):
+            start = node.start_byte
+            if start in seen:
+                continue  # a definition's name, or already counted under another kind
+            seen.add(start)
+            row, column = node.start_point
+            if not ascii_only:
+                column = _column(source, node)
+            references.append((row, column, node.text.decode("utf-8", "replace"), kind))
+    references.sort()  # by position: kinds were read one after another
+    return definitions, references
 
 
 def extract_tags(language: str, source: bytes, path: str) -> list[Tag]:
     """Every definition and reference the language's query finds, in source order."""
     definitions, references = extract_rows(language, source, path)
     tags = [Tag(*row) for row in definitions]
-    tags += [Tag(name, kind, "reference", path, line, column, line, None, "") for name, kind, line, column in references]
+    tags += [Tag(name, kind, "reference", path, line, column, line, None, "") for line, column, name, kind in references]
     tags.sort(key=lambda t: (t.line, t.column))
     return tags
 
-
-def extract_rows(language: str, source: bytes, path: str) -> tuple[list[tuple], list[tuple]]:
-    """Definitions as Tag field tuples, and references as (name, kind, line, column)
-    tuples: the index stores these without building an object per reference.
-    A reference's column counts bytes (the same as characters in ASCII lines)."""
-    queries = tags_queries(language)
-    parser = new_parser(language)
-    if queries is None or parser is None:
-        return [], []
-    definition_query, reference_query = queries
-    root = parser.parse(source).root_node
-    seen: set[int] = set()
-    fields_seen: set[tuple[str, str | None]] = set()
-    definitions: list[tuple] = []
-    for _, captures in tree_sitter.QueryCursor(definition_query).matches(root):
-        for capture, nodes in captures.items():
-            if not capture.startswith("name.definition."):
-                continue
-            kind = capture[len("name.definition."):]
-            whole = (captures.get(f"definition.{kind}") or [None])[0]
-            for node in nodes:
-                if node.start_byte in seen:
-                    continue
-                seen.add(node.start_byte)
-                tag = _tag(source, path, node, whole, "definition", kind, captures.get("scope"))
-                if tag.kind == "field":
-                    # `radius: number` and `this.radius = r` define one field.
-                    if (tag.name, tag.scope) in fields_seen:
-                        continue
-                    fields_seen.add((tag.name, tag.scope))
-                definitions.append(tuple(tag.__dict__.values()))
-    references: list[tuple] = []
-    if reference_query is not None:
-        for capture, nodes in tree_sitter.QueryCursor(reference_query).captures(root).items():
-            kind = capture.rsplit(".", 1)[-1]
-            for node in nodes:
-                start = node.start_byte
-                if start in seen:
-                    continue  # a definition's name, or already counted under another kind
-                seen.add(start)
-                row, column = node.start_point
-                references.append((node.text.decode("utf-8", "replace"), kind, row, column))
-    return definitions, references

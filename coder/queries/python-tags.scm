@@ -36,6 +36,7 @@
 (call function: (identifier) @name.reference.call)
 (call function: (attribute attribute: (identifier) @name.reference.call))
 (attribute attribute: (identifier) @name.reference.member)
-(argument_list (identifier) @name.reference.name)
+; Classes before plain names: a base class is also an argument_list entry.
 (type (identifier) @name.reference.class)
 (class_definition superclasses: (argument_list (identifier) @name.reference.class))
+(argument_list (identifier) @name.reference.name)
