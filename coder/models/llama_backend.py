@@ -384,8 +384,11 @@ class _WorkerHost:
             job.message.get("op"), "working"
         )
         why = f" [{detail}]" if detail else ""
-        # The caller hears at once; the reload happens before the next job starts
-        # (if it fails, that job gets the reason).
+        # The dead process is reaped: forget it before the caller hears, so nobody sees
+        # its pid as the live worker. The caller hears at once; the reload follows (if
+        # it fails, the next job gets the reason).
+        self.kill(process)
+        self.process = None
         job.fail(
             BackendError(
                 f"the llama.cpp worker for {self.model_path.name} {_describe_exit(code)} "

@@ -56,7 +56,7 @@ NATIVE_SPECIALS = {
     "repo_name": ("llama_vocab_fim_rep", "llama_token_fim_rep"),
 }
 GRAMMARS_KEPT = 16
-PIECE_BATCH_S = 0.01  # after the first piece, send at most one message per 10 ms
+PIECE_BATCH_S = 0.05  # after the first piece, send at most one message per 50 ms
 
 
 class Cancelled(Exception):
