@@ -1,19 +1,27 @@
-"""`coder index [PATH] [--stats]`: build or refresh the repository's symbol index."""
+"""`coder index [PATH] [--stats | --map [--tokens N] [--focus FILE ...]]`: build or
+refresh the repository's symbol index; show its figures or its ranked map."""
 
 from __future__ import annotations
 
 import argparse
+import sys
 from pathlib import Path
 
 from coder.errors import UsageError
 
 EXAMPLES_SHOWN = 5  # skipped paths listed by --stats, per reason
+MAP_TOKENS = 1024
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
     parser = subparsers.add_parser("index", help="build the repository symbol index")
     parser.add_argument("path", nargs="?", default=".", help="the repository (default: here)")
     parser.add_argument("--stats", action="store_true", help="per-language counts, cache hits, skipped files")
+    parser.add_argument("--map", action="store_true", help="print the ranked repository map: its most used definitions")
+    parser.add_argument("--tokens", type=int, metavar="N", help=f"the map's budget, in estimated tokens (default {MAP_TOKENS})")
+    parser.add_argument("--focus", nargs="+", action="extend", default=[], metavar="FILE",
+                        help="rank the map as seen from these files; they are left out of it, "
+                        "as a prompt about them holds them whole")
     parser.set_defaults(handler=run)
 
 
@@ -24,10 +32,13 @@ def run(args: argparse.Namespace) -> int:
     root = Path(args.path)
     if not root.is_dir():
         raise UsageError(f"{root}: no such directory; give the repository's folder")
+    _check_map_options(args)
     settings = load_settings(start=root.resolve())
     index = RepoIndex(root, max_file_bytes=settings.index.max_file_bytes, exclude=settings.index.exclude)
     try:
         stats = index.refresh()
+        if args.map:
+            return _print_map(index, args)
         summary = index.language_summary() if args.stats else {}
     finally:
         index.close()
@@ -49,3 +60,37 @@ def run(args: argparse.Namespace) -> int:
                 print(f"  skipped ({label}): ... and {len(names) - EXAMPLES_SHOWN} more")
         print(f"cache:      {index.cache_path}")
     return 0
+
+
+def _check_map_options(args: argparse.Namespace) -> None:
+    if args.map and args.stats:
+        raise UsageError("--map and --stats are separate views; give one")
+    if not args.map and (args.tokens is not None or args.focus):
+        raise UsageError("--tokens and --focus shape the map; add --map")
+    if args.tokens is not None and args.tokens <= 0:
+        raise UsageError(f"--tokens {args.tokens}: give a positive number of tokens")
+
+
+def _print_map(index, args: argparse.Namespace) -> int:
+    from coder.context.repo_map import build_repo_map
+
+    focus = [_indexed_path(index, name) for name in args.focus]
+    repo_map = build_repo_map(index, budget_tokens=args.tokens or MAP_TOKENS, focus_paths=focus, exclude_paths=focus)
+    sys.stdout.write(repo_map.text)
+    print(f"map: {repo_map.tokens} estimated tokens, {len(repo_map.files)} files, "
+          f"{len(repo_map.definitions)} definitions", file=sys.stderr)
+    return 0
+
+
+def _indexed_path(index, name: str) -> str:
+    """A --focus file as the index names it: given from here, or from the repository's root."""
+    indexed = set(index.files())
+    given = Path(name)
+    for candidate in (Path.cwd() / given, index.root / given):
+        try:
+            relative = candidate.resolve().relative_to(index.root).as_posix()
+        except ValueError:
+            continue
+        if relative in indexed:
+            return relative
+    raise UsageError(f"--focus {name}: not a file in the index of {index.root}")

@@ -318,6 +318,11 @@ class RepoIndex:
     def definitions(self, name: str) -> list[Tag]:
         return self._definitions("name = ?", (name,), lambda t: t.name == name)
 
+    def all_definitions(self) -> list[Tag]:
+        """Every definition in the repository, file by file, each in source order
+        (a repo map reads them all at once: one query, not one per name or file)."""
+        return self._definitions("1 ORDER BY path, line, col", (), lambda t: True)
+
     def definitions_in(self, path: str) -> list[Tag]:
         relative = self._relative(path)
         if relative in self._overlay:
@@ -368,6 +373,24 @@ class RepoIndex:
                         merged[tag.name] = merged.get(tag.name, 0) + 1
             self._counts = {name: count for name, count in merged.items() if count > 0}
             return self._counts
+
+    def reference_counts_by_file(self, kind: str | None = None) -> dict[str, dict[str, int]]:
+        """path -> {name: uses in that file}, for every file with references
+        (unsaved buffers included), built afresh for the caller; with ``kind``, only
+        references of that kind (slower: each file's positions are read)."""
+        with self._lock:
+            if kind is None:
+                by_file = {path: marshal.loads(counts) for path, counts in self._db.execute("SELECT path, counts FROM refs")}
+            else:
+                by_file = {
+                    path: dict(Counter([name for _, _, name, of_kind in marshal.loads(positions) if of_kind == kind]))
+                    for path, positions in self._db.execute("SELECT path, positions FROM refs")
+                }
+            for relative, buffer_tags in list(self._overlay.items()):
+                by_file[relative] = dict(Counter(
+                    t.name for t in buffer_tags if t.role == "reference" and (kind is None or t.kind == kind)
+                ))
+        return {path: counts for path, counts in by_file.items() if counts}
 
     def read_text(self, path: str) -> str:
         relative = self._relative(path)

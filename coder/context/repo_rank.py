@@ -1,0 +1,237 @@
+"""Which files and definitions matter most to a repository, from how it uses them.
+
+Files are the nodes of a graph; a file that uses a name another file defines links
+to it. PageRank on that graph says which files the repository leans on (optionally
+seen from some focus files: the ones a chat or review is about). A definition's
+score is the part of its file's rank that arrives through its name: how often
+other files use it, weighted by their own rank.
+
+A link goes through the name: file A's weight for a name n is split evenly among the
+files that define n, so the walk is A -> n -> definer. Stepping through names keeps
+an iteration linear in the (file, name) pairs; expanding them into file-to-file
+edges first would multiply them by every name's definers (eight times as much work
+on SymPy, where `__init__` alone has 218).
+"""
+
+from __future__ import annotations
+
+import builtins
+import math
+from collections.abc import Collection, Iterable
+from dataclasses import dataclass
+from typing import NamedTuple
+
+from coder.index.tags import Tag
+
+DAMPING = 0.85
+TOLERANCE = 1e-5  # total rank moved by one iteration: on SymPy the top 200 files are in final order
+MAX_ITERATIONS = 100
+# A focus file's pull: this share of each random restart lands on the focus files.
+FOCUS_RESTART_SHARE = 0.5
+FOCUS_NAME_BOOST = 10.0
+# `_helper`, `__eq__`: plumbing, rarely what a reader of the map needs.
+PRIVATE_WEIGHT = 0.1
+# `x`, `f`, `db`: loop variables and parameters that happen to be tagged.
+SHORT_NAME_CHARS = 3
+SHORT_NAME_WEIGHT = 0.1
+# `get`, `append`, `push`: builtins and methods of the languages' own types; most
+# uses of such a name are not uses of a definition that happens to share it.
+BUILTIN_NAMES = frozenset(
+    name for kind in (builtins, object, str, bytes, int, float, list, tuple, dict, set) for name in dir(kind)
+) | frozenset((
+    "push", "forEach", "length", "slice", "splice", "indexOf", "includes", "concat", "entries", "then",
+    "catch", "finally", "toString", "trim", "log", "error", "warn", "has", "delete", "size", "new", "unwrap",
+    "clone", "iter", "collect", "into", "to_string", "equals", "hashCode", "String", "Error", "make", "init",
+))
+BUILTIN_NAME_WEIGHT = 0.1
+# `f(source)` passes a local or a parameter far more often than a definition
+# elsewhere that happens to share its name.
+ARGUMENT_WEIGHT = 0.1
+IMPORT_USES = 1
+# Fields and variables: what a map shows is mostly what can be called.
+DATA_KINDS = ("field", "variable")
+DATA_WEIGHT = 0.3
+# `name`, `run`, `__init__`: defined in so many files that a use says little about which.
+COMMON_DEFINERS = 5
+COMMON_NAME_WEIGHT = 0.1
+# The part of a file's rank its definitions get whoever uses them: what only its own
+# file uses still shows (after what others use), most used first, unused last.
+OWN_FILE_WEIGHT = 0.01
+UNUSED_WEIGHT = 0.1
+
+
+class ScoredDefinition(NamedTuple):  # a tuple: there is one per definition in the repository
+    tag: Tag
+    score: float
+
+
+@dataclass
+class ReferenceGraph:
+    files: list[str]  # every node: files that define or use a name
+    definitions: list[Tag]  # imports left out (they count as uses), and what functions define inside
+    uses: dict[str, dict[str, float]]  # path -> {name: uses in that file, arguments weighted down}
+    definers: dict[str, set[str]]  # name -> paths defining it
+    weights: dict[str, float]  # name -> name_weight(name, its definers)
+
+
+def reference_graph(index) -> ReferenceGraph:
+    definitions, imports = [], []
+    for tag in index.all_definitions():
+        (imports if tag.kind == "import" else definitions).append(tag)
+    definitions = _without_locals(definitions)
+    definers: dict[str, set[str]] = {}
+    for tag in definitions:
+        definers.setdefault(tag.name, set()).add(tag.path)
+    uses: dict[str, dict[str, float]] = index.reference_counts_by_file()
+    for path, arguments in index.reference_counts_by_file(kind="name").items():
+        counts = uses[path]
+        for name, count in arguments.items():
+            counts[name] -= (1.0 - ARGUMENT_WEIGHT) * count
+    # An import names a dependency outright, also one the tags do not see used
+    # (`except ParseError:`, a name re-exported by a package's __init__).
+    for tag in imports:
+        counts = uses.setdefault(tag.path, {})
+        counts[tag.name] = counts.get(tag.name, 0) + IMPORT_USES
+    files = sorted(set(uses) | {tag.path for tag in definitions})
+    weights = {name: name_weight(name, len(paths)) for name, paths in definers.items()}
+    return ReferenceGraph(files, definitions, uses, definers, weights)
+
+
+def _without_locals(definitions: list[Tag]) -> list[Tag]:
+    """Drops what a function defines inside itself (a `wrapper`, a nested helper):
+    nobody outside can use it. Fields it sets (`self.x = ...`) stay: they belong
+    to the class. ``definitions`` come file by file, each in source order."""
+    kept: list[Tag] = []
+    open_function: Tag | None = None
+    for tag in definitions:
+        if open_function is not None and (open_function.path != tag.path or open_function.end_line < tag.line):
+            open_function = None
+        if open_function is not None and tag.kind != "field":
+            continue
+        kept.append(tag)
+        if open_function is None and tag.kind in ("function", "method") and tag.end_line > tag.line:
+            open_function = tag
+    return kept
+
+
+def name_weight(name: str, definers: int) -> float:
+    weight = 1.0
+    if name.startswith("_"):
+        weight *= PRIVATE_WEIGHT
+    if len(name) < SHORT_NAME_CHARS:
+        weight *= SHORT_NAME_WEIGHT
+    if name in BUILTIN_NAMES:
+        weight *= BUILTIN_NAME_WEIGHT
+    if definers > COMMON_DEFINERS:
+        weight *= COMMON_NAME_WEIGHT
+    return weight
+
+
+def _flow_to_names(links: list[list[tuple[int, float]]], rank: list[float], name_count: int) -> tuple[list[float], float]:
+    """Rank each name receives in one step, and the rank of nodes linking nowhere."""
+    at_name = [0.0] * name_count
+    stranded = 0.0
+    for node, node_links in enumerate(links):
+        node_rank = rank[node]
+        if not node_links:
+            stranded += node_rank
+        for name, probability in node_links:
+            at_name[name] += node_rank * probability
+    return at_name, stranded
+
+
+def pagerank(links: list[list[tuple[int, float]]], definer_nodes: list[list[int]], restart: list[float]) -> list[float]:
+    """Stationary ranks of a walk that goes node -> name -> node.
+
+    ``links[a]``: (name, probability) pairs summing to 1, or empty for a node that
+    links nowhere; ``definer_nodes[n]``: the nodes a walk at name n moves on to,
+    evenly; ``restart``: where a random restart lands (sums to 1). A walk at a node
+    without links restarts, so no rank leaks away."""
+    rank = list(restart)
+    for _ in range(MAX_ITERATIONS):
+        at_name, stranded = _flow_to_names(links, rank, len(definer_nodes))
+        restarting = (1.0 - DAMPING) + DAMPING * stranded
+        new_rank = [restarting * share for share in restart]
+        for name, nodes in enumerate(definer_nodes):
+            if at_name[name]:
+                each = DAMPING * at_name[name] / len(nodes)
+                for node in nodes:
+                    new_rank[node] += each
+        moved = sum(abs(new - old) for new, old in zip(new_rank, rank))
+        rank = new_rank
+        if moved < TOLERANCE:
+            break
+    return rank
+
+
+@dataclass
+class Ranking:
+    files: dict[str, float]  # path -> rank; they sum to 1
+    arriving: dict[str, float]  # name -> rank each file defining it receives through it
+
+
+def focus_name_set(graph: ReferenceGraph, focus_paths: Iterable[str], focus_names: Iterable[str]) -> set[str]:
+    """The names a focus is about: those given, and those its files use."""
+    names = set(focus_names)
+    for path in focus_paths:
+        names.update(graph.uses.get(path, ()))
+    return names
+
+
+def rank_files(graph: ReferenceGraph, focus_paths: Collection[str] = (), boosted_names: Collection[str] = ()) -> Ranking:
+    node_of = {path: node for node, path in enumerate(graph.files)}
+    name_ids: dict[str, int] = {}
+    definer_nodes: list[list[int]] = []
+    links: list[list[tuple[int, float]]] = []
+    for path in graph.files:
+        weighted = []
+        for name, count in graph.uses.get(path, {}).items():
+            paths = graph.definers.get(name)
+            if not paths or path in paths:
+                continue  # nothing defines it (a builtin), or this file does: a local use
+            weight = math.sqrt(count) * graph.weights[name]
+            if name in boosted_names:
+                weight *= FOCUS_NAME_BOOST
+            if name not in name_ids:
+                name_ids[name] = len(definer_nodes)
+                definer_nodes.append(sorted(node_of[p] for p in paths))
+            weighted.append((name_ids[name], weight))
+        total = sum(weight for _, weight in weighted)
+        links.append([(name, weight / total) for name, weight in weighted])
+    if not graph.files:
+        return Ranking({}, {})
+    rank = pagerank(links, definer_nodes, _restart(graph.files, focus_paths))
+    at_name, _ = _flow_to_names(links, rank, len(definer_nodes))
+    arriving = {name: DAMPING * at_name[i] / len(definer_nodes[i]) for name, i in name_ids.items()}
+    return Ranking(dict(zip(graph.files, rank)), arriving)
+
+
+def _restart(files: list[str], focus_paths: Collection[str]) -> list[float]:
+    focus = [path for path in files if path in focus_paths]
+    if not focus:
+        return [1.0 / len(files)] * len(files)
+    spread = (1.0 - FOCUS_RESTART_SHARE) / len(files)
+    pulled = FOCUS_RESTART_SHARE / len(focus)
+    return [spread + (pulled if path in focus_paths else 0.0) for path in files]
+
+
+def rank_definitions(graph: ReferenceGraph, ranking: Ranking, boosted_names: Collection[str] = ()) -> list[ScoredDefinition]:
+    """Every definition, best first: the rank its file receives through its name
+    from the files that use it, plus, so that what only its own file uses still
+    shows (after the rest), a small part of the file's own rank."""
+    definitions_in: dict[str, int] = {}
+    for tag in graph.definitions:
+        definitions_in[tag.path] = definitions_in.get(tag.path, 0) + 1
+    scored = []
+    for tag in graph.definitions:
+        name = tag.name
+        own_uses = math.sqrt(graph.uses.get(tag.path, {}).get(name, 0))
+        local = (own_uses + UNUSED_WEIGHT) * graph.weights[name] / definitions_in[tag.path]
+        score = ranking.arriving.get(name, 0.0) + OWN_FILE_WEIGHT * ranking.files[tag.path] * local
+        if tag.kind in DATA_KINDS:
+            score *= DATA_WEIGHT
+        if name in boosted_names:
+            score *= FOCUS_NAME_BOOST
+        scored.append(ScoredDefinition(tag, score))
+    scored.sort(key=lambda item: (-item.score, item.tag.path, item.tag.line))
+    return scored
