@@ -1,5 +1,6 @@
 """Context windows through real llama.cpp tokenization: the demo model (prefix-only)
-and a tiny model whose vocabulary carries Qwen2.5-Coder's FIM tokens."""
+and a tiny model whose vocabulary carries Qwen2.5-Coder's FIM tokens. The enclosing
+headers per language (scope_window) need no model."""
 
 from __future__ import annotations
 
@@ -10,6 +11,8 @@ from pathlib import Path
 import pytest
 
 from coder.context.builder import ContextBuilder
+from coder.context.recent_chunks import RecentChunks
+from coder.context.scope_window import enclosing_headers
 from coder.index.repo_index import RepoIndex
 from coder.models.llama_backend import LlamaWorkerBackend
 from tests.support.tiny_gguf import build_tiny_qwen_gguf
@@ -131,3 +134,274 @@ def test_levels_none_and_local_leave_other_files_out(qwen_vocab, repo):
         assert "class Circle" not in qwen_vocab.detokenize(prompt.token_ids)
     none = builder.build(report_text(root), "python", str(root / "geometry/report.py"), 5, 20, level="none")
     assert none.suffix_text == ""
+
+
+# -- recent chunks ---------------------------------------------------------------
+
+POLYGON = '''class Polygon:
+    """A closed shape given by its corners."""
+
+    def __init__(self, corners):
+        self.corners = corners
+
+    def perimeter(self):
+        return sum(abs(a - b) for a, b in zip(self.corners, self.corners[1:]))
+'''
+OUTLINE = "    outline = Polygon([(0, 0), (1, 0)])."
+
+
+def report_using_polygon(root):
+    """report.py with a line that uses Polygon, the cursor at its end (line 6)."""
+    return report_text(root).replace("scaled(2)\n", "scaled(2)\n" + OUTLINE + "\n", 1)
+
+
+def test_a_definition_from_a_recently_edited_file_is_in_the_prompt(qwen_vocab, gemma, repo):
+    root, index = repo
+    text = report_using_polygon(root)
+    path = str(root / "geometry/report.py")
+    assert not index.definitions("Polygon")  # polygon.py is being written: not saved, not indexed
+    for backend in (qwen_vocab, gemma):
+        recent = RecentChunks()
+        recent.note_edited(str(root / "geometry/polygon.py"), POLYGON, 7)
+        builder = ContextBuilder(backend, index=index, recent=recent)
+        prompt = builder.build(text, "python", path, 6, len(OUTLINE), budget_tokens=1024, max_new_tokens=32)
+        stable = backend.detokenize(prompt.token_ids[: prompt.stable_tokens])
+        assert "class Polygon:" in stable and "def perimeter(self):" in stable
+        kinds = [source["kind"] for source in prompt.sources]
+        assert kinds.index("definition") < kinds.index("recent")  # the index's definitions first
+        recent_source = prompt.sources[kinds.index("recent")]
+        assert recent_source["path"] == "geometry/polygon.py" and recent_source["tokens"] > 10
+    # Without an index, recent chunks still come in.
+    builder = ContextBuilder(gemma, recent=recent)
+    prompt = builder.build(text, "python", path, 6, len(OUTLINE), budget_tokens=1024, max_new_tokens=32)
+    assert "class Polygon:" in gemma.detokenize(prompt.token_ids)
+    assert [s["path"] for s in prompt.sources if s["kind"] == "recent"] == ["polygon.py"]
+
+
+def test_recent_chunks_of_this_file_or_repeating_its_window_are_left_out(gemma, repo):
+    root, index = repo
+    text = report_text(root)
+    path = str(root / "geometry/report.py")
+    recent = RecentChunks()
+    recent.note_opened(str(root / "geometry/report_copy.py"), text)  # the same lines elsewhere
+    recent.note_edited(path, text, 5)  # the current document
+    builder = ContextBuilder(gemma, index=index, recent=recent)
+    prompt = builder.build(text, "python", path, 5, 20, budget_tokens=1024, max_new_tokens=32)
+    assert [s for s in prompt.sources if s["kind"] == "recent"] == []
+    assert "report_copy" not in gemma.detokenize(prompt.token_ids)
+
+
+def test_recent_chunks_only_at_level_repo(gemma, repo):
+    root, index = repo
+    recent = RecentChunks()
+    recent.note_edited(str(root / "geometry/polygon.py"), POLYGON, 7)
+    builder = ContextBuilder(gemma, index=index, recent=recent)
+    for level in ("none", "local"):
+        prompt = builder.build(report_using_polygon(root), "python", str(root / "geometry/report.py"), 6, len(OUTLINE), level=level)
+        assert all(source["kind"] == "local_prefix" for source in prompt.sources)
+        assert "class Polygon" not in gemma.detokenize(prompt.token_ids)
+
+
+def test_stable_prefix_is_identical_across_keystrokes_with_recent_chunks(gemma, qwen_vocab, repo):
+    root, index = repo
+    path = str(root / "geometry/report.py")
+    for backend in (gemma, qwen_vocab):
+        recent = RecentChunks()
+        recent.note_opened(str(root / "geometry/polygon.py"), POLYGON)
+        recent.note_edited(str(root / "geometry/outline.py"), "def outline_of(polygon):\n    return Polygon(polygon.corners)\n", 1)
+        builder = ContextBuilder(backend, index=index, recent=recent)
+        before = report_using_polygon(root)
+        recent.note_edited(path, before, 6)  # the engine reports each keystroke in the document
+        first = builder.build(before, "python", path, 6, len(OUTLINE), budget_tokens=1024, max_new_tokens=32)
+        after = before.replace(OUTLINE, OUTLINE + "p", 1)
+        recent.note_edited(path, after, 6)
+        second = builder.build(after, "python", path, 6, len(OUTLINE) + 1, budget_tokens=1024, max_new_tokens=32)
+        assert sum(1 for s in first.sources if s["kind"] == "recent") == 2
+        assert second.sources[:3] == first.sources[:3]
+        assert second.stable_tokens == first.stable_tokens
+        assert second.token_ids[: second.stable_tokens] == first.token_ids[: first.stable_tokens]
+        assert "class Polygon:" in backend.detokenize(first.token_ids[: first.stable_tokens])
+
+
+# -- the enclosing scope in the prefix window ------------------------------------------
+
+def long_reader(body_lines=150):
+    """A class whose second method is longer than a small budget, and where the cursor goes."""
+    lines = ["import os", "", "", "class Reader(Base):", '    """Reads records."""', ""]
+    lines += ["    def open(self, name):", "        self.name = name", ""]
+    lines += ["    def read(self, count, *, strict=False):"]
+    lines += [f"        total_{i} = self.fetch({i}) + count * {i}" for i in range(body_lines)]
+    cursor_line = len(lines)
+    lines += ["        result = self.", "        return result", ""]
+    return "\n".join(lines), cursor_line, len("        result = self.")
+
+
+def test_the_enclosing_signatures_stay_in_a_window_too_small_for_the_body(gemma, qwen_vocab, tmp_path):
+    text, line, column = long_reader()
+    # The tiny vocabulary spends about a token per character: it gets a larger budget.
+    for backend, budget in ((gemma, 300), (qwen_vocab, 1200)):
+        builder = ContextBuilder(backend)
+        prompt = builder.build(text, "python", str(tmp_path / "reader.py"), line, column, budget_tokens=budget, max_new_tokens=32)
+        assert len(prompt.token_ids) + 32 <= budget
+        assert prompt.window_text.startswith(
+            "class Reader(Base):\n    # ...\n    def read(self, count, *, strict=False):\n        # ...\n        total_"
+        )
+        assert prompt.window_text.endswith("total_149 = self.fetch(149) + count * 149\n        result = self.")
+        assert text[: text.index("result = self.") + len("result = self.")].endswith(prompt.prefix_text)
+        assert "def read" not in prompt.prefix_text  # the file's own lines: the signature was elided
+        assert "class Reader(Base):\n    # ...\n    def read(" in backend.detokenize(prompt.token_ids[prompt.stable_tokens :])
+
+
+def test_the_scoped_window_holds_still_while_typing_and_after_enter(gemma, tmp_path):
+    text, line, column = long_reader()
+    path = str(tmp_path / "reader.py")
+    builder = ContextBuilder(gemma)
+    lines = text.split("\n")
+    previous = None
+    for typed in ("", "f", "fe", "fetch(count)", "fetch(count)\n        "):
+        current = "\n".join(lines[:line] + [lines[line] + typed] + lines[line + 1 :])
+        cursor_line = line + typed.count("\n")
+        cursor_column = len(current.split("\n")[cursor_line])
+        prompt = builder.build(current, "python", path, cursor_line, cursor_column, budget_tokens=300, max_new_tokens=32)
+        assert prompt.window_text.startswith("class Reader(Base):\n")
+        if previous is not None:  # the window only grows at its end: the KV cache keeps the rest
+            assert prompt.window_text.startswith(previous.window_text)
+            assert prompt.token_ids[: len(previous.token_ids) - 2] == previous.token_ids[: len(previous.token_ids) - 2]
+        previous = prompt
+
+
+def test_the_window_follows_the_cursor_into_another_definition(gemma, tmp_path):
+    text, line, column = long_reader()
+    text += "\n\ndef summary(reader):\n" + "\n".join(f"    part_{i} = reader.read({i})" for i in range(150)) + "\n    "
+    lines = text.split("\n")
+    builder = ContextBuilder(gemma)
+    path = str(tmp_path / "reader.py")
+    builder.build(text, "python", path, line, column, budget_tokens=300, max_new_tokens=32)
+    prompt = builder.build(text, "python", path, len(lines) - 1, 4, budget_tokens=300, max_new_tokens=32)
+    assert prompt.window_text.startswith("def summary(reader):\n    # ...\n    part_")
+    assert "class Reader" not in prompt.window_text
+
+
+def test_without_a_grammar_the_window_is_the_plain_end_of_the_prefix(gemma, tmp_path):
+    text, line, column = long_reader()
+    builder = ContextBuilder(gemma)
+    prompt = builder.build(text, "text", str(tmp_path / "reader.txt"), line, column, budget_tokens=300, max_new_tokens=32)
+    assert prompt.window_text == prompt.prefix_text and "# ..." not in prompt.window_text
+    assert prompt.prefix_text.startswith("        total_")
+
+
+SCOPE_CASES = {
+    "python": ("class Shape:\n    def area(self):\n        x = 1\n        return x", ["class Shape:", "    def area(self):"]),
+    "javascript": ("class Shape {\n  area() {\n    const x = 1;\n    return x;\n  }\n}\n", ["class Shape {", "  area() {"]),
+    "typescript": ("namespace geo {\n  export function area(): number {\n    const x = 1;\n    return x;\n  }\n}\n", ["namespace geo {", "  export function area(): number {"]),
+    "go": ("package geo\n\nfunc (s *Shape) Area() int {\n\tx := 1\n\treturn x\n}\n", ["func (s *Shape) Area() int {"]),
+    "rust": ("impl Shape {\n    fn area(&self) -> i32 {\n        let x = 1;\n        x\n    }\n}\n", ["impl Shape {", "    fn area(&self) -> i32 {"]),
+    "java": ("class Shape {\n    int area() {\n        int x = 1;\n        return x;\n    }\n}\n", ["class Shape {", "    int area() {"]),
+    "c": ("int\narea(int side)\n{\n    int x = side;\n    return x;\n}\n", ["int", "area(int side)", "{"]),
+    "cpp": ("namespace geo {\nclass Shape {\n  int area() {\n    int x = 1;\n    return x;\n  }\n};\n}\n", ["namespace geo {", "class Shape {", "  int area() {"]),
+    "bash": ("area() {\n    local x=1\n    echo $x\n}\n", ["area() {"]),
+}
+
+
+@pytest.mark.parametrize("language", sorted(SCOPE_CASES))
+def test_enclosing_headers_per_language(language):
+    text, expected = SCOPE_CASES[language]
+    # The cursor at the start of the last indented body line (`return x`, `echo $x`...).
+    lines = text.split("\n")
+    row = max(i for i, l in enumerate(lines) if l.startswith(("    ", "\t")) and not l.strip().startswith("}"))
+    prefix = "\n".join(lines[:row]) + "\n" + lines[row][: len(lines[row]) - len(lines[row].lstrip())]
+    headers = enclosing_headers(language, text, prefix, lines[row])
+    assert [line for h in headers for line in h.text.rstrip("\n").split("\n")] == expected
+
+
+def test_a_dedented_line_has_left_the_function():
+    text = "def f(x):\n    y = x\n    return y\n\n"
+    assert [h.text for h in enclosing_headers("python", text, text[:-1] + "    ", "    ")] == ["def f(x):\n"]
+    assert enclosing_headers("python", text, text, "") == []
+
+
+# -- the hint line ---------------------------------------------------------------------
+
+HINT = "# Circle members: area(), scaled(factor)"
+
+
+def test_the_hint_sits_right_above_the_cursor_line_outside_the_stable_part(gemma, qwen_vocab, repo):
+    root, index = repo
+    text = report_text(root)
+    path = str(root / "geometry/report.py")
+    for backend in (gemma, qwen_vocab):
+        builder = ContextBuilder(backend, index=index)
+        plain = builder.build(text, "python", path, 5, 20, budget_tokens=1024, max_new_tokens=32)
+        hinted = builder.build(text, "python", path, 5, 20, budget_tokens=1024, max_new_tokens=32, hint=HINT)
+        changing = backend.detokenize(hinted.token_ids[hinted.stable_tokens :])
+        assert "    circle = Circle(radius)\n    " + HINT + "\n    bigger = circle." in changing
+        assert HINT not in backend.detokenize(hinted.token_ids[: hinted.stable_tokens])
+        assert hinted.token_ids[: hinted.stable_tokens] == plain.token_ids[: plain.stable_tokens]
+        assert hinted.prefix_text == plain.prefix_text and HINT not in hinted.prefix_text
+        hint_tokens = next(s["tokens"] for s in hinted.sources if s["kind"] == "hint")
+        assert 5 < hint_tokens <= len(HINT) + 5 and all(s["kind"] != "hint" for s in plain.sources)
+        # Only the hint and the cursor's line are new to the KV cache.
+        common = next(i for i, (a, b) in enumerate(zip(plain.token_ids, hinted.token_ids)) if a != b)
+        cursor_line_tokens = len(backend.tokenize("    bigger = circle.", special=False))
+        fim_suffix = backend.info().specials.fim_suffix
+        prefix_end = hinted.token_ids.index(fim_suffix) if fim_suffix in hinted.token_ids else len(hinted.token_ids)
+        assert prefix_end - common <= hint_tokens + cursor_line_tokens + 2
+
+
+def test_the_hint_is_indented_like_the_cursor_line_and_kept_to_one_line(gemma, tmp_path):
+    text, line, column = long_reader()
+    builder = ContextBuilder(gemma)
+    prompt = builder.build(
+        text, "python", str(tmp_path / "reader.py"), line, column, budget_tokens=300, max_new_tokens=32,
+        hint="# Reader members:\nread(count), open(name)",
+    )
+    assert prompt.window_text.endswith("\n        # Reader members: read(count), open(name)\n        result = self.")
+    assert len(prompt.token_ids) + 32 <= 300
+
+
+# -- budgets ---------------------------------------------------------------------------
+
+def test_budget_is_never_exceeded_with_recent_chunks_scopes_and_hints(qwen_vocab, gemma, repo):
+    root, index = repo
+    rng = random.Random(7)
+    text, _, _ = long_reader(body_lines=300)
+    lines = text.split("\n")
+    recent = RecentChunks()
+    recent.note_opened(str(root / "geometry/polygon.py"), POLYGON)
+    for i in range(6):
+        other = "\n".join(f"def fetch_{i}_{j}(self, count):\n    return self.fetch({j}) + count" for j in range(40))
+        recent.note_edited(str(root / f"geometry/fetch_{i}.py"), other, rng.randrange(80))
+    for backend in (qwen_vocab, gemma):
+        builder = ContextBuilder(backend, index=index, recent=recent)
+        for _ in range(30):
+            line = rng.randrange(len(lines))
+            column = rng.randrange(len(lines[line]) + 1)
+            budget, new = rng.choice([(128, 16), (256, 32), (300, 32), (512, 64), (1024, 64), (2048, 128)])
+            hint = rng.choice([None, HINT, "# " + "very long hint " * 20])
+            prompt = builder.build(
+                text, "python", str(root / "geometry/reader.py"), line, column,
+                budget_tokens=budget, max_new_tokens=new, hint=hint,
+            )
+            assert len(prompt.token_ids) + new <= budget
+            assert sum(s["tokens"] for s in prompt.sources) <= len(prompt.token_ids)
+            # The cursor's line is always whole in the window (these lines are short).
+            prefix = "\n".join(lines[:line] + [lines[line][:column]])
+            assert prefix.endswith(prompt.prefix_text) and ("\n" + prompt.window_text).endswith("\n" + lines[line][:column])
+
+
+def test_a_tree_the_caller_keeps_is_used_and_brace_languages_get_their_comment(gemma, tmp_path):
+    from coder.syntax.document import Document
+
+    lines = ["export class Reader {", "  read(count) {"]
+    lines += [f"    const total_{i} = this.fetch({i}) + count * {i};" for i in range(150)]
+    lines += ["    const result = this.", "  }", "}", ""]
+    text = "\n".join(lines)
+    line, column = 152, len("    const result = this.")
+    document = Document(text, "javascript")
+    kept = ContextBuilder(gemma).build(
+        text, "javascript", str(tmp_path / "reader.js"), line, column, budget_tokens=300, max_new_tokens=32, tree=document.tree
+    )
+    parsed = ContextBuilder(gemma).build(text, "javascript", str(tmp_path / "reader.js"), line, column, budget_tokens=300, max_new_tokens=32)
+    assert kept.token_ids == parsed.token_ids
+    # The two headers are adjacent lines: one marker, after them.
+    assert kept.window_text.startswith("export class Reader {\n  read(count) {\n    // ...\n    const total_")

@@ -4,23 +4,44 @@ Budget: prompt + generated tokens never exceed ``budget_tokens`` nor the model's
 context. The local window gets what it needs first (the prefix most of it, whole
 lines), then ranked cross-file snippets fill what is left, greedily by rank.
 
-Stability, for the KV cache: the chosen snippets and the first line of the prefix
-window are kept while the user types in the same place, so two keystrokes share a
-byte-identical token prefix; ``ContextPrompt.stable_tokens`` says how long it is.
+The prefix window keeps the end of the prefix. When the prefix does not fit, it
+also keeps the headers of the definitions enclosing the cursor (a method's class
+and its own signature, from tree-sitter), with an elision comment where lines are
+left out (``scope_window``). A one-line hint from the engine goes right above the
+cursor's line, indented like it.
+
+Cross-file snippets, at level "repo" only: definitions from the repository index
+of the names used near the cursor, then chunks of recently opened or edited files
+(``RecentChunks``, which also work without an index).
+
+Stability, for the KV cache: the chosen snippets, the first line of the prefix
+window and the headers it keeps are reused while the user types in the same place,
+so two keystrokes share a byte-identical token prefix; ``ContextPrompt.stable_tokens``
+says how long it is. The hint and the lines near the cursor come last, in the part
+that changes per keystroke.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from coder.context.cross_file import cross_file_snippets
-from coder.context.formats import PromptFormat, Snippet, select_format
+from coder.context.formats import PromptFormat, Snippet, line_comment, select_format
+from coder.context.scope_window import Header, elided_head, enclosing_headers, has_scopes
 from coder.errors import UsageError
 
+if TYPE_CHECKING:
+    import tree_sitter
+
 FORMAT_RESERVE = 16  # control tokens and path lines around the local window
+SNIPPET_OVERHEAD = 1  # a separator id per snippet (qwen-repo's <|file_sep|>)
 CROSS_FILE_SHARE = 0.4  # of the prompt budget, at most, for other files
 SUFFIX_SHARE = 0.25  # of the local budget, for FIM formats
+HEAD_SHARE = 0.25  # of the prefix budget, at most, for the enclosing headers
+HINT_SHARE = 0.25  # of the prefix budget, at most, for the hint line (else it is left out)
+WINDOW_FILL = 0.8  # a fresh prefix window uses this much of its room: the rest is to type into
 CHARS_PER_TOKEN_GUESS = 3
 
 
@@ -29,9 +50,33 @@ class ContextPrompt:
     token_ids: list[int]
     stable_tokens: int
     sources: list[dict] = field(default_factory=list)
-    prefix_text: str = ""  # the part of the prefix in the prompt
+    prefix_text: str = ""  # the file's own text before the cursor that the prompt carries verbatim
     suffix_text: str = ""
     format_name: str = ""
+    window_text: str = ""  # the prefix as the model sees it: headers, elision markers, hint
+
+
+@dataclass(frozen=True)
+class _Pick:
+    """A cross-file snippet chosen for the prompt, with its ids as rendered."""
+
+    kind: str  # "definition" | "recent"
+    snippet: Snippet
+    ids: list
+    name: str | None = None  # the definition's name
+    chunk: object = None  # the RecentChunks chunk it came from
+
+
+@dataclass
+class _Window:
+    ids: list[int]
+    text: str  # as the prompt carries it
+    verbatim: str  # prefix[start:], the file's own text
+    start: int  # offset in the prefix where the verbatim part starts
+    headers: tuple = ()  # the kept headers (scope_window.Header), outermost first
+    head: str = ""  # those headers with their elision markers, as the text starts
+    scope_key: tuple | None = None
+    hint_tokens: int = 0
 
 
 @dataclass
@@ -40,15 +85,22 @@ class _Anchor:
 
     line: int
     prefix_start: int
-    snippets: list
+    snippets: list  # the definitions, ranked
+    headers: tuple = ()
+    head: str = ""
+    scope_key: tuple | None = None  # the innermost enclosing header above the window
+    picks: list | None = None  # the cross-file snippets used; None when there were none to choose
 
 
 class ContextBuilder:
-    def __init__(self, backend, *, index=None, repo_name: str | None = None):
+    def __init__(self, backend, *, index=None, recent=None, repo_name: str | None = None):
+        """``index``: a RepoIndex for definitions; ``recent``: a RecentChunks the
+        fronts feed with opens and edits. Either may be None."""
         self.backend = backend
         self.info = backend.info()
         self.format: PromptFormat = select_format(self.info)
         self.index = index
+        self.recent = recent
         self.repo_name = repo_name or (index.root.name if index is not None else "repo")
         self._token_cache: dict[str, list[int]] = {}
         self._anchors: dict[str, _Anchor] = {}
@@ -77,7 +129,16 @@ class ContextBuilder:
         level: str = "repo",
         prefix: str | None = None,
         suffix: str | None = None,
+        hint: str | None = None,
+        tree: tree_sitter.Tree | None = None,
     ) -> ContextPrompt:
+        """The prompt for a cursor at a 0-based (line, column) of text.
+
+        ``level``: "none" (the prefix window only, no headers), "local" (the
+        current file), "repo" (also definitions from the index and recent chunks).
+        ``hint``: one comment line, already formatted, shown right above the
+        cursor's line. ``tree``: a tree-sitter tree of text when the caller keeps
+        one; otherwise the text is parsed when the enclosing headers are needed."""
         room = min(budget_tokens, self.info.context_length) - max_new_tokens
         bos = [self.info.specials.bos] if self.info.add_bos and self.info.specials.bos is not None else []
         room -= len(bos) + FORMAT_RESERVE
@@ -92,56 +153,40 @@ class ContextBuilder:
             prefix, suffix = split_at(text, line, column)
         use_suffix = self.format.uses_suffix and level != "none"
         anchor = self._anchors.get(path)
-        cross_room = int(room * CROSS_FILE_SHARE) if level == "repo" and self.index is not None else 0
+        # Only reserve room for recent chunks when some come from another file: the
+        # current document's own chunks are never shown.
+        use_recent = level == "repo" and self.recent is not None and self.recent.has_other_than(path)
+        cross_room = int(room * CROSS_FILE_SHARE) if level == "repo" and (self.index is not None or use_recent) else 0
         local_room = room - cross_room
         suffix_room = int(local_room * SUFFIX_SHARE) if use_suffix else 0
-        prefix_ids, prefix_text, start = self._prefix_window(prefix, local_room - suffix_room, anchor)
+        scope = self._scope_finder(language, text, prefix, suffix, tree) if level != "none" else None
+        window = self._prefix_window(
+            prefix, local_room - suffix_room, anchor, line, scope, _hint_line(hint, prefix, suffix), line_comment(language)
+        )
         suffix_ids, suffix_text = self._suffix_window(suffix, suffix_room) if use_suffix else ([], "")
-        local_used = len(prefix_ids) + len(suffix_ids)
-        snippets, snippet_ids, sources = [], [], []
+        picks, ranked = None, []
         if cross_room:
-            cross_room = room - local_used  # what the local window left over
-            ranked = anchor.snippets if anchor is not None and anchor.line == line else None
-            if ranked is None:
-                ranked = cross_file_snippets(self.index, self._relative(path), text, line, prefix_text + suffix_text)
-            used = 0
-            for item in ranked:
-                ids = self._cached_tokens(self.format.snippet_text(item.snippet, language))
-                if used + len(ids) > cross_room:
-                    continue
-                used += len(ids)
-                snippets.append(item.snippet)
-                snippet_ids.append(ids)
-                sources.append({"kind": "definition", "path": item.snippet.path, "name": item.name, "tokens": len(ids)})
-            self._anchors[path] = _Anchor(line, start, ranked)
-        else:
-            self._anchors[path] = _Anchor(line, start, [])
+            picks, ranked = self._cross_file(
+                anchor, path, text, line, language, window.text + suffix_text, room - len(window.ids) - len(suffix_ids), use_recent
+            )
+        self._anchors[path] = _Anchor(line, window.start, ranked, window.headers, window.head, window.scope_key, picks)
+        picks = picks or []
+        known = {window.text: window.ids, suffix_text: suffix_ids}
         rendered = self.format.render(
-            self._cached_tokens_or_local(prefix_text, prefix_ids, suffix_text, suffix_ids),
+            lambda piece: known[piece] if piece in known else self._cached_tokens(piece),
             bos=bos,
             repo=self.repo_name,
             language=language,
-            snippets=snippets,
-            snippet_ids=snippet_ids,
+            snippets=[p.snippet for p in picks],
+            snippet_ids=[p.ids for p in picks],
             path=self._relative(path),
-            prefix=prefix_text,
+            prefix=window.text,
             suffix=suffix_text,
         )
-        sources.append({"kind": "local_prefix", "path": path, "tokens": len(prefix_ids)})
-        if use_suffix:
-            sources.append({"kind": "local_suffix", "path": path, "tokens": len(suffix_ids)})
-        return ContextPrompt(rendered.ids, rendered.stable_tokens, sources, prefix_text, suffix_text, self.format.name)
-
-    def _cached_tokens_or_local(self, prefix_text, prefix_ids, suffix_text, suffix_ids):
-        """A tokenizer for the format that reuses the window ids already computed."""
-        known = {prefix_text: prefix_ids, suffix_text: suffix_ids}
-
-        def tokenize(text: str) -> list[int]:
-            if text in known:
-                return known[text]
-            return self._cached_tokens(text)
-
-        return tokenize
+        sources = _sources(picks, window, path, suffix_ids if use_suffix else None)
+        return ContextPrompt(
+            rendered.ids, rendered.stable_tokens, sources, window.verbatim, suffix_text, self.format.name, window.text
+        )
 
     def _relative(self, path: str) -> str:
         if self.index is None:
@@ -151,36 +196,167 @@ class ContextBuilder:
         except ValueError:
             return Path(path).name
 
-    def _prefix_window(self, prefix: str, room: int, anchor: _Anchor | None) -> tuple[list[int], str, int]:
-        """The end of the prefix that fits in room tokens, starting on a whole line.
+    # -- other files ----------------------------------------------------------
 
-        The window keeps the start it had for the previous keystroke while that still
-        fits, so the prompt's beginning, and the KV cache, stay the same."""
-        if anchor is not None and 0 <= anchor.prefix_start <= len(prefix) and (
-            anchor.prefix_start == 0 or prefix[anchor.prefix_start - 1] == "\n"
-        ):
-            text = prefix[anchor.prefix_start :]
-            ids = self._tokenize(text)
-            if len(ids) <= room:
-                return ids, text, anchor.prefix_start
-        # Start where about 80% of the room is used, leaving the rest to grow into.
-        target = int(room * 0.8)
-        start = max(0, len(prefix) - target * CHARS_PER_TOKEN_GUESS * 2)
+    def _cross_file(self, anchor, path, text, line, language, visible, room, use_recent):
+        """The cross-file snippets for room tokens, and the ranked definitions.
+
+        Definitions come first: they are what the code at the cursor names,
+        resolved through the index, so they are the surest help per token. Recent
+        chunks fill what is left, best ranked first; a chunk that repeats a chosen
+        definition (or the local window) is left out by RecentChunks."""
+        same_place = anchor is not None and anchor.line == line
+        if same_place and anchor.picks is not None and self._picks_hold(anchor.picks, room):
+            return anchor.picks, anchor.snippets  # the same bytes as the last keystroke
+        ranked = anchor.snippets if same_place and anchor.picks is not None else None
+        if ranked is None:
+            ranked = cross_file_snippets(self.index, self._relative(path), text, line, visible) if self.index is not None else []
+        picks: list[_Pick] = []
+        used = 0
+        for item in ranked:
+            ids = self._cached_tokens(self.format.snippet_text(item.snippet, language))
+            if used + len(ids) + SNIPPET_OVERHEAD > room:
+                continue
+            used += len(ids) + SNIPPET_OVERHEAD
+            picks.append(_Pick("definition", item.snippet, ids, name=item.name))
+        if use_recent:
+            shown = "\n".join([visible] + [p.snippet.text for p in picks])
+            for chunk in self.recent.snippets_for(path, text, line, shown):
+                snippet = Snippet(self._relative(chunk.path), chunk.text)
+                ids = self._cached_tokens(self.format.snippet_text(snippet, language))
+                if used + len(ids) + SNIPPET_OVERHEAD > room:
+                    continue
+                used += len(ids) + SNIPPET_OVERHEAD
+                picks.append(_Pick("recent", snippet, ids, chunk=chunk))
+        return picks, ranked
+
+    def _picks_hold(self, picks: list[_Pick], room: int) -> bool:
+        """Whether last keystroke's snippets still fit and are still current."""
+        if sum(len(p.ids) + SNIPPET_OVERHEAD for p in picks) > room:
+            return False
+        return all(p.chunk is None or (self.recent is not None and self.recent.is_current(p.chunk)) for p in picks)
+
+    # -- the local window -----------------------------------------------------
+
+    @staticmethod
+    def _scope_finder(language, text, prefix, suffix, tree):
+        """A function giving the enclosing headers; it parses on its first call only."""
+        if not has_scopes(language):
+            return None
+        found: list = []
+
+        def headers() -> list[Header]:
+            if not found:
+                cursor_line = prefix[prefix.rfind("\n") + 1 :] + suffix.partition("\n")[0]
+                found.append(enclosing_headers(language, text, prefix, cursor_line, tree))
+            return found[0]
+
+        return headers
+
+    def _prefix_window(self, prefix, room, anchor, line, scope, hint_line, comment) -> _Window:
+        """The end of the prefix that fits in room tokens, starting on a whole line,
+        after the headers of the definitions that enclose the cursor when those
+        headers are above it, and with the hint line above the cursor's line.
+
+        The window keeps the start and headers it had for the previous keystroke
+        while that still fits (and, after the cursor moved to another line, while
+        the innermost enclosing definition is the same one), so the prompt's
+        beginning, and the KV cache, stay the same."""
+        hint_cost = len(self._cached_tokens(hint_line)) if hint_line else 0
+        if hint_cost > room * HINT_SHARE:
+            hint_line, hint_cost = "", 0  # the code before the cursor matters more
+        if anchor is not None and self._anchor_holds(anchor, prefix, line, scope):
+            # The head as it was, byte for byte (its markers' indents come from lines
+            # that may have changed since).
+            window = self._compose(prefix, list(anchor.headers), anchor.prefix_start, hint_line, comment, head=anchor.head)
+            if len(window.ids) <= room:
+                window.scope_key = anchor.scope_key
+                return window
+        target = int(room * WINDOW_FILL) - hint_cost
+        start, tail_ids = self._tail_start(prefix, target, 0)
+        cursor_line_start = prefix.rfind("\n") + 1
+        headers: list[Header] = []
+        key = None
+        if start > 0 and scope is not None:
+            enclosing = scope()
+            key = _scope_key(enclosing, start)
+            fitted, head_cost = self._fit_headers(prefix, [h for h in enclosing if h.start < start], start, room, comment)
+            if fitted:
+                scoped_start, scoped_ids = self._tail_start(prefix, target - head_cost, max(start, fitted[-1].end))
+                # Headers above a cut cursor line would mislead: the model must see
+                # the whole line it completes.
+                if scoped_start <= cursor_line_start:
+                    start, tail_ids, headers = scoped_start, scoped_ids, fitted
+        window = self._compose(prefix, headers, start, hint_line, comment, tail_ids)
+        # Tokens can merge across the joins, so the whole may cost a token or two
+        # more than its parts: give up a line of the tail, then a header, until it fits.
+        while len(window.ids) > room:
+            next_line = prefix.find("\n", start) + 1
+            if 0 < next_line <= cursor_line_start:
+                start = next_line
+            elif headers:
+                headers = headers[1:]
+            else:
+                break
+            window = self._compose(prefix, headers, start, hint_line, comment)
+        if len(window.ids) > room:  # a single line longer than the room: keep its end
+            ids = self._tokenize(prefix[start:])[-room:]
+            text = self.backend.detokenize(ids)
+            return _Window(ids, text, text, start, (), "", key)
+        window.scope_key = key
+        return window
+
+    def _anchor_holds(self, anchor: _Anchor, prefix: str, line: int, scope) -> bool:
+        start = anchor.prefix_start
+        if not (0 <= start <= len(prefix) and (start == 0 or prefix[start - 1] == "\n")):
+            return False
+        if anchor.headers and scope is None:
+            return False  # level "none" now, or a language without scopes: no headers
+        if any(prefix[h.start : h.end] != h.text or h.end > start for h in anchor.headers):
+            return False  # the lines above changed under the window
+        if anchor.line != line and start > 0 and scope is not None:
+            return _scope_key(scope(), start) == anchor.scope_key
+        return True
+
+    def _fit_headers(self, prefix, headers, start, room, comment) -> tuple[list[Header], int]:
+        """The headers whose lines fit their share of room, innermost kept longest."""
+        while headers:
+            cost = len(self._cached_tokens(elided_head(prefix, headers, start, comment)))
+            if cost <= room * HEAD_SHARE:
+                return headers, cost
+            headers = headers[1:]
+        return [], 0
+
+    def _compose(self, prefix, headers, start, hint_line, comment, tail_ids=None, head=None) -> _Window:
+        """The window text from its parts, tokenized as one piece (as the format will)."""
+        if head is None:
+            head = elided_head(prefix, headers, start, comment) if headers else ""
+        verbatim = prefix[start:]
+        cursor_line_start = prefix.rfind("\n") + 1
+        if not hint_line or cursor_line_start < start:
+            hint_line = ""  # no hint above a cut line
+        body = prefix[start:cursor_line_start] + hint_line + prefix[cursor_line_start:] if hint_line else verbatim
+        text = head + body
+        ids = tail_ids if tail_ids is not None and text == verbatim else self._tokenize(text)
+        hint_tokens = len(self._cached_tokens(hint_line)) if hint_line else 0
+        return _Window(ids, text, verbatim, start, tuple(headers), head, None, hint_tokens)
+
+    def _tail_start(self, prefix: str, target: int, minimum: int) -> tuple[int, list[int]]:
+        """Where the end of the prefix that fits target tokens starts (a line start,
+        not before minimum), and its ids."""
+        start = max(minimum, len(prefix) - max(target, 0) * CHARS_PER_TOKEN_GUESS * 2)
         while True:
             if start > 0:
                 newline = prefix.find("\n", start - 1)
                 start = newline + 1 if 0 <= newline < len(prefix) else start
+            start = min(start, len(prefix))
             text = prefix[start:]
             ids = self._tokenize(text)
-            if len(ids) <= target or start >= len(prefix):
-                break
+            if len(ids) <= target or start == len(prefix):
+                return start, ids
             # Too long: drop the first lines in proportion to the overflow.
-            overflow = len(ids) - target
+            overflow = len(ids) - max(target, 0)
             start += max(1, int(len(text) * overflow / len(ids)))
-        if len(ids) > room:  # a single line longer than the room: keep its end
-            ids = ids[-room:]
-            text = self.backend.detokenize(ids)
-        return ids, text, start
 
     def _suffix_window(self, suffix: str, room: int) -> tuple[list[int], str]:
         if room <= 0 or not suffix:
@@ -193,3 +369,36 @@ class ContextBuilder:
             text = text[:cut] if cut > 0 else text[: int(len(text) * room / len(ids))]
             ids = self._tokenize(text)
         return ids, text
+
+
+def _sources(picks: list[_Pick], window: _Window, path: str, suffix_ids: list[int] | None) -> list[dict]:
+    """What went into the prompt, in prompt order, with token counts (for --json)."""
+    sources = []
+    for pick in picks:
+        if pick.kind == "definition":
+            sources.append({"kind": "definition", "path": pick.snippet.path, "name": pick.name, "tokens": len(pick.ids)})
+        else:
+            sources.append({"kind": "recent", "path": pick.snippet.path, "tokens": len(pick.ids)})
+    sources.append({"kind": "local_prefix", "path": path, "tokens": len(window.ids) - window.hint_tokens})
+    if window.hint_tokens:
+        sources.append({"kind": "hint", "tokens": window.hint_tokens})
+    if suffix_ids is not None:
+        sources.append({"kind": "local_suffix", "path": path, "tokens": len(suffix_ids)})
+    return sources
+
+
+def _scope_key(headers: list[Header], start: int) -> tuple | None:
+    """The innermost enclosing header above a window starting at start."""
+    above = [h for h in headers if h.start < start]
+    return (above[-1].start, above[-1].text) if above else None
+
+
+def _hint_line(hint: str | None, prefix: str, suffix: str) -> str:
+    """The hint as a line of its own, indented like the cursor's line; "" for none."""
+    if not hint or not hint.strip():
+        return ""
+    one_line = " ".join(part.strip() for part in hint.splitlines() if part.strip())
+    head = prefix[prefix.rfind("\n") + 1 :]
+    current = head + suffix.partition("\n")[0]
+    indent = current[: len(current) - len(current.lstrip())] if current.strip() else head
+    return f"{indent}{one_line}\n"
