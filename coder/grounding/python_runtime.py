@@ -42,6 +42,7 @@ def is_stdlib(dotted: str) -> bool:
 
 
 _loading: set[str] = set()
+_loaded: set[str] = set()  # background imports that have finished, well or not
 _loading_lock = threading.Lock()
 
 
@@ -52,6 +53,10 @@ def stdlib_module(dotted: str, wait: bool = False) -> types.ModuleType | None:
     hundred milliseconds, too long for a keystroke), so a later call finds it;
     ``wait=True`` imports it right away instead.
     """
+    if is_loading(dotted):
+        # sys.modules holds a module from the start of its import: until the
+        # background import ends, its members are not all there yet.
+        return _import(dotted) if wait else None
     module = sys.modules.get(dotted)
     if module is not None or not is_stdlib(dotted):
         return module
@@ -70,10 +75,12 @@ def _import(dotted: str) -> types.ModuleType | None:
         return importlib.import_module(dotted)
     except Exception:  # any import-time failure just means "not known here"
         return None
+    finally:
+        _loaded.add(dotted)
 
 
 def is_loading(dotted: str) -> bool:
-    return dotted in _loading and dotted not in sys.modules
+    return dotted in _loading and dotted not in _loaded
 
 
 def builtin_object(name: str):
