@@ -42,8 +42,13 @@ class CompletionSettings:
     """How much context goes into a prompt: none, local (around the cursor) or repo."""
     multiline: str = "auto"
     """auto (decided from the syntax at the cursor), always, or never."""
-    grounded: bool = True
-    """Check and steer names the model writes against the repository index."""
+    grounding: str = "on"
+    """Names from the repository index: off; hint (the best valid names go into the
+    prompt); on (also the first name the model writes must be a valid one, and a
+    suggestion naming something that does not exist is not shown)."""
+    candidates: int = 3
+    """Most generations for one suggestion: after the first, more are sampled when it
+    names something that does not exist or does not fit the code after the cursor."""
 
 
 @dataclass
@@ -80,8 +85,12 @@ CHOICES = {
     "backend": ("llama", "openai"),
     "completion.context": ("none", "local", "repo"),
     "completion.multiline": ("auto", "always", "never"),
+    "completion.grounding": ("off", "hint", "on"),
 }
-POSITIVE = {"threads", "context_length", "completion.max_tokens", "completion.prompt_tokens", "index.max_file_bytes"}
+POSITIVE = {
+    "threads", "context_length", "completion.max_tokens", "completion.prompt_tokens",
+    "completion.candidates", "index.max_file_bytes",
+}
 SECTIONS = {"completion": CompletionSettings, "index": IndexSettings}
 
 
@@ -121,10 +130,10 @@ def _coerce(key: str, value: Any, annotation: str, origin: str, from_text: bool)
         if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
             raise fail("a list of strings")
         return value
+    if key in CHOICES and (not isinstance(value, str) or value not in CHOICES[key]):
+        raise fail("one of " + ", ".join(CHOICES[key]))
     if not isinstance(value, str):
         raise fail("a string")
-    if key in CHOICES and value not in CHOICES[key]:
-        raise fail("one of " + ", ".join(CHOICES[key]))
     return value
 
 

@@ -81,12 +81,20 @@ class Store:
             raise StoreError(f"could not write to the history store {self.path} ({error})") from None
 
     def record_completion(
-        self, *, path: str, language: str, model: str, suggestion: str, latency_ms: float | None = None
+        self,
+        *,
+        path: str,
+        language: str,
+        model: str,
+        suggestion: str,
+        latency_ms: float | None = None,
+        candidates: int = 1,
+        invalid_names: int = 0,
     ) -> int:
         return self._insert(
-            "INSERT INTO completions (created_at, path, language, model, suggestion, latency_ms) "
-            "VALUES (?, ?, ?, ?, ?, ?)",
-            (time.time(), path, language, model, suggestion, latency_ms),
+            "INSERT INTO completions (created_at, path, language, model, suggestion, latency_ms, "
+            "candidates, invalid_names) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+            (time.time(), path, language, model, suggestion, latency_ms, candidates, invalid_names),
         )
 
     def mark_accepted(self, completion_id: int) -> None:
@@ -126,6 +134,13 @@ class Store:
             "SELECT COUNT(*), COUNT(accepted_at) FROM completions"
         ).fetchone()
         return accepted / shown if shown else None
+
+    def completion_totals(self) -> dict:
+        """Suggestions shown and accepted, and invented names caught before showing."""
+        shown, accepted, caught = self.connection.execute(
+            "SELECT COUNT(*), COUNT(accepted_at), COALESCE(SUM(invalid_names), 0) FROM completions"
+        ).fetchone()
+        return {"shown": shown, "accepted": accepted, "invalid_names_caught": caught}
 
     def close(self) -> None:
         self.connection.close()

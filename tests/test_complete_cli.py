@@ -28,9 +28,14 @@ def source(tmp_path):
     return path
 
 
-def test_complete_prints_the_suggestion(source, demo_model, capsys):
+def test_complete_prints_the_suggestion_and_records_it(source, demo_model, capsys):
+    from coder.store import Store
+
     assert main(["complete", f"{source}:2:11"]) == 0
     assert capsys.readouterr().out == " a + b\n"
+    with Store.open() as store:
+        latest = store.recent_completions(1)[0]
+    assert (latest["path"], latest["suggestion"], latest["language"]) == (str(source), " a + b", "python")
 
 
 def test_complete_json_reports_range_timings_and_tokens(source, demo_model, capsys):

@@ -62,7 +62,7 @@ def test_repo_file_above_git_root_is_not_read(home):
         ("[completion]\nmax_tokens = \"abc\"\n", "completion.max_tokens must be a positive integer, got 'abc'"),
         ("[completion]\nmax_tokens = -3\n", "completion.max_tokens must be a positive integer, got -3"),
         ('backend = "gpu"\n', "backend must be one of llama, openai, got 'gpu'"),
-        ("[completion]\ngrounded = 1\n", "completion.grounded must be true or false, got 1"),
+        ("[completion]\ngrounding = true\n", "completion.grounding must be one of off, hint, on, got True"),
         ('modle = "x"\n', "unknown key modle"),
         ("[completion]\nmaxtokens = 3\n", "unknown key completion.maxtokens"),
     ],

@@ -63,3 +63,20 @@ def test_corrupt_store_is_a_one_line_error(tmp_path):
         Store.open(path)
     assert str(path) in str(raised.value) and "move it away" in str(raised.value)
     assert "\n" not in str(raised.value)
+
+
+def test_an_old_store_is_migrated_forward_and_keeps_its_rows(tmp_path):
+    import sqlite3
+
+    path = tmp_path / "old.sqlite3"
+    connection = sqlite3.connect(path)
+    connection.executescript(migrations()[0][1] + "; PRAGMA user_version = 1;")
+    connection.execute(
+        "INSERT INTO completions (created_at, path, language, model, suggestion) VALUES (1, 'a.py', 'python', 'm', 'x')"
+    )
+    connection.commit()
+    connection.close()
+    with Store.open(path) as store:
+        assert store.schema_version() == migrations()[-1][0] >= 2
+        store.record_completion(path="b.py", language="python", model="m", suggestion="y", candidates=2, invalid_names=1)
+        assert store.completion_totals() == {"shown": 2, "accepted": 0, "invalid_names_caught": 1}

@@ -18,6 +18,10 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("position", metavar="PATH:LINE:COL", help="file and 1-based line and column")
     parser.add_argument("--context", choices=("none", "local", "repo"), help="how much context to use")
     parser.add_argument("--max-tokens", type=int, help="most tokens to generate")
+    parser.add_argument(
+        "--grounding", choices=("off", "hint", "on"),
+        help="names from the repository index: off, hint (in the prompt), on (also constrain and check)",
+    )
     parser.add_argument("--json", action="store_true", help="print text, range, timings, tokens, sources")
     parser.set_defaults(handler=run)
 
@@ -65,6 +69,7 @@ def run(args: argparse.Namespace) -> int:
         print(f"coder: {opened.notice}", file=sys.stderr)
     context = args.context or settings.completion.context
     index = _repo_index(path, settings) if context == "repo" else None
+    model_name = opened.backend.info().name
     try:
         engine = CompletionEngine(opened.backend, index=index)
         suggestion = engine.complete(
@@ -78,7 +83,8 @@ def run(args: argparse.Namespace) -> int:
                 budget_tokens=settings.completion.prompt_tokens,
                 context=context,
                 multiline=settings.completion.multiline,
-                grounded=settings.completion.grounded,
+                grounding=args.grounding or settings.completion.grounding,
+                candidates=settings.completion.candidates,
             )
         )
     finally:
@@ -89,7 +95,26 @@ def run(args: argparse.Namespace) -> int:
         print(json.dumps(suggestion.as_dict(), indent=2))
     else:
         print(suggestion.text)
+    _record(settings, model_name, str(path), language, suggestion)
     return 0
+
+
+def _record(settings, model: str, path: str, language: str, suggestion) -> None:
+    """Keep the suggestion in the history; a store problem costs the record only."""
+    from coder.errors import CoderError
+    from coder.store import Store
+
+    if not suggestion.text:
+        return
+    try:
+        with Store.open(settings.store_path) as store:
+            store.record_completion(
+                path=path, language=language, model=model, suggestion=suggestion.text,
+                latency_ms=suggestion.timings_ms.get("total"), candidates=max(1, len(suggestion.candidates)),
+                invalid_names=len(suggestion.grounding.get("invalid_names", ())),
+            )
+    except CoderError as error:
+        print(f"coder: {error.message} (the suggestion was not recorded)", file=sys.stderr)
 
 
 def _repo_index(path: Path, settings):

@@ -82,6 +82,12 @@ def collect(args: argparse.Namespace) -> tuple[list[tuple[str, str]], bool]:
     try:
         with Store.open(settings.store_path) as store:
             rows.append(("store", f"{store.path} (schema {store.schema_version()})"))
+            totals = store.completion_totals()
+            rows.append((
+                "history",
+                f"{totals['shown']} suggestions shown, {totals['accepted']} accepted, "
+                f"{totals['invalid_names_caught']} invented names caught",
+            ))
     except CoderError as error:
         rows.append(("store", f"error: {error.message}"))
         healthy = False

@@ -4,6 +4,12 @@ The context builder lays out the prompt in the model's format (FIM where the mod
 has it, prefix-only otherwise) with cross-file definitions from the repository index;
 the model's output is cut to the current line (or to the block, on an empty line).
 Fronts call ``CompletionEngine.complete`` and nothing else.
+
+A request may take more than one generation: the first is greedy; when it names
+something the index knows does not exist, or (for a model that cannot see the code
+after the cursor) it does not fit that code, further candidates are sampled, up to
+``CompletionRequest.candidates`` in all. The prompt is the same for each, so only the
+generated tokens cost again.
 """
 
 from __future__ import annotations
@@ -11,11 +17,17 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass, field
 
-from coder.completion.grounded import check_grounded, plan_grounding
-from coder.completion.postprocess import decide_mode, postprocess
+from coder.completion.grounded import GROUNDING_MODES, check_grounded, plan_grounding
+from coder.completion.postprocess import block_ended, decide_mode, postprocess
+from coder.completion.suffix_fit import keeps_syntax, repeats_next_line
 from coder.completion.suggestion_cache import SuggestionCache
 from coder.errors import UsageError
-from coder.models.backend import Backend, GenerationRequest
+from coder.models.backend import Backend, GenerationRequest, GenerationStats
+
+# Sampling for the candidates after the greedy one: varied enough to differ, tight
+# enough to stay plausible for a small model.
+CANDIDATE_TEMPERATURE = 0.7
+CANDIDATE_TOP_P = 0.9
 
 @dataclass(frozen=True)
 class CompletionRequest:
@@ -28,7 +40,10 @@ class CompletionRequest:
     budget_tokens: int = 1024
     context: str = "local"  # none | local | repo
     multiline: str = "auto"  # auto | always | never
-    grounded: bool = True  # steer and check names against the repository index
+    # Names from the repository index: "off"; "hint" puts the best valid names in the
+    # prompt; "on" also constrains the first identifier and checks every suggestion.
+    grounding: str = "on"
+    candidates: int = 3  # most generations for one request (1: the greedy one only)
 
 
 @dataclass
@@ -43,6 +58,9 @@ class Suggestion:
     sources: list = field(default_factory=list)
     format: str = ""
     grounding: dict = field(default_factory=dict)
+    # One entry per generation: {"text", "rejected": None | "invalid_names" |
+    # "repeats_next_line" | "breaks_syntax"}.
+    candidates: list = field(default_factory=list)
 
     def as_dict(self) -> dict:
         """JSON shape, positions 1-based as editors show them."""
@@ -59,6 +77,7 @@ class Suggestion:
             "sources": self.sources,
             "format": self.format,
             "grounding": self.grounding,
+            "candidates": self.candidates,
         }
 
 
@@ -75,19 +94,35 @@ def split_at(text: str, line: int, column: int) -> tuple[str, str]:
     return text[:offset], text[offset:]
 
 
-class CompletionEngine:
-    """Turns completion requests into suggestions with one backend."""
+@dataclass
+class _Generated:
+    raw: str
+    stats: GenerationStats
+    superseded: bool  # a newer request on the document cancelled it
+    block_end: bool  # stopped by us at the end of the block
 
-    def __init__(self, backend: Backend, *, index=None):
+
+class CompletionEngine:
+    """Turns completion requests into suggestions with one backend.
+
+    ``recent`` (a ``coder.context.recent_chunks.RecentChunks``) is where fronts note the
+    files the user opens and edits; chunks of them go into prompts as context.
+    """
+
+    def __init__(self, backend: Backend, *, index=None, recent=None):
         from coder.context.builder import ContextBuilder
+        from coder.context.recent_chunks import RecentChunks
 
         self.backend = backend
-        self.builder = ContextBuilder(backend, index=index)
+        self.recent = recent if recent is not None else RecentChunks()
+        self.builder = ContextBuilder(backend, index=index, recent=self.recent)
         self.index = index
         self.cache = SuggestionCache()
-        self.last_raw = ""  # the model's output before trimming, for benchmarks
+        self.last_raw = ""  # the model's first output before trimming, for benchmarks
 
     def complete(self, request: CompletionRequest) -> Suggestion:
+        if request.grounding not in GROUNDING_MODES:
+            raise UsageError(f"grounding must be one of {', '.join(GROUNDING_MODES)}, not {request.grounding!r}")
         started = time.perf_counter()
         prefix, suffix = split_at(request.text, request.line, request.column)
         mode = self._mode(request, prefix, suffix)
@@ -97,35 +132,58 @@ class CompletionEngine:
                 cached, request.line, request.column, mode, cached=True,
                 timings_ms={"total": round((time.perf_counter() - started) * 1000, 2)},
             )
+        plan = None
+        if request.grounding != "off" and request.context == "repo":
+            plan = plan_grounding(self.index, request.path, request.text, request.line, request.column, request.language)
         context = self.builder.build(
             request.text, request.language, request.path, request.line, request.column,
             budget_tokens=request.budget_tokens, max_new_tokens=request.max_tokens,
             level=request.context, prefix=prefix, suffix=suffix,
+            hint=plan.hint if plan is not None else None,
         )
-        plan = None
-        if request.grounded and request.context == "repo":
-            plan = plan_grounding(self.index, request.path, request.text, request.line, request.column, request.language)
+        grammar = plan.grammar if plan is not None and request.grounding == "on" else None
+        if plan is not None:
+            plan.report["constrained"] = grammar is not None
+        # A model that saw the suffix has fitted its output to it already.
+        check_fit = not self.builder.format.uses_suffix and request.context != "none" and bool(suffix.strip())
         built = time.perf_counter()
-        generation = self.backend.stream(
-            GenerationRequest(
-                context.token_ids,
-                max_tokens=request.max_tokens,
-                stop=("\n",) if mode == "single" else ("\n\n\n",),
-                channel=request.path,
-                grammar=plan.grammar if plan is not None else None,
-            )
-        )
-        raw = generation.text()
-        self.last_raw = raw
-        done = time.perf_counter()
-        text = postprocess(raw, language=request.language, prefix=prefix, suffix=suffix, mode=mode)
-        if plan is not None and text and not check_grounded(
-            plan, text, self.index, request.path, request.text, request.line, request.column, request.language
-        ):
-            text = ""  # it names something that does not exist: show nothing rather than that
-        if generation.stats.finish_reason != "cancelled":
+        totals = GenerationStats()
+        first_token_s = None
+        tried: list[dict] = []
+        invalid: set[str] = set()
+        text = ""
+        for attempt in range(max(1, request.candidates)):
+            generated = self._generate(context.token_ids, request, mode, prefix, grammar, attempt)
+            stats = generated.stats
+            totals.evaluated_tokens += stats.evaluated_tokens
+            totals.generated_tokens += stats.generated_tokens
+            if attempt == 0:
+                self.last_raw = generated.raw
+                first_token_s = stats.time_to_first_token_s
+                totals.reused_tokens = stats.reused_tokens
+            if generated.superseded:
+                text, totals.finish_reason = "", "cancelled"
+                break
+            totals.finish_reason = "block_end" if generated.block_end else stats.finish_reason
+            candidate = postprocess(generated.raw, language=request.language, prefix=prefix, suffix=suffix, mode=mode)
+            rejected, names = self._rejection(candidate, request, plan, prefix, suffix, check_fit)
+            invalid.update(names)
+            tried.append({"text": candidate, "rejected": rejected})
+            if rejected is None:
+                text = candidate
+                break
+        else:
+            # Nothing fitted. A first suggestion that only upsets the syntax around the
+            # cursor may still be what the user is writing (the file can be mid-edit);
+            # an invented name or a copy of the next line never is.
+            if tried and tried[0]["rejected"] == "breaks_syntax":
+                text = tried[0]["text"]
+        if plan is not None:
+            plan.report["invalid_names"] = sorted(invalid)
+            plan.report["dropped"] = bool(invalid) and not text
+        if totals.finish_reason != "cancelled":
             self.cache.put(request.path, prefix, suffix, text)
-        stats = generation.stats
+        done = time.perf_counter()
         return Suggestion(
             text,
             request.line,
@@ -134,24 +192,69 @@ class CompletionEngine:
             timings_ms={
                 "context": round((built - started) * 1000, 2),
                 "model": round((done - built) * 1000, 2),
-                "first_token": round((stats.time_to_first_token_s or 0) * 1000, 2),
-                "total": round((time.perf_counter() - started) * 1000, 2),
+                "first_token": round((first_token_s or 0) * 1000, 2),
+                "total": round((done - started) * 1000, 2),
             },
             tokens={
-                "prompt": stats.prompt_tokens,
-                "evaluated": stats.evaluated_tokens,
-                "reused": stats.reused_tokens,
-                "generated": stats.generated_tokens,
-                "finish_reason": stats.finish_reason,
+                "prompt": len(context.token_ids),
+                "evaluated": totals.evaluated_tokens,
+                "reused": totals.reused_tokens,
+                "generated": totals.generated_tokens,
+                "finish_reason": totals.finish_reason,
                 "stable": context.stable_tokens,
             },
             sources=context.sources,
             format=context.format_name,
             grounding=plan.report if plan is not None else {},
+            candidates=tried,
         )
+
+    def _generate(self, prompt_ids, request, mode, prefix, grammar, attempt) -> _Generated:
+        sampled = attempt > 0
+        generation = self.backend.stream(
+            GenerationRequest(
+                prompt_ids,
+                max_tokens=request.max_tokens,
+                stop=("\n",) if mode == "single" else ("\n\n\n",),
+                temperature=CANDIDATE_TEMPERATURE if sampled else 0.0,
+                top_p=CANDIDATE_TOP_P if sampled else 1.0,
+                seed=attempt if sampled else None,
+                channel=request.path,
+                grammar=grammar,
+            )
+        )
+        raw = ""
+        block_end = False
+        pieces = iter(generation)
+        for piece in pieces:
+            raw += piece
+            if mode == "multi" and block_ended(raw, language=request.language, prefix=prefix):
+                block_end = True
+                generation.cancel()  # the rest would be cut away: do not wait for it
+                break
+        for _ in pieces:
+            pass  # after a cancel nothing more arrives; the stats come with the end
+        superseded = generation.stats.finish_reason == "cancelled" and not block_end
+        return _Generated(raw, generation.stats, superseded, block_end)
+
+    def _rejection(self, candidate, request, plan, prefix, suffix, check_fit) -> tuple[str | None, list[str]]:
+        """Why a candidate must not be shown (None when it may), and the names it
+        invents."""
+        if not candidate:
+            return None, []
+        if plan is not None and request.grounding == "on" and not check_grounded(
+            plan, candidate, self.index, request.path, request.text, request.line, request.column, request.language
+        ):
+            return "invalid_names", list(plan.report["invalid_names"])
+        if repeats_next_line(candidate, prefix, suffix):
+            return "repeats_next_line", []
+        if check_fit and not keeps_syntax(candidate, language=request.language, prefix=prefix, suffix=suffix):
+            return "breaks_syntax", []
+        return None, []
 
     @staticmethod
     def _mode(request: CompletionRequest, prefix: str, suffix: str) -> str:
         if request.multiline in ("always", "never"):
             return "multi" if request.multiline == "always" else "single"
         return decide_mode(request.language, prefix, suffix)
+

@@ -10,31 +10,38 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 GROUNDED_LANGUAGES = ("python", "javascript", "typescript", "tsx")
+# off: free generation; hint: the best valid names in the prompt; on: hint, the first
+# identifier constrained to the valid names, and every suggestion checked.
+GROUNDING_MODES = ("off", "hint", "on")
 
 
 @dataclass
 class GroundingPlan:
     names: object  # coder.grounding.NameSet
     grammar: str | None
+    hint: str | None  # one comment line naming the best candidates, for the prompt
     report: dict = field(default_factory=dict)
 
 
 def plan_grounding(index, path: str, text: str, line: int, column: int, language: str) -> GroundingPlan | None:
     if index is None or language not in GROUNDED_LANGUAGES:
         return None
-    from coder.grounding import grammar_for, resolve_names
+    from coder.grounding import grammar_for, prompt_hint, resolve_names
 
     names = resolve_names(index, path, text, line, column, language)
     grammar = grammar_for(names, language)
+    # Low-confidence sets may miss names or hold wrong ones: not worth prompt tokens.
+    hint = (prompt_hint(names, language) or None) if names.is_high else None
     report = {
         "confidence": names.confidence,
         "kind": names.kind,
         "receiver": names.receiver,
         "valid_names": len(names.names),
         "constrained": grammar is not None,
+        "hint": hint,
         "invalid_names": [],
     }
-    return GroundingPlan(names, grammar, report)
+    return GroundingPlan(names, grammar, hint, report)
 
 
 def check_grounded(plan: GroundingPlan, suggestion: str, index, path: str, text: str, line: int, column: int, language: str) -> bool:

@@ -68,6 +68,20 @@ def _truncate_block_braces(lines: list[str]) -> list[str]:
     return kept
 
 
+def block_ended(raw: str, *, language: str, prefix: str) -> bool:
+    """While a multi-line suggestion streams: has it already passed the end of the
+    block post-processing keeps? Then the rest need not be generated."""
+    lines = raw.split("\n")
+    if not lines[-1].strip():
+        lines.pop()  # a line's indentation is known once it has a character
+    if len(lines) < 2:
+        return False
+    if language in INDENT_LANGUAGES:
+        return len(_truncate_block_indent(lines, prefix)) < len(lines)
+    complete = lines if raw.endswith("\n") else lines[:-1]
+    return len(_truncate_block_braces(complete)) < len(complete)
+
+
 def _trim_line_overlap(text: str, rest_of_line: str) -> str:
     """Drop the end of text that the rest of the cursor's line already holds."""
     rest = rest_of_line.rstrip()

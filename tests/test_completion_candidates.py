@@ -1,0 +1,171 @@
+"""The engine's candidate loop, as pure logic: a scripted backend plays the model so
+each branch (accepted, rejected then replaced, nothing fits, superseded) is reached
+on purpose. The same paths run on the real model in test_completion_engine.py."""
+
+from __future__ import annotations
+
+import subprocess
+from typing import Iterator, Sequence
+
+import pytest
+
+from coder.completion.engine import CompletionEngine, CompletionRequest
+from coder.index.repo_index import RepoIndex
+from coder.models.backend import Backend, Generation, GenerationRequest, GenerationStats, ModelInfo
+
+
+class _ScriptedGeneration(Generation):
+    def __init__(self, text: str, cancelled: bool):
+        self._text = text
+        self.stats = GenerationStats(generated_tokens=len(text), finish_reason="cancelled" if cancelled else "stop")
+
+    def __iter__(self) -> Iterator[str]:
+        yield from self._text
+
+    def cancel(self) -> None:
+        self.stats.finish_reason = "cancelled"
+
+
+class ScriptedBackend(Backend):
+    """Answers generations from a list; tokens are characters (no model)."""
+
+    def __init__(self, outputs: list[str], cancelled: Sequence[int] = ()):
+        self.outputs = list(outputs)
+        self.cancelled = set(cancelled)
+        self.requests: list[GenerationRequest] = []
+
+    def info(self) -> ModelInfo:
+        return ModelInfo(name="scripted", architecture="none", context_length=4096)
+
+    def tokenize(self, text: str, *, special: bool = False) -> list[int]:
+        return [ord(c) for c in text]
+
+    def detokenize(self, ids: Sequence[int]) -> str:
+        return "".join(chr(i) for i in ids)
+
+    def stream(self, request: GenerationRequest) -> Generation:
+        number = len(self.requests)
+        self.requests.append(request)
+        return _ScriptedGeneration(self.outputs[number], number in self.cancelled)
+
+
+@pytest.fixture
+def shop(tmp_path):
+    root = tmp_path / "shop"
+    root.mkdir()
+    (root / "cart.py").write_text(
+        "class Cart:\n    def __init__(self):\n        self.items = []\n\n"
+        "    def add_item(self, item):\n        self.items.append(item)\n\n"
+        "    def total_price(self):\n        return 0\n"
+    )
+    main = root / "main.py"
+    main.write_text("from cart import Cart\n\ncart = Cart()\ncart.\nprint(cart)\n")
+    subprocess.run(["git", "init", "-q", str(root)], check=True)
+    index = RepoIndex(root)
+    index.refresh()
+    yield index, main
+    index.close()
+
+
+def request_at(path, line, column, **options) -> CompletionRequest:
+    return CompletionRequest(str(path), path.read_text(), line, column, language="python", **options)
+
+
+def test_an_invented_member_is_replaced_by_the_next_candidate_and_counted(shop):
+    index, main = shop
+    # The grammar only holds the first name; a later member of a known class is checked.
+    backend = ScriptedBackend(["add_item(cart.frobnicate)", "total_price()"])
+    engine = CompletionEngine(backend, index=index)
+    suggestion = engine.complete(request_at(main, 3, 5, context="repo"))
+    assert suggestion.text == "total_price()"
+    assert [c["rejected"] for c in suggestion.candidates] == ["invalid_names", None]
+    assert suggestion.grounding["invalid_names"] == ["frobnicate"]
+    assert suggestion.grounding["dropped"] is False
+    first, second = backend.requests
+    assert first.temperature == 0 and second.temperature > 0  # greedy first, then sampled
+    assert first.grammar is not None and second.grammar == first.grammar
+    assert first.prompt == second.prompt  # the same prompt: only generation costs again
+
+
+def test_nothing_is_shown_when_every_candidate_invents_names(shop):
+    index, main = shop
+    backend = ScriptedBackend(["nope()", "add_item(cart.nada)", "add_item(cart.zilch)"])
+    suggestion = CompletionEngine(backend, index=index).complete(request_at(main, 3, 5, context="repo", candidates=3))
+    assert suggestion.text == ""
+    assert len(backend.requests) == 3
+    assert suggestion.grounding["invalid_names"] == ["nada", "nope", "zilch"]
+    assert suggestion.grounding["dropped"] is True
+
+
+def test_grounding_off_neither_constrains_nor_checks(shop):
+    index, main = shop
+    backend = ScriptedBackend(["frobnicate()"])
+    suggestion = CompletionEngine(backend, index=index).complete(request_at(main, 3, 5, context="repo", grounding="off"))
+    assert suggestion.text == "frobnicate()"
+    assert backend.requests[0].grammar is None and suggestion.grounding == {}
+
+
+def test_grounding_hint_puts_names_in_the_prompt_without_a_grammar(shop):
+    index, main = shop
+    backend = ScriptedBackend(["total_price()"])
+    suggestion = CompletionEngine(backend, index=index).complete(request_at(main, 3, 5, context="repo", grounding="hint"))
+    assert backend.requests[0].grammar is None
+    assert suggestion.grounding["constrained"] is False
+    hint = suggestion.grounding["hint"]
+    assert hint.startswith("#") and "add_item" in hint and "total_price" in hint
+    assert hint in backend.detokenize(backend.requests[0].prompt)
+
+
+def test_a_copy_of_the_next_line_is_replaced(tmp_path):
+    path = tmp_path / "calc.py"
+    path.write_text("def double(x):\n    y = x * 2\n\n    return y\n")
+    backend = ScriptedBackend(["    return y", "    y += 1"])
+    suggestion = CompletionEngine(backend).complete(request_at(path, 2, 0, context="local"))
+    assert suggestion.text == "    y += 1"
+    assert [c["rejected"] for c in suggestion.candidates] == ["repeats_next_line", None]
+
+
+def test_when_nothing_fits_the_syntax_the_first_suggestion_is_still_shown(tmp_path):
+    path = tmp_path / "calc.py"
+    path.write_text("def double(x):\n    y = x * 2\n\n    return y\n")
+    backend = ScriptedBackend(["    z = (y", "    w = [y", "    q = {y"])
+    suggestion = CompletionEngine(backend).complete(request_at(path, 2, 0, context="local"))
+    assert suggestion.text == "    z = (y"  # the file may be mid-edit: this is still the best guess
+    assert [c["rejected"] for c in suggestion.candidates] == ["breaks_syntax"] * 3
+
+
+def test_without_context_the_suffix_is_not_checked(tmp_path):
+    path = tmp_path / "calc.py"
+    path.write_text("def double(x):\n    y = x * 2\n\n    return y\n")
+    backend = ScriptedBackend(["    z = (y"])
+    suggestion = CompletionEngine(backend).complete(request_at(path, 2, 0, context="none"))
+    assert suggestion.text == "    z = (y" and len(backend.requests) == 1
+
+
+def test_a_superseded_request_shows_nothing_and_is_not_cached(tmp_path):
+    path = tmp_path / "calc.py"
+    path.write_text("def add(a, b):\n    return\n")
+    backend = ScriptedBackend([" a + b", " a + b"], cancelled=[0])
+    engine = CompletionEngine(backend)
+    first = engine.complete(request_at(path, 1, 10, context="local"))
+    assert first.text == "" and first.tokens["finish_reason"] == "cancelled"
+    again = engine.complete(request_at(path, 1, 10, context="local"))
+    assert again.text == " a + b" and not again.cached
+
+
+def test_a_multi_line_suggestion_stops_generating_at_the_end_of_the_block(tmp_path):
+    path = tmp_path / "calc.py"
+    path.write_text("def add(a, b):\n    \n")
+    backend = ScriptedBackend(["return a + b\n\ndef sub(a, b):\n    return a - b\n"])
+    suggestion = CompletionEngine(backend).complete(request_at(path, 1, 4, context="local"))
+    assert suggestion.text == "return a + b"
+    assert suggestion.tokens["finish_reason"] == "block_end"
+
+
+def test_unknown_grounding_mode_is_a_usage_error(tmp_path):
+    from coder.errors import UsageError
+
+    path = tmp_path / "calc.py"
+    path.write_text("x = 1\n")
+    with pytest.raises(UsageError, match="grounding must be one of off, hint, on"):
+        CompletionEngine(ScriptedBackend([""])).complete(request_at(path, 0, 5, grounding="maybe"))
