@@ -21,6 +21,10 @@ def test_wheel_ships_prompts_and_migrations(tmp_path):
     assert "coder/prompts/__init__.py" in names
     migrations = {n for n in names if n.startswith("coder/migrations/") and n.endswith(".sql")}
     assert migrations == {f"coder/migrations/{p.name}" for p in (ROOT / "coder" / "migrations").glob("*.sql")}
-    for template in (ROOT / "prompts").rglob("*.txt"):
+    queries = {n for n in names if n.startswith("coder/queries/") and n.endswith(".scm")}
+    assert queries == {f"coder/queries/{p.name}" for p in (ROOT / "coder" / "queries").glob("*.scm")}
+    templates = list((ROOT / "prompts").rglob("*.txt"))
+    assert templates
+    for template in templates:
         assert f"coder/prompts/{template.relative_to(ROOT / 'prompts').as_posix()}" in names
     assert not any(n.startswith(("tests/", "bench/")) for n in names)

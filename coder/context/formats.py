@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from typing import Callable, Sequence
 
 from coder.models.backend import ModelInfo
+from coder.prompt_templates import render
 
 Tokenize = Callable[[str], list[int]]  # file text -> ids, special tokens disabled
 
@@ -21,6 +22,11 @@ LINE_COMMENTS = {"python": "#", "bash": "#", "text": "#"}
 
 def line_comment(language: str) -> str:
     return LINE_COMMENTS.get(language, "//")
+
+
+def file_header(language: str, path: str) -> str:
+    """The line that names a file in formats without a file-separator token."""
+    return render("completion/file_header", comment=line_comment(language), path=path)
 
 
 @dataclass(frozen=True)
@@ -67,7 +73,7 @@ class PromptFormat:
     def snippet_text(self, snippet: Snippet, language: str) -> str:
         if self.name in ("qwen-repo", "starcoder"):
             return f"{snippet.path}\n{snippet.text.rstrip()}\n"
-        return f"{line_comment(language)} file: {snippet.path}\n{snippet.text.rstrip()}\n\n"
+        return f"{file_header(language, snippet.path)}{snippet.text.rstrip()}\n\n"
 
     def _render_qwen_repo(self, tokenize, repo, language, snippets, snippet_ids, path, prefix, suffix):
         ids = self.ids
@@ -95,7 +101,7 @@ class PromptFormat:
 
     def _render_deepseek(self, tokenize, repo, language, snippets, snippet_ids, path, prefix, suffix):
         ids = self.ids
-        stable = [i for piece in snippet_ids for i in piece] + tokenize(f"{line_comment(language)} file: {path}\n")
+        stable = [i for piece in snippet_ids for i in piece] + tokenize(file_header(language, path))
         changing = [ids["fim_prefix"]] + tokenize(prefix) + [ids["fim_suffix"]] + tokenize(suffix) + [ids["fim_middle"]]
         return stable, changing
 
@@ -110,7 +116,7 @@ class PromptFormat:
     def _render_prefix_only(self, tokenize, repo, language, snippets, snippet_ids, path, prefix, suffix):
         # A base model without FIM continues a file: other files come first as if
         # concatenated before this one, each under a comment naming its path.
-        stable = [i for piece in snippet_ids for i in piece] + tokenize(f"{line_comment(language)} file: {path}\n")
+        stable = [i for piece in snippet_ids for i in piece] + tokenize(file_header(language, path))
         return stable, tokenize(prefix)
 
 

@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from typing import Mapping
 
 from coder.grounding.names import NameInfo, NameSet
+from coder.prompt_templates import render
 
 RECENCY_WINDOW_LINES = 150
 _ORIGIN_BONUS = {
@@ -161,9 +162,9 @@ def prompt_hint(names: NameSet, language: str, *, top_k: int = 8, max_chars: int
     if prefix is None or not names.names:
         return ""
     if names.kind == "member":
-        head = f"{prefix} {names.receiver_label or names.receiver or 'object'} members: "
+        head = render("completion/member_hint", comment=prefix, receiver=names.receiver_label or names.receiver or "object")
     else:
-        head = f"{prefix} in scope: "
+        head = render("completion/scope_hint", comment=prefix)
     shown: list[str] = []
     length = len(head)
     for name in names.names:
