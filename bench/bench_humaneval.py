@@ -1,12 +1,18 @@
 """Completion quality on HumanEval single-line infilling (../shared/data).
 
     .venv/bin/python bench/bench_humaneval.py [--limit 100] [--all] [--context local]
+        [--candidates 3]
 
 Each task's text is prompt + suffix with the cursor where the removed line was; the
 engine completes it. Reports exact match (whitespace-trimmed) of the raw first line
 of model output and of the post-processed suggestion, and pass@1 of the suggestion:
 the finished program runs its tests in a subprocess with a timeout, inside a
 bubblewrap sandbox (no network, read-only file system) when bwrap is available.
+
+With ``--context none`` the engine sees the prefix only; with ``local`` a prefix-only
+model's suggestions are also judged against the code after the cursor, and further
+candidates are sampled when one does not fit (``--candidates``); the run reports how
+often that happened and why.
 """
 
 from __future__ import annotations
@@ -53,6 +59,7 @@ def main() -> None:
     parser.add_argument("--context", default="local", choices=("none", "local", "repo"))
     parser.add_argument("--model", default=None)
     parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument("--candidates", type=int, default=3, help="most generations per task")
     args = parser.parse_args()
     tasks = [json.loads(line) for line in gzip.open(args.data, "rt")]
     if not args.all:
@@ -65,6 +72,9 @@ def main() -> None:
     backend = LlamaWorkerBackend(args.model, n_ctx=2048, n_threads=args.threads)
     engine = CompletionEngine(backend)
     raw_exact = post_exact = passed = 0
+    rejections: dict[str, int] = {}
+    replaced = 0
+    latencies = []
     started = time.perf_counter()
     for task in tasks:
         text = task["prompt"] + task["suffix"]
@@ -73,8 +83,14 @@ def main() -> None:
         engine.cache.forget(task["task_id"])
         suggestion = engine.complete(
             CompletionRequest(task["task_id"], text, line, column, language="python", max_tokens=48,
-                              budget_tokens=1024, context=args.context, multiline="never")
+                              budget_tokens=1024, context=args.context, multiline="never",
+                              candidates=args.candidates)
         )
+        latencies.append(suggestion.timings_ms["total"])
+        for tried in suggestion.candidates:
+            if tried["rejected"]:
+                rejections[tried["rejected"]] = rejections.get(tried["rejected"], 0) + 1
+        replaced += len(suggestion.candidates) > 1 and suggestion.text != suggestion.candidates[0]["text"]
         expected = task["canonical_solution"].strip()
         raw_exact += engine.last_raw.split("\n", 1)[0].strip() == expected
         post_exact += suggestion.text.strip() == expected
@@ -88,6 +104,10 @@ def main() -> None:
     print(f"exact match, raw first line:      {raw_exact / count:.1%}")
     print(f"exact match, after post-processing: {post_exact / count:.1%}")
     print(f"pass@1, after post-processing:      {passed / count:.1%}")
+    latencies.sort()
+    print(f"latency ms: median {latencies[count // 2]:.0f}  p95 {latencies[min(count - 1, int(count * 0.95))]:.0f}")
+    print(f"first suggestion replaced by a later candidate: {replaced} tasks; rejections: "
+          + (", ".join(f"{reason} {n}" for reason, n in sorted(rejections.items())) or "none"))
 
 
 if __name__ == "__main__":
