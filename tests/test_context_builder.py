@@ -405,3 +405,23 @@ def test_a_tree_the_caller_keeps_is_used_and_brace_languages_get_their_comment(g
     assert kept.token_ids == parsed.token_ids
     # The two headers are adjacent lines: one marker, after them.
     assert kept.window_text.startswith("export class Reader {\n  read(count) {\n    // ...\n    const total_")
+
+
+def test_with_nothing_from_other_files_the_window_keeps_the_whole_budget(gemma, tmp_path):
+    root = tmp_path / "solo"
+    root.mkdir()
+    lines = [f"value_{i} = compute_{i}({i}) + offset * {i}" for i in range(400)]
+    (root / "long.py").write_text("\n".join(lines) + "\n")
+    index = RepoIndex(root)
+    index.refresh()
+    try:
+        text = (root / "long.py").read_text()
+        path = str(root / "long.py")
+        at = dict(budget_tokens=1024, max_new_tokens=32)
+        repo_level = ContextBuilder(gemma, index=index).build(text, "python", path, 399, 10, level="repo", **at)
+        local_level = ContextBuilder(gemma, index=index).build(text, "python", path, 399, 10, level="local", **at)
+        assert not [s for s in repo_level.sources if s["kind"] in ("definition", "recent")]
+        assert repo_level.token_ids == local_level.token_ids
+        assert len(repo_level.token_ids) > 0.75 * (1024 - 32)
+    finally:
+        index.close()

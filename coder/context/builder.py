@@ -1,8 +1,8 @@
 """Build a completion prompt for a cursor within a token budget.
 
 Budget: prompt + generated tokens never exceed ``budget_tokens`` nor the model's
-context. The local window gets what it needs first (the prefix most of it, whole
-lines), then ranked cross-file snippets fill what is left, greedily by rank.
+context. Ranked cross-file snippets take up to ``CROSS_FILE_SHARE`` of it, greedily by
+rank; the local window (the prefix most of it, whole lines) gets all the rest.
 
 The prefix window keeps the end of the prefix. When the prefix does not fit, it
 also keeps the headers of the definitions enclosing the cursor (a method's class
@@ -156,19 +156,24 @@ class ContextBuilder:
         # Only reserve room for recent chunks when some come from another file: the
         # current document's own chunks are never shown.
         use_recent = level == "repo" and self.recent is not None and self.recent.has_other_than(path)
-        cross_room = int(room * CROSS_FILE_SHARE) if level == "repo" and (self.index is not None or use_recent) else 0
-        local_room = room - cross_room
+        cross_room = 0
+        if level == "repo" and (self.index is not None or use_recent):
+            cross_room = max(int(room * CROSS_FILE_SHARE), room - self._local_need(prefix, suffix, room, use_suffix))
+        # Other files first, within their share (more when this file is short); the
+        # local window gets all the rest, so a cursor with nothing to bring from
+        # elsewhere keeps the whole budget for its own file.
+        picks, ranked = None, []
+        if cross_room:
+            near = int((room - cross_room) * CHARS_PER_TOKEN_GUESS)  # about what the window will show
+            visible = prefix[-near:] + suffix[: near // 4]
+            picks, ranked = self._cross_file(anchor, path, text, line, language, visible, cross_room, use_recent)
+        local_room = room - sum(len(p.ids) + SNIPPET_OVERHEAD for p in picks or ())
         suffix_room = int(local_room * SUFFIX_SHARE) if use_suffix else 0
         scope = self._scope_finder(language, text, prefix, suffix, tree) if level != "none" else None
         window = self._prefix_window(
             prefix, local_room - suffix_room, anchor, line, scope, _hint_line(hint, prefix, suffix), line_comment(language)
         )
         suffix_ids, suffix_text = self._suffix_window(suffix, suffix_room) if use_suffix else ([], "")
-        picks, ranked = None, []
-        if cross_room:
-            picks, ranked = self._cross_file(
-                anchor, path, text, line, language, window.text + suffix_text, room - len(window.ids) - len(suffix_ids), use_recent
-            )
         self._anchors[path] = _Anchor(line, window.start, ranked, window.headers, window.head, window.scope_key, picks)
         picks = picks or []
         known = {window.text: window.ids, suffix_text: suffix_ids}
@@ -187,6 +192,14 @@ class ContextBuilder:
         return ContextPrompt(
             rendered.ids, rendered.stable_tokens, sources, window.verbatim, suffix_text, self.format.name, window.text
         )
+
+    def _local_need(self, prefix: str, suffix: str, room: int, use_suffix: bool) -> int:
+        """Tokens the whole local text takes, when it is short enough to fit; else room
+        (a long file fills any window, so it is not worth tokenizing to find out)."""
+        local = prefix + (suffix if use_suffix else "")
+        if len(local) > room * CHARS_PER_TOKEN_GUESS:
+            return room
+        return len(self._tokenize(local)) + 1
 
     def _relative(self, path: str) -> str:
         if self.index is None:
