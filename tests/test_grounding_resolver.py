@@ -497,3 +497,39 @@ def test_a_known_name_inside_a_string_is_not_resolved(indexes):
     assert names.names == [] and names.confidence == "low"
     names = js(indexes, "import * as util from './util.js';\nconst s = 'util.<|cursor|>';\n")
     assert names.names == [] and names.confidence == "low"
+
+
+def test_what_a_method_body_defines_is_not_a_member_of_the_class(tmp_path):
+    (tmp_path / "a.py").write_text(
+        "class A:\n    def m(self):\n        import ctypes\n        def helper(x):\n            return x\n"
+        "        self.kept = helper\n"
+    )
+    (tmp_path / "b.py").write_text("from a import A\nA().\n")
+    index = RepoIndex(tmp_path)
+    index.refresh()
+    try:
+        names = resolve_names(index, "b.py", (tmp_path / "b.py").read_text(), 1, 4, "python")
+    finally:
+        index.close()
+    assert names.confidence == "high"
+    assert {"m", "kept"} <= set(names.names)
+    assert not {"ctypes", "helper"} & set(names.names)
+
+
+@pytest.mark.parametrize("test", ["isinstance(self, Named)", "hasattr(self, 'ident')", "isinstance( self ,(Named, int))"])
+def test_a_type_test_on_the_receiver_makes_its_members_uncertain(tmp_path, test):
+    (tmp_path / "a.py").write_text(
+        "class Named:\n    ident = 1\n\n\nclass Walker:\n    def walk(self):\n        return 1\n\n"
+        f"    def key(self):\n        if {test}:\n            return self.\n"
+    )
+    text = (tmp_path / "a.py").read_text()
+    index = RepoIndex(tmp_path)
+    index.refresh()
+    try:
+        line = text.count("\n", 0, text.index("return self.")) 
+        narrowed = resolve_names(index, "a.py", text, line, len("            return self."), "python")
+        plain = resolve_names(index, "a.py", text.replace(test, "True"), line, len("            return self."), "python")
+    finally:
+        index.close()
+    assert narrowed.confidence == "low" and "narrowed" in narrowed.reason
+    assert plain.confidence == "high" and "walk" in plain.names

@@ -73,8 +73,11 @@ def test_python_extras_for_grounding():
     assert "z" not in by_name  # `other.z = 1` is not a field of the class
     assert by_name["LIMIT"].kind == "constant" and by_name["max_size"].kind == "variable"
     assert [t.signature for t in tags if t.kind == "import"] == [
-        "os.path", "numpy as np", "OrderedDict as OD", "helper", "Base as B"
+        "os.path", "numpy as np", "OrderedDict as OD", "helper", "Base as B", "ctypes"
     ]
+    # What a method body defines is the method's own, not the class's; its fields are the class's.
+    assert (by_name["ctypes"].scope, by_name["release"].scope, by_name["release"].kind) == ("acquire", "acquire", "function")
+    assert (by_name["handle"].scope, by_name["handle"].kind) == ("Locker", "field")
     assert by_name["move"].signature == 'def move(self, dx: int, dy: int = 0) -> "Point":'
     assert by_name["grüße"].signature == "def grüße(name):"  # the trailing comment is cut
     assert by_name["fetch"].signature == "async def fetch(url: str) -> bytes:"

@@ -22,6 +22,8 @@ from coder.grounding.syntax_tree import inside_node_of_type
 PLACEHOLDER = "__coder_cursor__"
 _SELF_STATEMENT = re.compile(r"[ \t]*(self|cls)\.$")
 _TRAILING_CHAIN = re.compile(r"((?:[A-Za-z_]\w*\s*\.\s*)*[A-Za-z_]\w*)\s*$")
+# Tests that may narrow what a name is (`isinstance(x, Sub)`, `hasattr(x, "f")`).
+_NARROWING = r"\b(?:isinstance|issubclass|hasattr|type)\(\s*{name}\s*[,)]"
 
 # Parents in which an identifier at the cursor names something new (a definition,
 # a parameter, an import path), where no existing name is required.
@@ -106,6 +108,9 @@ def _member_set(site: CursorSite, evaluator: Evaluator, receiver: str, value: Va
     infos = {name: info for name, info in members.infos.items() if not name.startswith(PLACEHOLDER)}
     complete = members.complete and not isinstance(value, Unknown)
     reason = "" if complete else (members.reason or "receiver not resolved")
+    if complete and _narrowed(site, receiver):
+        # Past `isinstance(x, Sub)` x may have more than its declared type's members.
+        complete, reason = False, f"{receiver} is narrowed by a type test"
     # `self.x` / `this.x` starting a statement may create the attribute by assigning it.
     assignable = _SELF_STATEMENT.match(site.text, site.text.rfind("\n", 0, site.word_start) + 1, site.word_start) is not None
     call, assign = shape_of(site.text, site.offset, site.word_end, "member")
@@ -125,6 +130,14 @@ def _member_set(site: CursorSite, evaluator: Evaluator, receiver: str, value: Va
         reason=reason,
         assignable=assignable,
     )
+
+
+def _narrowed(site: CursorSite, receiver: str) -> bool:
+    """A type test on the receiver earlier in the enclosing function (or module)."""
+    start = site.scope.start if site.scope.node is not None else 0
+    before = site.pf.source[start:site.byte].decode("utf-8", "replace")
+    pattern = _NARROWING.format(name=re.escape(receiver).replace(r"\.", r"\s*\.\s*"))
+    return re.search(pattern, before) is not None
 
 
 def _scope_set(site: CursorSite, evaluator: Evaluator, node: tree_sitter.Node) -> NameSet:

@@ -54,6 +54,9 @@ SIGNATURE_CHARS = 200
 SCOPE_NODE_WORDS = ("class", "struct", "impl", "interface", "trait", "enum", "namespace", "module_declaration")
 # Scopes whose functions are free functions, not methods.
 NAMESPACE_WORDS = ("namespace", "module")
+# Bodies whose definitions are local to them (function_definition, arrow_function,
+# method_declaration, closure_expression, func_literal, lambda_expression ...).
+FUNCTION_NODE_WORDS = ("function", "method", "lambda", "closure", "constructor", "func_literal")
 # How far above its name a definition's whole node may be (``self.x = 1``: 2 levels).
 WHOLE_NODE_DEPTH = 8
 
@@ -146,10 +149,22 @@ def _scope_type(node_type: str) -> tuple[bool, bool]:
     return is_scope, is_scope and any(word in node_type for word in NAMESPACE_WORDS)
 
 
-def _scope_of(node: tree_sitter.Node) -> tuple[str | None, bool]:
-    """Name of the nearest enclosing class-like node, and whether it is a namespace."""
+def _is_function_like(node_type: str) -> bool:
+    return any(word in node_type for word in FUNCTION_NODE_WORDS)
+
+
+def _scope_of(node: tree_sitter.Node, kind: str) -> tuple[str | None, bool]:
+    """Name of the nearest enclosing class-like node, and whether it is a namespace.
+
+    A definition inside a function body (a nested function, an import, a local
+    class) belongs to that function, not to the class around it: its scope is the
+    function, marked as a namespace so a nested function stays a function. Fields
+    (``self.x = ...`` in a method) do belong to the class."""
     parent = node.parent
     while parent is not None:
+        if kind != "field" and _is_function_like(parent.type):
+            name = parent.child_by_field_name("name")
+            return (name.text.decode("utf-8", "replace") if name is not None else "<function>"), True
         is_scope, is_namespace = _scope_type(parent.type)
         if is_scope:
             name = parent.child_by_field_name("name") or parent.child_by_field_name("type")
@@ -199,7 +214,7 @@ def _definition(source, ascii_only, path, language, node, whole, kind, scope_nod
     if scope_node is not None:
         scope, in_namespace = scope_node.text.decode("utf-8", "replace"), False
     else:
-        scope, in_namespace = _scope_of(whole or node)
+        scope, in_namespace = _scope_of(whole or node, kind)
     if kind == "function" and scope is not None and not in_namespace:
         kind = "method"
     elif kind == "variable" and language == "python" and name.isupper():
