@@ -95,6 +95,16 @@ def test_nothing_is_shown_when_every_candidate_invents_names(shop):
     assert len(backend.requests) == 3
     assert suggestion.grounding["invalid_names"] == ["nada", "nope", "zilch"]
     assert suggestion.grounding["dropped"] is True
+    assert suggestion.candidates[0]["invalid_names"] == ["nope"]
+
+
+def test_when_every_candidate_invents_a_name_the_first_is_shown_up_to_it(shop):
+    index, main = shop
+    backend = ScriptedBackend(["add_item(cart.nada)", "add_item(cart.zilch)"])
+    suggestion = CompletionEngine(backend, index=index).complete(request_at(main, 3, 5, context="repo", candidates=2))
+    assert suggestion.text == "add_item(cart."  # the valid start; the user goes on from there
+    assert suggestion.grounding["invalid_names"] == ["nada", "zilch"]
+    assert suggestion.grounding["dropped"] is False
 
 
 def test_grounding_off_neither_constrains_nor_checks(shop):

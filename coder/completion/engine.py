@@ -14,6 +14,7 @@ generated tokens cost again.
 
 from __future__ import annotations
 
+import re
 import time
 from dataclasses import dataclass, field
 
@@ -168,16 +169,12 @@ class CompletionEngine:
             candidate = postprocess(generated.raw, language=request.language, prefix=prefix, suffix=suffix, mode=mode)
             rejected, names = self._rejection(candidate, request, plan, prefix, suffix, check_fit)
             invalid.update(names)
-            tried.append({"text": candidate, "rejected": rejected})
+            tried.append({"text": candidate, "rejected": rejected, **({"invalid_names": names} if names else {})})
             if rejected is None:
                 text = candidate
                 break
         else:
-            # Nothing fitted. A first suggestion that only upsets the syntax around the
-            # cursor may still be what the user is writing (the file can be mid-edit);
-            # an invented name or a copy of the next line never is.
-            if tried and tried[0]["rejected"] == "breaks_syntax":
-                text = tried[0]["text"]
+            text = self._fallback(tried, request, plan, prefix, suffix)
         if plan is not None:
             plan.report["invalid_names"] = sorted(invalid)
             plan.report["dropped"] = bool(invalid) and not text
@@ -252,9 +249,30 @@ class CompletionEngine:
             return "breaks_syntax", []
         return None, []
 
+    def _fallback(self, tried, request, plan, prefix, suffix) -> str:
+        """What to show when no candidate passed. A first suggestion that only upsets
+        the syntax around the cursor may still be what the user is writing (the file
+        can be mid-edit); one that invents a name is shown up to that name, when what
+        comes before it passes; a copy of the next line never is."""
+        if not tried:
+            return ""
+        first = tried[0]
+        if first["rejected"] == "breaks_syntax":
+            return first["text"]
+        if first["rejected"] == "invalid_names":
+            cut = _cut_before(first["text"], first["invalid_names"])
+            if cut.strip() and self._rejection(cut, request, plan, prefix, suffix, check_fit=False)[0] is None:
+                return cut
+        return ""
+
     @staticmethod
     def _mode(request: CompletionRequest, prefix: str, suffix: str) -> str:
         if request.multiline in ("always", "never"):
             return "multi" if request.multiline == "always" else "single"
         return decide_mode(request.language, prefix, suffix)
 
+
+def _cut_before(text: str, names: list[str]) -> str:
+    """text up to the first whole-word use of any of names, trailing blanks dropped."""
+    positions = [m.start() for name in names for m in re.finditer(rf"(?<![\w$]){re.escape(name)}(?![\w$])", text)]
+    return text[: min(positions)].rstrip() if positions else text

@@ -125,7 +125,7 @@ def _python_findings(suggestion, index, path, text, offset, context: NameSet) ->
             if isinstance(value, PyUnknown):
                 continue
             members = evaluator.members(value)
-            if members.complete and name not in members.infos:
+            if members.complete and _is_missing(name, members.infos, cut=attribute.end_byte >= end):
                 label = members.label or receiver.text.decode("utf-8", "replace")
                 findings.append((name, f"{label} has no member {name!r}"))
         else:
@@ -170,7 +170,7 @@ def _js_findings(suggestion, index, path, text, offset, context: NameSet, langua
             if isinstance(value, JsUnknown):
                 continue
             members = evaluator.members(value)
-            if members.complete and name not in members.infos:
+            if members.complete and _is_missing(name, members.infos, cut=prop.end_byte >= end):
                 label = members.label or receiver.text.decode("utf-8", "replace")
                 findings.append((name, f"{label} has no member {name!r}"))
         else:
@@ -202,6 +202,14 @@ def _is_assignment_target(node: tree_sitter.Node, assignment_types: tuple[str, .
         return False
     left = parent.child_by_field_name("left")
     return left is not None and left.id == node.id
+
+
+def _is_missing(name: str, members, *, cut: bool) -> bool:
+    """A member name the receiver lacks. When the suggestion ends inside the name
+    (generation stopped at its token limit), it only has to start a member."""
+    if name in members:
+        return False
+    return not cut or not any(member.startswith(name) for member in members)
 
 
 def _defined_in_index(index, name: str) -> bool:
