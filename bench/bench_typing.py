@@ -71,6 +71,7 @@ def main() -> None:
     backend = LlamaWorkerBackend(args.model, n_ctx=max(2048, args.budget), n_threads=args.threads)
     engine = CompletionEngine(backend, index=index)
     latencies, model_latencies, evaluated, reused, expected, cached = [], [], [], [], [], 0
+    extra_generations = 0
     typed = ""
     # Warm the model and the KV cache once, as an editor that has been open a while.
     engine.complete(CompletionRequest(str(path), head + tail, args.start - 1, 0, language="python",
@@ -91,6 +92,7 @@ def main() -> None:
         if suggestion.cached:
             cached += 1
             continue
+        extra_generations += max(0, len(suggestion.candidates) - 1)
         evaluated.append(suggestion.tokens["evaluated"])
         reused.append(suggestion.tokens["reused"])
         expected.append(
@@ -107,6 +109,7 @@ def main() -> None:
           f"(targets: p50 <= 200, p95 <= 500)")
     print(f"model calls only, latency ms: p50 {percentile(model_latencies, 0.5):.0f}  "
           f"p95 {percentile(model_latencies, 0.95):.0f}")
+    print(f"extra candidates generated (suggestion did not fit the code after the cursor): {extra_generations}")
     print(f"tokens per model call: evaluated median {statistics.median(evaluated):.0f} "
           f"mean {statistics.mean(evaluated):.0f}, reused median {statistics.median(reused):.0f}")
     ratio = statistics.median(a / e for a, e in zip(model_latencies, expected) if e > 0)

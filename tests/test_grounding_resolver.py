@@ -533,3 +533,25 @@ def test_a_type_test_on_the_receiver_makes_its_members_uncertain(tmp_path, test)
         index.close()
     assert narrowed.confidence == "low" and "narrowed" in narrowed.reason
     assert plain.confidence == "high" and "walk" in plain.names
+
+
+@pytest.mark.parametrize("base, construct, expected", [
+    ("NamedTuple", "Seg('x')", {"text", "_asdict", "_replace", "count", "split"}),
+    ("List[T]", "Seg()", {"append", "pop", "split"}),
+    ("TypedDict", "Seg(text='x')", {"get", "keys", "items"}),
+    ("Generic[T]", "Seg()", {"split"}),
+])
+def test_typing_constructs_as_bases_are_known(tmp_path, base, construct, expected):
+    (tmp_path / "a.py").write_text(
+        "from typing import Generic, List, NamedTuple, TypedDict, TypeVar\nT = TypeVar('T')\n\n\n"
+        f"class Seg({base}):\n    text: str = ''\n\n    def split(self):\n        return self\n"
+    )
+    (tmp_path / "b.py").write_text(f"from a import Seg\nvalue = {construct}\nvalue.\n")
+    index = RepoIndex(tmp_path)
+    index.refresh()
+    try:
+        names = resolve_names(index, "b.py", (tmp_path / "b.py").read_text(), 2, 6, "python")
+    finally:
+        index.close()
+    assert names.confidence == "high", names.reason
+    assert expected <= set(names.names)

@@ -142,3 +142,18 @@ def _param_text(param: inspect.Parameter) -> str:
     if param.kind is inspect.Parameter.VAR_KEYWORD:
         return "**" + param.name
     return param.name
+
+
+def typing_special(name: str):
+    """``typing.NamedTuple`` and the like: functions that stand for classes as bases."""
+    import typing
+
+    return getattr(typing, name, None)
+
+
+@lru_cache(maxsize=1)
+def named_tuple_class() -> type:
+    """What a ``class X(NamedTuple)`` is built on: a tuple with the namedtuple API."""
+    import collections
+
+    return collections.namedtuple("NamedTuple", ())

@@ -410,6 +410,8 @@ class Evaluator:
             if node.type in ("subscript", "generic_type"):  # Generic[T], Base[int]
                 node = node.child_by_field_name("value") or node.named_children[0]
             value = self.value(pf, outer, node, cls.scope.start)
+            if isinstance(value, PyObject) and not _is_class(value):
+                value = _base_class_of(value)
             if isinstance(value, (RepoClass, PyObject)) and _is_class(value):
                 result.append(value)
             else:
@@ -549,6 +551,28 @@ _LITERALS = {
     "set_comprehension": set,
     "tuple": tuple,
 }
+
+
+def _base_class_of(value: PyObject) -> Value:
+    """The class a typing construct stands for when it is a base: ``List[T]`` is
+    list, ``NamedTuple`` a tuple with ``_asdict`` and the rest, ``TypedDict`` dict."""
+    obj = value.obj
+    origin = getattr(obj, "__origin__", None)
+    if isinstance(origin, type):
+        return PyObject(origin, origin.__name__)
+    if obj is runtime.typing_special("NamedTuple"):
+        return PyObject(runtime.named_tuple_class(), "NamedTuple")
+    if obj is runtime.typing_special("TypedDict"):
+        return PyObject(dict, "dict")  # its instances are dicts; the keys are no attributes
+    entries = getattr(obj, "__mro_entries__", None)
+    if callable(entries):
+        try:
+            classes = [c for c in entries((obj,)) if isinstance(c, type)]
+        except Exception:  # a construct that refuses to be a base here: not known
+            classes = []
+        if classes:
+            return PyObject(classes[0], classes[0].__name__)
+    return value
 
 
 def _is_class(value: Value) -> bool:
