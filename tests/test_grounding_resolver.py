@@ -219,7 +219,7 @@ def test_latest_binding_before_the_cursor_wins(indexes):
         ("from pkg.external import Dynamic\nDynamic({}).<|cursor|>\n", "dynamic"),
         ("from pkg.external import Configured\nConfigured().<|cursor|>\n", "dynamic"),
         ("from somelib import *\nthing.<|cursor|>\n", "import *"),
-        ("import requests\nrequests.<|cursor|>\n", "outside the repository"),
+        ("import notinstalled_http\nnotinstalled_http.<|cursor|>\n", "not installed"),
         ("undefined_thing.<|cursor|>\n", "not defined"),
         ("def f(x):\n    x.<|cursor|>\n", "annotation"),
     ],
@@ -555,3 +555,23 @@ def test_typing_constructs_as_bases_are_known(tmp_path, base, construct, expecte
         index.close()
     assert names.confidence == "high", names.reason
     assert expected <= set(names.names)
+
+
+def test_classes_and_modules_of_installed_packages_are_read_from_the_project_environment(tmp_path):
+    from tests.support.installed_packages import install
+
+    install(tmp_path)
+    (tmp_path / "app.py").write_text(
+        "import shipping\nfrom shipping import Carrier\n\n\nclass Express(Carrier):\n    def rush(self):\n        return 1\n"
+    )
+    index = RepoIndex(tmp_path)
+    index.refresh()
+    try:
+        assert not [f for f in index.files() if ".venv" in f]  # read on demand, never indexed
+        module = resolve(index, "import shipping\nshipping.<|cursor|>\n")
+        member = resolve(index, "from app import Express\nExpress('x').<|cursor|>\n", path="use.py")
+    finally:
+        index.close()
+    assert module.confidence == "high" and {"Carrier", "carrier"} <= set(module.names)
+    assert member.confidence == "high"
+    assert {"rush", "quote", "track", "name"} <= set(member.names)

@@ -16,6 +16,7 @@ import pytest
 
 from coder.grounding import check_suggestion, resolve_names
 from coder.index.repo_index import RepoIndex
+from tests.support.installed_packages import install
 
 HERE = Path(__file__).parent
 CASES = sorted((HERE / "hallucination_cases").glob("*.toml"))
@@ -40,6 +41,8 @@ def build_repo(case: dict, root: Path) -> RepoIndex:
         target = repo / name
         target.parent.mkdir(parents=True, exist_ok=True)
         target.write_text(content, encoding="utf-8")
+    if case.get("installed"):
+        install(repo, case["installed"])
     index = RepoIndex(repo, cache_path=root / "index.sqlite3")
     index.refresh()
     return index

@@ -218,7 +218,7 @@ class Evaluator:
             return PyObject(module, f"module {dotted}")
         if runtime.is_stdlib(dotted):
             return Unknown(f"standard module {dotted} is still loading")
-        return Unknown(f"module {dotted} is outside the repository")
+        return Unknown(f"module {dotted} is outside the repository and not installed")
 
     # expressions
 

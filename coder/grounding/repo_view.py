@@ -4,6 +4,10 @@ Everything here is cached: the file list and file texts for a second (a keystrok
 must not query SQLite or read a dozen files), module maps for as long as the file
 list is unchanged, and parsed files by path and text, so a file is parsed once per
 version. ``forget`` drops the timed caches at once (after an edit elsewhere).
+
+Python modules the repository does not have are looked for among the installed
+packages (``python_environment``); their files go by absolute paths, repository
+files by paths relative to the index root.
 """
 
 from __future__ import annotations
@@ -12,6 +16,8 @@ import posixpath
 import time
 from collections import OrderedDict
 from typing import Callable, TypeVar
+
+from coder.grounding import python_environment
 
 FILES_TTL_S = 1.0
 TEXT_TTL_S = 1.0
@@ -33,6 +39,7 @@ class RepoView:
         self._parsed: OrderedDict[tuple, object] = OrderedDict()
         self._latest: dict[tuple[str, str], object] = {}  # newest version per (kind, path)
         self._texts: dict[str, tuple[float, str | None]] = {}  # path -> (read at, text)
+        self._installed: python_environment.InstalledModules | None = None
 
     # -- files -------------------------------------------------------------------------
 
@@ -49,6 +56,8 @@ class RepoView:
         return self._files
 
     def has_file(self, path: str) -> bool:
+        if path.startswith("/"):
+            return posixpath.isfile(path)
         self.files()
         return path in self._file_set
 
@@ -60,8 +69,13 @@ class RepoView:
         """
         now = time.monotonic()
         cached = self._texts.get(path)
-        if cached is not None and now - cached[0] <= TEXT_TTL_S:
+        if cached is not None and (now - cached[0] <= TEXT_TTL_S or cached[0] == float("inf")):
             return cached[1]
+        if path.startswith("/"):
+            # An installed package changes only on an install: keep it.
+            text = python_environment.read_installed(path)
+            self._texts[path] = (float("inf"), text)
+            return text
         try:
             text = self.index.read_text(path)
         except (OSError, UnicodeError):
@@ -148,7 +162,7 @@ class RepoView:
             self._build_python_modules()
         entries = self._python_modules.get(dotted, [])
         if not entries:
-            return None
+            return self.installed_module(dotted)
         importer_dir = posixpath.dirname(importer)
         best, best_rank = None, None
         for root, path, package in entries:
@@ -160,9 +174,18 @@ class RepoView:
                 continue
             if best_rank is None or rank < best_rank:
                 best, best_rank = (path, package), rank
-        return best
+        return best if best is not None else self.installed_module(dotted)
+
+    def installed_module(self, dotted: str) -> tuple[str | None, str | None] | None:
+        """(file, package folder) of a module installed in the project's environment."""
+        if self._installed is None:
+            roots = python_environment.environment_roots(str(self.index.root))
+            self._installed = python_environment.InstalledModules(roots)
+        return self._installed.find(dotted)
 
     def submodules(self, package_dir: str) -> set[str]:
+        if package_dir.startswith("/"):
+            return set(python_environment.submodules(package_dir))
         self.files()
         if self._package_dirs is None:
             self._build_python_modules()
@@ -180,6 +203,8 @@ class RepoView:
 
     def python_path(self, target: str) -> tuple[str | None, str | None] | None:
         """(file, package dir) for a slash path without suffix: module, package or namespace."""
+        if target.startswith("/"):
+            return python_environment.module_path(target.rstrip("/"))
         target = target.strip("/")
         for suffix in PYTHON_SUFFIXES:
             if self.has_file(target + suffix):
