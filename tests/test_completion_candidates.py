@@ -126,6 +126,24 @@ def test_grounding_hint_puts_names_in_the_prompt_without_a_grammar(shop):
     assert hint in backend.detokenize(backend.requests[0].prompt)
 
 
+def test_with_the_grammar_on_the_prompt_has_no_hint(shop):
+    index, main = shop
+    backend = ScriptedBackend(["total_price()"])
+    suggestion = CompletionEngine(backend, index=index).complete(request_at(main, 3, 5, context="repo"))
+    assert backend.requests[0].grammar is not None and suggestion.grounding["hint"] is None
+    assert "members:" not in backend.detokenize(backend.requests[0].prompt)
+
+
+def test_a_backend_without_grammars_gets_the_hint_instead(shop):
+    index, main = shop
+    backend = ScriptedBackend(["total_price()"])
+    backend.supports_grammar = False
+    suggestion = CompletionEngine(backend, index=index).complete(request_at(main, 3, 5, context="repo"))
+    assert backend.requests[0].grammar is None
+    assert suggestion.grounding["constrained"] is False
+    assert suggestion.grounding["hint"] in backend.detokenize(backend.requests[0].prompt)
+
+
 def test_a_copy_of_the_next_line_is_replaced(tmp_path):
     path = tmp_path / "calc.py"
     path.write_text("def double(x):\n    y = x * 2\n\n    return y\n")

@@ -114,6 +114,10 @@ class Generation(abc.ABC):
 class Backend(abc.ABC):
     """A loaded model, ready to tokenize and generate."""
 
+    # Whether GenerationRequest.grammar is applied: True, False, or None while not
+    # yet known (a server is asked on first use).
+    supports_grammar: bool | None = True
+
     @abc.abstractmethod
     def info(self) -> ModelInfo: ...
 
