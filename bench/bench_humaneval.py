@@ -3,8 +3,8 @@
     .venv/bin/python bench/bench_humaneval.py [--limit 100] [--all] [--context local]
         [--candidates 3]
 
-Each task's text is prompt + suffix with the cursor where the removed line was; the
-engine completes it. Reports exact match (whitespace-trimmed) of the raw first line
+Each task's text is prompt + an empty line + suffix, the cursor on the empty line where
+the removed line was; the engine completes it. Reports exact match (whitespace-trimmed) of the raw first line
 of model output and of the post-processed suggestion, and pass@1 of the suggestion:
 the finished program runs its tests in a subprocess with a timeout, inside a
 bubblewrap sandbox (no network, read-only file system) when bwrap is available.
@@ -77,7 +77,9 @@ def main() -> None:
     latencies = []
     started = time.perf_counter()
     for task in tasks:
-        text = task["prompt"] + task["suffix"]
+        # The removed line becomes an empty line with the cursor on it, as in an
+        # editor where the user opened a line to write it (the prompt ends at a newline).
+        text = task["prompt"] + "\n" + task["suffix"]
         line = task["prompt"].count("\n")
         column = len(task["prompt"].rsplit("\n", 1)[-1])
         engine.cache.forget(task["task_id"])

@@ -2,7 +2,7 @@
 completion at every pause, as an editor would.
 
     .venv/bin/python bench/bench_typing.py [--file PATH] [--lines 30] [--budget 1024]
-        [--context repo|local|none] [--pp-rate 238] [--tg-rate 25.8]
+        [--context repo|local|none] [--pp-rate 580] [--tg-rate 68]
 
 The default file is platformdirs' unix.py from the installed package (a real file of
 a real project). Lines from --start on are removed and typed again; a pause is after
@@ -49,8 +49,9 @@ def main() -> None:
     parser.add_argument("--context", default="local", choices=("none", "local", "repo"))
     parser.add_argument("--model", default=None)
     parser.add_argument("--threads", type=int, default=2)
-    parser.add_argument("--pp-rate", type=float, default=238.0, help="llama.cpp prompt tokens/s here")
-    parser.add_argument("--tg-rate", type=float, default=25.8, help="llama.cpp generated tokens/s here")
+    parser.add_argument("--candidates", type=int, default=3, help="most generations per request")
+    parser.add_argument("--pp-rate", type=float, default=580.0, help="llama.cpp prompt tokens/s here (bench_runtime.py)")
+    parser.add_argument("--tg-rate", type=float, default=68.0, help="llama.cpp generated tokens/s here (bench_runtime.py)")
     args = parser.parse_args()
     path = args.file or default_file()
     if args.model is None:
@@ -72,6 +73,8 @@ def main() -> None:
     engine = CompletionEngine(backend, index=index)
     latencies, model_latencies, evaluated, reused, expected, cached = [], [], [], [], [], 0
     extra_generations = 0
+    context_ms, checks_ms = [], []
+    rejections: dict[str, int] = {}
     typed = ""
     # Warm the model and the KV cache once, as an editor that has been open a while.
     engine.complete(CompletionRequest(str(path), head + tail, args.start - 1, 0, language="python",
@@ -86,13 +89,19 @@ def main() -> None:
         started = time.perf_counter()
         suggestion = engine.complete(
             CompletionRequest(str(path), text, line, column, language="python", max_tokens=args.max_tokens,
-                              budget_tokens=args.budget, context=args.context)
+                              budget_tokens=args.budget, context=args.context,
+                              candidates=args.candidates)
         )
         latencies.append((time.perf_counter() - started) * 1000)
         if suggestion.cached:
             cached += 1
             continue
         extra_generations += max(0, len(suggestion.candidates) - 1)
+        context_ms.append(suggestion.timings_ms["context"])
+        checks_ms.append(suggestion.timings_ms["checks"])
+        for tried in suggestion.candidates:
+            if tried["rejected"]:
+                rejections[tried["rejected"]] = rejections.get(tried["rejected"], 0) + 1
         evaluated.append(suggestion.tokens["evaluated"])
         reused.append(suggestion.tokens["reused"])
         expected.append(
@@ -109,7 +118,11 @@ def main() -> None:
           f"(targets: p50 <= 200, p95 <= 500)")
     print(f"model calls only, latency ms: p50 {percentile(model_latencies, 0.5):.0f}  "
           f"p95 {percentile(model_latencies, 0.95):.0f}")
-    print(f"extra candidates generated (suggestion did not fit the code after the cursor): {extra_generations}")
+    print(f"extra candidates generated: {extra_generations}; rejections: "
+          + (", ".join(f"{reason} {n}" for reason, n in sorted(rejections.items())) or "none"))
+    print(f"context (prompt and grounding) per model call, ms: median {statistics.median(context_ms):.1f} "
+          f"p95 {percentile(context_ms, 0.95):.1f}; post-processing and checks: median "
+          f"{statistics.median(checks_ms):.1f} p95 {percentile(checks_ms, 0.95):.1f}")
     print(f"tokens per model call: evaluated median {statistics.median(evaluated):.0f} "
           f"mean {statistics.mean(evaluated):.0f}, reused median {statistics.median(reused):.0f}")
     ratio = statistics.median(a / e for a, e in zip(model_latencies, expected) if e > 0)

@@ -197,3 +197,18 @@ def test_unknown_grounding_mode_is_a_usage_error(tmp_path):
     path.write_text("x = 1\n")
     with pytest.raises(UsageError, match="grounding must be one of off, hint, on"):
         CompletionEngine(ScriptedBackend([""])).complete(request_at(path, 0, 5, grounding="maybe"))
+
+
+def test_past_the_deadline_only_an_invented_name_gets_another_candidate(tmp_path, shop, monkeypatch):
+    import coder.completion.engine as engine_module
+
+    monkeypatch.setattr(engine_module, "CANDIDATE_DEADLINE_MS", 0)
+    path = tmp_path / "calc.py"
+    path.write_text("def double(x):\n    y = x * 2\n\n    return y\n")
+    backend = ScriptedBackend(["    z = (y", "    w = y"])
+    late = CompletionEngine(backend).complete(request_at(path, 2, 0, context="local"))
+    assert len(backend.requests) == 1 and late.text == "    z = (y"  # shown as the best there is
+    index, main = shop
+    backend = ScriptedBackend(["add_item(cart.frobnicate)", "total_price()"])
+    grounded = CompletionEngine(backend, index=index).complete(request_at(main, 3, 5, context="repo"))
+    assert len(backend.requests) == 2 and grounded.text == "total_price()"

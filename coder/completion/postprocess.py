@@ -96,7 +96,9 @@ def _trim_line_overlap(text: str, rest_of_line: str) -> str:
 
 def _trim_unmatched_closers(text: str, line_before: str, rest_of_line: str) -> str:
     """Drop closers at the end that leave the whole line closing more than it opens."""
-    while text and text[-1] in CLOSERS and _bracket_depth(line_before + text + rest_of_line) < 0:
+    # Only a closer the rest of the line holds again: a lone `}` may close what an
+    # earlier line opened.
+    while text and text[-1] in CLOSERS and text[-1] in rest_of_line and _bracket_depth(line_before + text + rest_of_line) < 0:
         text = text[:-1].rstrip()
     return text
 

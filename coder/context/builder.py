@@ -158,7 +158,7 @@ class ContextBuilder:
         use_recent = level == "repo" and self.recent is not None and self.recent.has_other_than(path)
         cross_room = 0
         if level == "repo" and (self.index is not None or use_recent):
-            cross_room = max(int(room * CROSS_FILE_SHARE), room - self._local_need(prefix, suffix, room, use_suffix))
+            cross_room = max(int(room * CROSS_FILE_SHARE), room - self._local_need(prefix, suffix, room, use_suffix, anchor))
         # Other files first, within their share (more when this file is short); the
         # local window gets all the rest, so a cursor with nothing to bring from
         # elsewhere keeps the whole budget for its own file.
@@ -193,11 +193,12 @@ class ContextBuilder:
             rendered.ids, rendered.stable_tokens, sources, window.verbatim, suffix_text, self.format.name, window.text
         )
 
-    def _local_need(self, prefix: str, suffix: str, room: int, use_suffix: bool) -> int:
+    def _local_need(self, prefix: str, suffix: str, room: int, use_suffix: bool, anchor) -> int:
         """Tokens the whole local text takes, when it is short enough to fit; else room
-        (a long file fills any window, so it is not worth tokenizing to find out)."""
+        (a long file fills any window, so it is not worth tokenizing to find out: its
+        last window did not start at the top, or it has many characters)."""
         local = prefix + (suffix if use_suffix else "")
-        if len(local) > room * CHARS_PER_TOKEN_GUESS:
+        if len(local) > room * CHARS_PER_TOKEN_GUESS or (anchor is not None and anchor.prefix_start > 0):
             return room
         return len(self._tokenize(local)) + 1
 

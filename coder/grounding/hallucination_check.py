@@ -18,6 +18,7 @@ language) is not flagged: a false alarm would throw away a good suggestion.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 
 import tree_sitter
@@ -59,6 +60,8 @@ def check_suggestion(
     first = _first_member_finding(suggestion, names_context, language)
     if first is not None:
         findings.append(first)
+    if not _may_use_other_names(suggestion, names_context):
+        return CheckResult(not findings, [n for n, _ in findings], [r for _, r in findings])
     with grounding_for(index).lock:
         if language == "python":
             findings += _python_findings(suggestion, index, path, text, offset, names_context)
@@ -70,6 +73,23 @@ def check_suggestion(
             names.append(name)
             reasons.append(reason)
     return CheckResult(not names, names, reasons)
+
+
+# What the parse-based checks look at: a member access, or a call of a bare name.
+_MEMBER_ACCESS = re.compile(r"\.\s*[A-Za-z_$]")
+_BARE_CALL = re.compile(r"(?<![\w$.])[A-Za-z_$][\w$]*\s*\(")
+
+
+def _may_use_other_names(suggestion: str, context: NameSet) -> bool:
+    """Whether the suggestion has anything past its first member the parse-based
+    checks could flag; most (``name()``, ``total + 1``) do not, and parsing the whole
+    file again costs milliseconds per keystroke."""
+    if _MEMBER_ACCESS.search(suggestion):
+        return True
+    calls = list(_BARE_CALL.finditer(suggestion))
+    if context.kind == "member" and calls and calls[0].start() == len(suggestion) - len(suggestion.lstrip()):
+        calls = calls[1:]  # `x.name(` : the first member's own call, judged above
+    return bool(calls)
 
 
 def _is_dunder(name: str) -> bool:
