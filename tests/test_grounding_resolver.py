@@ -575,3 +575,10 @@ def test_classes_and_modules_of_installed_packages_are_read_from_the_project_env
     assert module.confidence == "high" and {"Carrier", "carrier"} <= set(module.names)
     assert member.confidence == "high"
     assert {"rush", "quote", "track", "name"} <= set(member.names)
+
+
+def test_a_conditional_expression_is_known_when_both_sides_agree(indexes):
+    agree = py(indexes, "from pkg.reader import Reader\nx = Reader(None) if flag else Reader(None)\nx.<|cursor|>\n")
+    assert_high_members(agree, {"read", "readline"})
+    differ = py(indexes, "from pkg.reader import Reader\nfrom pkg.writer import Writer\nx = Reader(None) if flag else Writer(None)\nx.<|cursor|>\n")
+    assert differ.confidence == "low" and "conditional" in differ.reason

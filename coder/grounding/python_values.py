@@ -248,6 +248,11 @@ class Evaluator:
         if kind == "assignment":  # a = b = Foo(): the value of the inner one
             right = node.child_by_field_name("right")
             return self.value(pf, scope, right, offset) if right is not None else Unknown("assignment")
+        if kind == "conditional_expression":  # `a if c else b`: known when both agree
+            values = [self.value(pf, scope, child, offset) for child in node.named_children[::2]]
+            if len(values) == 2 and _same_value(values[0], values[1]):
+                return values[0]
+            return Unknown("the two sides of a conditional expression differ or are unknown")
         literal = _LITERALS.get(kind)
         if literal is not None:
             return Instance(PyObject(literal, literal.__name__))
@@ -551,6 +556,18 @@ _LITERALS = {
     "set_comprehension": set,
     "tuple": tuple,
 }
+
+
+def _same_value(a: Value, b: Value) -> bool:
+    """The same class or object, or instances of the same class (by identity: the
+    dataclasses' own equality would compare whole scopes)."""
+    if isinstance(a, Instance) and isinstance(b, Instance):
+        return _same_value(a.cls, b.cls)
+    if isinstance(a, RepoClass) and isinstance(b, RepoClass):
+        return a.pf is b.pf and a.scope is b.scope
+    if isinstance(a, PyObject) and isinstance(b, PyObject):
+        return a.obj is b.obj
+    return False
 
 
 def _base_class_of(value: PyObject) -> Value:
