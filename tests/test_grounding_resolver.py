@@ -499,18 +499,21 @@ def test_a_known_name_inside_a_string_is_not_resolved(indexes):
     assert names.names == [] and names.confidence == "low"
 
 
-def test_what_a_method_body_defines_is_not_a_member_of_the_class(tmp_path):
-    (tmp_path / "a.py").write_text(
-        "class A:\n    def m(self):\n        import ctypes\n        def helper(x):\n            return x\n"
-        "        self.kept = helper\n"
-    )
-    (tmp_path / "b.py").write_text("from a import A\nA().\n")
-    index = RepoIndex(tmp_path)
+def resolve_in(folder: Path, files: dict[str, str], *cursors: tuple[str, str]) -> list[NameSet]:
+    """Write a small repository, index it, and resolve (path, marked text) cursors."""
+    for name, text in files.items():
+        (folder / name).write_text(text)
+    index = RepoIndex(folder)
     index.refresh()
     try:
-        names = resolve_names(index, "b.py", (tmp_path / "b.py").read_text(), 1, 4, "python")
+        return [resolve(index, marked, path=path) for path, marked in cursors]
     finally:
         index.close()
+
+
+def test_what_a_method_body_defines_is_not_a_member_of_the_class(tmp_path):
+    method = "class A:\n    def m(self):\n        import ctypes\n        def helper(x):\n            return x\n        self.kept = helper\n"
+    [names] = resolve_in(tmp_path, {"a.py": method}, ("b.py", "from a import A\nA().<|cursor|>\n"))
     assert names.confidence == "high"
     assert {"m", "kept"} <= set(names.names)
     assert not {"ctypes", "helper"} & set(names.names)
@@ -518,19 +521,11 @@ def test_what_a_method_body_defines_is_not_a_member_of_the_class(tmp_path):
 
 @pytest.mark.parametrize("test", ["isinstance(self, Named)", "hasattr(self, 'ident')", "isinstance( self ,(Named, int))"])
 def test_a_type_test_on_the_receiver_makes_its_members_uncertain(tmp_path, test):
-    (tmp_path / "a.py").write_text(
+    source = (
         "class Named:\n    ident = 1\n\n\nclass Walker:\n    def walk(self):\n        return 1\n\n"
-        f"    def key(self):\n        if {test}:\n            return self.\n"
+        f"    def key(self):\n        if {test}:\n            return self.<|cursor|>\n"
     )
-    text = (tmp_path / "a.py").read_text()
-    index = RepoIndex(tmp_path)
-    index.refresh()
-    try:
-        line = text.count("\n", 0, text.index("return self.")) 
-        narrowed = resolve_names(index, "a.py", text, line, len("            return self."), "python")
-        plain = resolve_names(index, "a.py", text.replace(test, "True"), line, len("            return self."), "python")
-    finally:
-        index.close()
+    narrowed, plain = resolve_in(tmp_path, {}, ("a.py", source), ("a.py", source.replace(test, "True")))
     assert narrowed.confidence == "low" and "narrowed" in narrowed.reason
     assert plain.confidence == "high" and "walk" in plain.names
 
@@ -542,17 +537,11 @@ def test_a_type_test_on_the_receiver_makes_its_members_uncertain(tmp_path, test)
     ("Generic[T]", "Seg()", {"split"}),
 ])
 def test_typing_constructs_as_bases_are_known(tmp_path, base, construct, expected):
-    (tmp_path / "a.py").write_text(
+    source = (
         "from typing import Generic, List, NamedTuple, TypedDict, TypeVar\nT = TypeVar('T')\n\n\n"
         f"class Seg({base}):\n    text: str = ''\n\n    def split(self):\n        return self\n"
     )
-    (tmp_path / "b.py").write_text(f"from a import Seg\nvalue = {construct}\nvalue.\n")
-    index = RepoIndex(tmp_path)
-    index.refresh()
-    try:
-        names = resolve_names(index, "b.py", (tmp_path / "b.py").read_text(), 2, 6, "python")
-    finally:
-        index.close()
+    [names] = resolve_in(tmp_path, {"a.py": source}, ("b.py", f"from a import Seg\nvalue = {construct}\nvalue.<|cursor|>\n"))
     assert names.confidence == "high", names.reason
     assert expected <= set(names.names)
 
