@@ -1,7 +1,11 @@
 """Member completion on a real package: free generation vs context vs grounded.
 
     .venv/bin/python bench/bench_members.py [--package PATH] [--limit 100] [--all]
-        [--threads 2] [--model PATH] [--out FILE.jsonl]
+        [--threads 2] [--model PATH] [--out FILE.jsonl] [--modes free,context,grounded]
+        [--resolver-only]
+
+``--resolver-only`` reports what the resolver knows at the sites, without a model (a
+few seconds); ``--modes grounded`` runs one mode (a third of the time).
 
 The package (default: the installed GitPython, ``site-packages/git``; try ``rich``)
 is copied into a temporary git repository and indexed there. A site is an
@@ -84,7 +88,7 @@ def judge(text: str, member: str, names) -> dict:
     return {"first": first, "exact": first == member, "invalid": invalid}
 
 
-def run_site(engines, index, root: Path, site, buffer: str) -> dict:
+def run_site(engines, index, root: Path, site, buffer: str, modes) -> dict:
     path = str(root / site.path)
     names = resolve_names(index, path, buffer, site.line, site.column, "python")
     record = {
@@ -95,7 +99,7 @@ def run_site(engines, index, root: Path, site, buffer: str) -> dict:
         "member_rank": names.names.index(site.member) if site.member in names.names else None,
         "line_text": buffer.split("\n")[site.line], "modes": {},
     }
-    for mode in RUN_ORDER:
+    for mode in [mode for mode in RUN_ORDER if mode in modes]:
         level, grounding = MODES[mode]
         engine = engines[mode]
         # A suggestion cached from an earlier request would skip the model.
@@ -148,7 +152,7 @@ def summary(records: list[dict], mode: str) -> dict:
     }
 
 
-def print_table(records: list[dict]) -> None:
+def print_table(records: list[dict], modes) -> None:
     groups = [
         ("high", [r for r in records if r["confidence"] == "high"]),
         ("low", [r for r in records if r["confidence"] != "high"]),
@@ -161,7 +165,7 @@ def print_table(records: list[dict]) -> None:
     for label, members in groups:
         if not members:
             continue
-        for mode in MODES:
+        for mode in modes:
             s = summary(members, mode)
             invalid = f"{s['invalid']:.1%}" if s["invalid"] is not None else "-"
             print(f"{label:<9}{s['sites']:>6}  {mode:<9}{s['exact']:>7.1%}{invalid:>9}{s['empty']:>7.1%}"
@@ -176,12 +180,13 @@ def print_resolver(records: list[dict]) -> None:
     high = [r for r in records if r["confidence"] == "high"]
     low_known = [r for r in records if r["confidence"] != "high" and r["valid_names"]]
     missing = [r for r in high if not r["member_in_names"]]
-    in_hint = [r for r in high if r["modes"]["context"]["hint"] and re.search(
+    in_hint = [r for r in high if "context" in r["modes"] and r["modes"]["context"]["hint"] and re.search(
         r"(?<![\w.])" + re.escape(r["member"]) + r"\b", r["modes"]["context"]["hint"])]
     print(f"resolver: high {len(high)}/{len(records)} sites; member in the set at "
           f"{len(high) - len(missing)}/{len(high)} high sites, in the hint line at {len(in_hint)}/{len(high)}; "
           f"low with a partial set: {len(low_known)}")
-    disagree = [r for r in records if r["modes"]["context"]["engine_confidence"] != r["confidence"]]
+    disagree = [r for r in records if "context" in r["modes"]
+                and r["modes"]["context"]["engine_confidence"] != r["confidence"]]
     if disagree:
         print(f"  engine and benchmark resolver disagree on confidence at {len(disagree)} sites")
     for r in missing[:10]:
@@ -204,8 +209,14 @@ def main() -> None:
     parser.add_argument("--all", action="store_true", help="every site")
     parser.add_argument("--model", default=None)
     parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument("--modes", default=",".join(MODES), help="comma-separated: free, context, grounded")
+    parser.add_argument("--resolver-only", action="store_true", help="only the resolver's figures, no model")
     parser.add_argument("--out", type=Path, default=None, help="one JSON line per site (default bench/out/members-NAME.jsonl)")
     args = parser.parse_args()
+    modes = [] if args.resolver_only else [mode.strip() for mode in args.modes.split(",") if mode.strip()]
+    unknown = [mode for mode in modes if mode not in MODES]
+    if unknown:
+        parser.error(f"unknown mode {unknown[0]!r}: use {', '.join(MODES)}")
     if args.model is None:
         from coder.models.demo import demo_model_path
 
@@ -223,8 +234,8 @@ def main() -> None:
         print(f"package: {args.package} ({stats.files} files, {stats.definitions} definitions); "
               f"sites: {len(every)} ({sum(s.on_self for s in every)} on self/cls), running {len(sites)}; "
               f"setup {time.perf_counter() - started:.1f} s")
-        backend = LlamaWorkerBackend(args.model, n_ctx=2048, n_threads=args.threads)
-        engines = {mode: CompletionEngine(backend, index=index) for mode in MODES}
+        backend = LlamaWorkerBackend(args.model, n_ctx=2048, n_threads=args.threads) if modes else None
+        engines = {mode: CompletionEngine(backend, index=index) for mode in modes}
         records = []
         buffered = None
         run_started = time.perf_counter()
@@ -236,26 +247,27 @@ def main() -> None:
                 buffer = typed_buffer(path.read_text(encoding="utf-8", errors="replace"), site)
                 index.update_file(path, buffer)
                 buffered = path
-                if number == 0:
+                if number == 0 and modes:
                     # Load the model and warm llama.cpp once, outside the figures.
-                    engines["free"].complete(CompletionRequest(str(path), buffer, site.line, site.column,
+                    engines[modes[0]].complete(CompletionRequest(str(path), buffer, site.line, site.column,
                                                                language="python", context="local",
                                                                max_tokens=4, multiline="never", grounding="off"))
-                records.append(run_site(engines, index, root, site, buffer))
+                records.append(run_site(engines, index, root, site, buffer, modes))
                 if (number + 1) % 10 == 0:
                     # A run takes minutes: show that it moves (stderr keeps stdout the figures).
                     print(f"  {number + 1}/{len(sites)} sites, {time.perf_counter() - run_started:.0f} s",
                           file=sys.stderr, flush=True)
         finally:
-            backend.close()
+            if backend is not None:
+                backend.close()
             index.close()
     elapsed = time.perf_counter() - run_started
     with out.open("w") as handle:
         for record in records:
             handle.write(json.dumps(record) + "\n")
     print(f"model: {Path(args.model).name}  threads: {args.threads}  max tokens 16, single line  "
-          f"time: {elapsed:.0f} s for {len(records) * len(MODES)} requests; per-site records: {out}")
-    print_table(records)
+          f"time: {elapsed:.0f} s for {len(records) * len(modes)} requests; per-site records: {out}")
+    print_table(records, modes)
     print_resolver(records)
     print("exact: first identifier == the real member; invalid: first identifier outside the resolver's set, "
           "high-confidence sites only; dropped: the engine showed nothing after rejecting invented names; "

@@ -216,7 +216,7 @@ def test_latest_binding_before_the_cursor_wins(indexes):
     "text, reason_word",
     [
         ("from pkg.external import Session\nSession().<|cursor|>\n", "base"),
-        ("from pkg.external import Dynamic\nDynamic({}).<|cursor|>\n", "dynamic"),
+        ("from pkg.external import Dynamic\nDynamic({}).<|cursor|>\n", "__getattr__"),
         ("from pkg.external import Configured\nConfigured().<|cursor|>\n", "dynamic"),
         ("from somelib import *\nthing.<|cursor|>\n", "import *"),
         ("import notinstalled_http\nnotinstalled_http.<|cursor|>\n", "not installed"),
@@ -230,6 +230,65 @@ def test_unknown_receivers_are_low_confidence(indexes, text, reason_word):
     assert names.kind == "member"
     assert names.confidence == "low"
     assert reason_word in names.reason
+
+
+def test_a_lazy_getattr_that_only_defers_keeps_the_listing(indexes):
+    # gitdb's LazyMixin: the hook sets the attribute, then reads it the ordinary way.
+    names = py(indexes, "from pkg.hooks import Blob\nBlob().<|cursor|>\n")
+    assert_high_members(names, {"size", "data", "checksum", "_set_cache_"})
+
+
+def test_a_getattr_serves_instances_not_the_class(indexes):
+    # Command's metaclass only watches lookups; its __getattr__ invents commands.
+    assert_high_members(py(indexes, "from pkg.hooks import Command\nCommand.<|cursor|>\n"), {"check"})
+    names = py(indexes, "from pkg.hooks import Command\nCommand().<|cursor|>\n")
+    assert names.confidence == "low" and "__getattr__" in names.reason
+
+
+def test_setattr_on_self_leaves_the_class_object_known(indexes):
+    assert_high_members(py(indexes, "from pkg.external import Configured\nConfigured.<|cursor|>\n"), {"known"})
+
+
+def test_a_metaclass_that_shapes_the_class_is_low(indexes):
+    names = py(indexes, "from pkg.hooks import Registered\nRegistered().<|cursor|>\n")
+    assert names.confidence == "low" and "metaclass" in names.reason
+
+
+def test_reading_dict_is_not_writing_it(indexes):
+    assert_high_members(py(indexes, "from pkg.hooks import Snapshot\nSnapshot().<|cursor|>\n"), {"values", "copy"})
+    names = py(indexes, "from pkg.hooks import Loaded\nLoaded().<|cursor|>\n")
+    assert names.confidence == "low" and "dynamic" in names.reason
+
+
+def test_cast_gives_its_type(indexes):
+    text = "from typing import cast\nfrom pkg.reader import Reader\nr = cast('Reader', make())\nr.<|cursor|>\n"
+    assert_high_members(py(indexes, text), READER_MEMBERS)
+    text = "import typing\nfrom pkg.reader import Reader\ntyping.cast(Reader, make()).<|cursor|>\n"
+    assert_high_members(py(indexes, text), READER_MEMBERS)
+
+
+@pytest.mark.parametrize(
+    "manager, expected",
+    [
+        ("Session()", {"send"}),  # __enter__ returns self
+        ("Transaction()", {"send"}),  # __enter__ is annotated
+        ("open(path)", {"readline", "encoding"}),  # text file
+        ("open(path, 'rb')", {"read", "peek"}),  # binary reader
+        ("open(path, mode='wb')", {"write", "flush"}),
+        ("subprocess.Popen(args)", {"communicate", "stdout"}),  # a stdlib __enter__ read from source
+    ],
+    ids=["returns-self", "annotated", "open-text", "open-binary", "open-mode-keyword", "popen"],
+)
+def test_with_binds_what_enter_gives(indexes, manager, expected):
+    text = f"import subprocess\nfrom pkg.hooks import Session, Transaction\nwith {manager} as thing:\n    thing.<|cursor|>\n"
+    assert_high_members(py(indexes, text), expected)
+
+
+def test_with_an_unknown_enter_is_low(indexes):
+    names = py(indexes, "from pkg.hooks import Pool\nwith Pool() as thing:\n    thing.<|cursor|>\n")
+    assert names.confidence == "low" and "with" in names.reason
+    names = py(indexes, "with open(path, mode) as thing:\n    thing.<|cursor|>\n")
+    assert names.confidence == "low"
 
 
 def test_star_import_makes_scope_low(indexes):

@@ -61,6 +61,10 @@ class Scope:
     bases: list[tree_sitter.Node] = field(default_factory=list)
     metaclass: tree_sitter.Node | None = None
     dynamic: bool = False  # names added in ways we cannot see
+    instance_dynamic: bool = False  # classes: `setattr(self, ...)`, `self.__dict__`: instances only
+    # Classes: the `def __getattr__` / `def __getattribute__` of the body, when one. It
+    # serves instances only, and may merely defer setting attributes it lists.
+    attribute_hooks: list[tree_sitter.Node] = field(default_factory=list)
     star_imports: list[str] = field(default_factory=list)
     # Member listings computed from this scope, by origin (cached with the file version).
     member_cache: dict[str, dict] = field(default_factory=dict)
@@ -257,8 +261,13 @@ class PythonFile:
 
     def _mark_dynamic(self, kind: str, node: tree_sitter.Node) -> None:
         if kind == "getattr":
-            # A module- or class-level __getattr__ answers for any name.
-            self.scope_of_node(node.parent).dynamic = True
+            # A module-level __getattr__ answers for any name; a class's is judged by
+            # the resolver (it serves instances, and may only set listed attributes).
+            scope = self.scope_of_node(node.parent)
+            if scope.kind == "class":
+                scope.attribute_hooks.append(node.parent)
+            else:
+                scope.dynamic = True
             return
         if kind == "call" and _text(node) in ("exec", "globals"):
             self.module.dynamic = True
@@ -268,14 +277,20 @@ class PythonFile:
             arguments = node.parent.child_by_field_name("arguments")
             target = arguments.named_children[0] if arguments is not None and arguments.named_children else None
         else:
+            if not _writes_to(node.parent):
+                return  # reading `self.__dict__` (a copy, a lookup) adds no names
             target = node.parent.child_by_field_name("object")
-        if _text(target) not in ("self", "cls"):
+        receiver = _text(target)
+        if receiver not in ("self", "cls"):
             return
         scope = self.scope_of_node(node)
         while scope is not None and scope.kind != "class":
             scope = scope.parent
         if scope is not None:
-            scope.dynamic = True
+            if receiver == "self":
+                scope.instance_dynamic = True  # the class object itself keeps its names
+            else:
+                scope.dynamic = True
 
     def _add_attribute(self, object_node: tree_sitter.Node, name_node: tree_sitter.Node) -> None:
         """`obj.name = ...`: an instance (or class) attribute when obj is self/cls."""
@@ -297,6 +312,26 @@ class PythonFile:
             binding.annotation = assignment.child_by_field_name("type")
         binding.scope = scope
         cls.attributes.setdefault(binding.name, []).append(binding)
+
+
+_DICT_WRITERS = ("update", "setdefault", "__setitem__")
+
+
+def _writes_to(dict_node: tree_sitter.Node) -> bool:
+    """Whether code stores through ``x.__dict__``: ``x.__dict__ = d``,
+    ``x.__dict__[k] = v``, ``x.__dict__.update(d)``."""
+    parent = dict_node.parent
+    if parent is None:
+        return False
+    if parent.type == "assignment" and parent.child_by_field_name("left") == dict_node:
+        return True
+    if parent.type == "subscript" and parent.child_by_field_name("value") == dict_node:
+        holder = parent.parent
+        return holder is not None and holder.type in ("assignment", "augmented_assignment") and (
+            holder.child_by_field_name("left") == parent)
+    if parent.type == "attribute" and parent.child_by_field_name("object") == dict_node:
+        return _text(parent.child_by_field_name("attribute")) in _DICT_WRITERS
+    return False
 
 
 def _decorators(function_node: tree_sitter.Node) -> list[str]:

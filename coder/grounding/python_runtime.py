@@ -8,11 +8,14 @@ arbitrary code), and a few standard modules with import-time side effects are le
 
 from __future__ import annotations
 
+import ast
 import builtins
 import importlib
 import inspect
+import io
 import keyword
 import sys
+import textwrap
 import threading
 import types
 from functools import lru_cache
@@ -92,6 +95,26 @@ def is_dynamic_class(cls: type) -> bool:
     return any("__getattr__" in vars(base) for base in getattr(cls, "__mro__", ())[:-1])
 
 
+@lru_cache(maxsize=256)
+def enter_returns_self(cls: type) -> bool:
+    """Whether ``with cls(...) as x`` binds the instance itself: files do (``IOBase``),
+    and so does a Python-level ``__enter__`` whose every return is ``return self``
+    (``subprocess.Popen``, ``zipfile.ZipFile``, ...), read from the library's source."""
+    if not isinstance(cls, type):
+        return False
+    if issubclass(cls, io.IOBase):
+        return True
+    enter = getattr(cls, "__enter__", None)
+    if not inspect.isfunction(enter):
+        return False
+    try:
+        tree = ast.parse(textwrap.dedent(inspect.getsource(enter)))
+    except (OSError, TypeError, SyntaxError, ValueError):
+        return False
+    returns = [node for node in ast.walk(tree) if isinstance(node, ast.Return)]
+    return bool(returns) and all(isinstance(r.value, ast.Name) and r.value.id == "self" for r in returns)
+
+
 def object_kind(value) -> str:
     if inspect.isclass(value):
         return "class"
@@ -125,6 +148,39 @@ def object_members(value) -> dict[str, NameInfo]:
         return _members_cached(id(value), value)
     except TypeError:  # unhashable value: compute without the cache
         return _members_cached.__wrapped__(id(value), value)
+
+
+@lru_cache(maxsize=512)
+def instance_attributes(cls: type) -> tuple[frozenset[str], bool]:
+    """Attributes a standard-library class's methods set on ``self`` (``Popen.stdout``
+    is set in ``__init__``, so ``dir(Popen)`` does not list it), read from the source
+    of each class in its MRO; and whether every Python-level class there had source.
+    Classes written in C keep their attributes in ``dir()`` (slots, getsets)."""
+    names: set[str] = set()
+    complete = True
+    for klass in getattr(cls, "__mro__", ())[:-1]:
+        if klass.__module__ == "builtins" or not _has_python_methods(klass):
+            continue
+        try:
+            tree = ast.parse(textwrap.dedent(inspect.getsource(klass)))
+        except (OSError, TypeError, SyntaxError, ValueError):
+            complete = False
+            continue
+        for node in ast.walk(tree):
+            targets = []
+            if isinstance(node, ast.Assign):
+                targets = node.targets
+            elif isinstance(node, (ast.AnnAssign, ast.AugAssign)):
+                targets = [node.target]
+            for target in targets:
+                for part in ast.walk(target):
+                    if isinstance(part, ast.Attribute) and isinstance(part.value, ast.Name) and part.value.id == "self":
+                        names.add(part.attr)
+    return frozenset(names), complete
+
+
+def _has_python_methods(klass: type) -> bool:
+    return any(inspect.isfunction(value) for value in vars(klass).values())
 
 
 def _signature(name: str, member) -> str:

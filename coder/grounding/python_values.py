@@ -12,6 +12,8 @@ type checker: it follows the bindings a reader follows at a glance, and gives up
 from __future__ import annotations
 
 import builtins
+import io
+import typing
 from dataclasses import dataclass, field
 
 import tree_sitter
@@ -182,7 +184,29 @@ class Evaluator:
             if isinstance(exception, (RepoClass, PyObject)) and _is_class(exception):
                 return Instance(exception)
             return Unknown("exception type not known")
+        if kind == "with" and binding.value is not None:
+            return self.entered_value(self.value(pf, scope, binding.value, binding.start))
         return Unknown(f"{binding.name} is bound by a {kind}")
+
+    def entered_value(self, manager: Value) -> Value:
+        """``with manager as x``: what ``manager.__enter__()`` gives, when it is known
+        (annotated, or a body that returns ``self``, as files and most classes do)."""
+        if isinstance(manager, Unknown):
+            return manager
+        if isinstance(manager, Instance) and isinstance(manager.cls, RepoClass):
+            found = self._find_member(manager.cls, "__enter__")
+            if found is not None and found[1].kind == "function":
+                pf, binding = found
+                function = pf.scope_for_definition(binding.definition)
+                if function is not None:
+                    if function.node.child_by_field_name("return_type") is not None:
+                        return self.returned_value(RepoFunction(pf, function))
+                    if _returns_only_self(function.node):
+                        return manager
+        if isinstance(manager, Instance) and isinstance(manager.cls, PyObject):
+            if runtime.enter_returns_self(manager.cls.obj):
+                return manager
+        return Unknown(f"what {label_of(manager) or 'the context manager'} gives to `with` is not known")
 
     def _param_value(self, pf: PythonFile, binding: Binding, scope: Scope) -> Value:
         cls = scope.enclosing_class
@@ -242,7 +266,12 @@ class Evaluator:
             function = node.child_by_field_name("function")
             if function is not None and function.type == "identifier" and _text(function) == "super":
                 return self._super(pf, scope, offset)
-            return self.call_value(self.value(pf, scope, function, offset))
+            callee = self.value(pf, scope, function, offset)
+            if isinstance(callee, PyObject) and callee.obj is typing.cast:
+                return self._cast_value(pf, scope, node, offset)
+            if isinstance(callee, PyObject) and callee.obj is builtins.open:
+                return _opened_file(node.child_by_field_name("arguments"))
+            return self.call_value(callee)
         if kind in ("parenthesized_expression", "type") and node.named_children:
             return self.value(pf, scope, node.named_children[0], offset)
         if kind == "assignment":  # a = b = Foo(): the value of the inner one
@@ -257,6 +286,14 @@ class Evaluator:
         if literal is not None:
             return Instance(PyObject(literal, literal.__name__))
         return Unknown(f"cannot follow a {kind} expression")
+
+    def _cast_value(self, pf: PythonFile, scope: Scope, call: tree_sitter.Node, offset: int) -> Value:
+        """``typing.cast(T, value)`` is, to a reader, a ``T``."""
+        arguments = call.child_by_field_name("arguments")
+        first = arguments.named_children[0] if arguments is not None and arguments.named_children else None
+        if first is None or first.type in ("keyword_argument", "list_splat", "dictionary_splat"):
+            return Unknown("cast() without a type")
+        return self.annotation_value(pf, scope, first, offset)
 
     def _super(self, pf: PythonFile, scope: Scope, offset: int) -> Value:
         current: Scope | None = scope
@@ -433,11 +470,19 @@ class Evaluator:
             complete = not (_is_class(value) and runtime.is_dynamic_class(value.obj))
             return Members(dict(runtime.object_members(value.obj)), complete, label)
         if isinstance(value, Instance) and isinstance(value.cls, PyObject):
-            complete = not runtime.is_dynamic_class(value.cls.obj)
-            return Members(dict(runtime.object_members(value.cls.obj)), complete, label)
+            infos = dict(runtime.object_members(value.cls.obj))
+            complete, reason = not runtime.is_dynamic_class(value.cls.obj), ""
+            if _is_class(value.cls):
+                attributes, read_all = runtime.instance_attributes(value.cls.obj)
+                for name in attributes:
+                    infos.setdefault(name, NameInfo(name, "attribute", "", "member"))
+                if not read_all:
+                    complete, reason = False, f"the source of {label} is not available"
+            return Members(infos, complete, label, reason)
         if isinstance(value, (RepoClass, Instance, Super)):
             cls = value if isinstance(value, RepoClass) else value.cls
-            return self._class_members(cls, skip_self=isinstance(value, Super), label=label)
+            on_class = isinstance(value, RepoClass)
+            return self._class_members(cls, skip_self=isinstance(value, Super), label=label, on_class=on_class)
         return Members({}, False, label, "members of a function are not listed")
 
     def _module_members(self, module: RepoModule) -> Members:
@@ -456,7 +501,9 @@ class Evaluator:
                 infos.setdefault(sub, NameInfo(sub, "module", "", "member"))
         return Members(infos, complete, f"module {module.name}", reason)
 
-    def _class_members(self, cls: RepoClass, skip_self: bool, label: str | None) -> Members:
+    def _class_members(self, cls: RepoClass, skip_self: bool, label: str | None, on_class: bool = False) -> Members:
+        """Members of a class (``on_class``: looked up on the class object itself, where
+        the body's ``__getattr__`` does not apply) or of its instances."""
         infos: dict[str, NameInfo] = {}
         complete, reason = True, ""
         for position, klass in enumerate(self.mro(cls)):
@@ -474,8 +521,10 @@ class Evaluator:
                     infos.setdefault(name, NameInfo(name, info.kind, info.signature, base_origin))
                 continue
             scope = klass.scope
-            if scope.dynamic:
+            if scope.dynamic or (scope.instance_dynamic and not on_class):
                 complete, reason = False, f"{scope.name} sets attributes dynamically"
+            elif not on_class and not all(_hook_only_defers(hook) for hook in scope.attribute_hooks):
+                complete, reason = False, f"{scope.name} answers attributes it does not list (__getattr__)"
             if scope.metaclass is not None and not _known_metaclass(self, klass):
                 complete, reason = False, f"{scope.name} has a custom metaclass"
             for name, info in self._own_members(klass, origin).items():
@@ -493,6 +542,8 @@ class Evaluator:
             for name, bindings in klass.scope.bindings.items():
                 cached[name] = binding_info(max(bindings, key=lambda b: b.start), origin, in_class=True)
             for name in klass.scope.attributes:
+                cached.setdefault(name, NameInfo(name, "attribute", "", origin))
+            for name in _slot_names(klass.scope):
                 cached.setdefault(name, NameInfo(name, "attribute", "", origin))
             self._index_members(klass, cached, origin)
             klass.scope.member_cache[origin] = cached
@@ -535,10 +586,121 @@ class Evaluator:
         return Members(infos, complete, None, reason)
 
 
+# Metaclass methods that can add names to a class or change what calling it returns.
+_CLASS_SHAPING_HOOKS = ("__new__", "__init__", "__prepare__", "__call__", "__getattr__")
+
+
 def _known_metaclass(evaluator: Evaluator, cls: RepoClass) -> bool:
+    """Whether the metaclass leaves the class's names as its body lists them: abc's and
+    enum's do; one of the repository's does when none of its classes defines a hook
+    that shapes the class (a ``__getattribute__`` or ``__setattr__`` that only watches
+    accesses, as GitPython's ``_GitMeta`` does, is fine)."""
     pf = cls.pf
     value = evaluator.value(pf, cls.scope.parent or pf.module, cls.scope.metaclass, cls.scope.start)
-    return isinstance(value, PyObject) and getattr(value.obj, "__module__", "") in ("abc", "enum")
+    if isinstance(value, PyObject):
+        return getattr(value.obj, "__module__", "") in ("abc", "enum")
+    if not isinstance(value, RepoClass):
+        return False
+    for klass in evaluator.mro(value):
+        if isinstance(klass, PyObject):
+            if klass.obj is not type and getattr(klass.obj, "__module__", "") not in ("abc", "builtins"):
+                return False
+            continue
+        if isinstance(klass, Unknown) or klass.scope.dynamic or klass.scope.metaclass is not None:
+            return False
+        if any(hook in klass.scope.bindings for hook in _CLASS_SHAPING_HOOKS):
+            return False
+    return True
+
+
+def _returns_only_self(function: tree_sitter.Node) -> bool:
+    returns = list(_returns_of(function.child_by_field_name("body")))
+    return bool(returns) and all(
+        len(statement.named_children) == 1 and _text(statement.named_children[0]) == "self" for statement in returns
+    )
+
+
+def _opened_file(arguments: tree_sitter.Node | None) -> Value:
+    """``open(path, mode)`` with a literal mode: the io class it returns."""
+    mode_node = None
+    if arguments is not None:
+        positional = [a for a in arguments.named_children if a.type not in ("keyword_argument", "comment")]
+        if len(positional) >= 2:
+            mode_node = positional[1]
+        for argument in arguments.named_children:
+            if argument.type == "keyword_argument" and _text(argument.child_by_field_name("name")) == "mode":
+                mode_node = argument.child_by_field_name("value")
+    if mode_node is None:
+        mode = "r"
+    elif mode_node.type == "string" and not _text(mode_node).lower().startswith(("f", "rf", "fr")):
+        mode = _text(mode_node).strip("\"'")
+    else:
+        return Unknown("open() with a mode not known")
+    if "b" not in mode:
+        return Instance(PyObject(io.TextIOWrapper, "TextIOWrapper"))
+    if "+" in mode:
+        return Instance(PyObject(io.BufferedRandom, "BufferedRandom"))
+    if any(letter in mode for letter in "wax"):
+        return Instance(PyObject(io.BufferedWriter, "BufferedWriter"))
+    return Instance(PyObject(io.BufferedReader, "BufferedReader"))
+
+
+def _slot_names(scope: Scope) -> list[str]:
+    """``__slots__ = ("size", "sha")``: attributes instances may hold, even when only a
+    lazy hook ever assigns them."""
+    bindings = scope.bindings.get("__slots__")
+    value = bindings[-1].value if bindings else None
+    if value is None:
+        return []
+    if value.type == "string":
+        items = [value]
+    elif value.type in ("tuple", "list", "parenthesized_expression"):
+        items = value.named_children
+    else:
+        return []
+    names = []
+    for item in items:
+        if item.type == "string":
+            text = _text(item).strip("\"'")
+            if text.isidentifier():
+                names.append(text)
+    return names
+
+
+def _hook_only_defers(hook: tree_sitter.Node) -> bool:
+    """Whether a ``__getattr__`` can only hand back attributes set the ordinary way.
+
+    gitdb's ``LazyMixin`` computes attributes on first access, assigns them to ``self``
+    and returns ``object.__getattribute__(self, name)``: every name it answers is one
+    some method assigns, which the member listing already has. A hook that returns
+    anything else (a proxy's delegate, a generated command) answers for any name.
+    """
+    returns = list(_returns_of(hook.child_by_field_name("body")))
+    if not returns:
+        return False
+    for statement in returns:
+        value = statement.named_children[0] if statement.named_children else None
+        if value is None or value.type != "call":
+            return False
+        function = value.child_by_field_name("function")
+        if function is None or function.type != "attribute":
+            return False
+        if _text(function.child_by_field_name("attribute")) != "__getattribute__":
+            return False
+        if _text(function.child_by_field_name("object")).replace(" ", "") not in ("object", "super()"):
+            return False
+    return True
+
+
+def _returns_of(node: tree_sitter.Node | None):
+    """The return statements of a function body, not of functions nested in it."""
+    if node is None:
+        return
+    for child in node.named_children:
+        if child.type == "return_statement":
+            yield child
+        elif child.type not in ("function_definition", "class_definition", "lambda"):
+            yield from _returns_of(child)
 
 
 _LITERALS = {
