@@ -212,3 +212,17 @@ def test_past_the_deadline_only_an_invented_name_gets_another_candidate(tmp_path
     backend = ScriptedBackend(["add_item(cart.frobnicate)", "total_price()"])
     grounded = CompletionEngine(backend, index=index).complete(request_at(main, 3, 5, context="repo"))
     assert len(backend.requests) == 2 and grounded.text == "total_price()"
+
+
+def test_members_the_receiver_uses_below_bias_the_first_token(shop):
+    index, main = shop
+    main.write_text("from cart import Cart\n\ncart = Cart()\ncart.\nprint(cart)\ncart.total_price()\ncart.add_item(1)\n")
+    backend = ScriptedBackend(["total_price()", "total_price()"])
+    engine = CompletionEngine(backend, index=index)
+    suggestion = engine.complete(request_at(main, 3, 5, context="repo"))
+    assert backend.requests[0].first_token_bias == ((ord("a"), pytest.approx(2.4)), (ord("t"), 4.0))
+    assert suggestion.grounding["biased_tokens"] == 2
+    # Free generation gets no bias.
+    engine.cache.forget(str(main))
+    engine.complete(request_at(main, 3, 5, context="repo", grounding="off"))
+    assert backend.requests[1].first_token_bias == ()

@@ -123,6 +123,31 @@ def test_grammar_constrains_the_output(backend):
     assert again.text == completion.text
 
 
+def test_first_token_bias_steers_only_the_first_token_and_leaves_the_cache_clean(backend):
+    plain = backend.complete(GenerationRequest(ADD_PROMPT, max_tokens=4, stop=("\n",)))
+    assert plain.text == " a + b"[: len(plain.text)] and plain.text
+    favoured = backend.tokenize(" x")
+    assert len(favoured) == 1
+    biased = backend.complete(
+        GenerationRequest(ADD_PROMPT, max_tokens=4, stop=("\n",), first_token_bias=((favoured[0], 100.0),))
+    )
+    assert biased.text.startswith(" x") and len(biased.text) > 2  # the tokens after it are free
+    # One biased token, so nothing is decoded after it: the next request for the same
+    # prompt is served from the KV cache and its logits, which must be the model's
+    # own again, not the biased ones.
+    one = backend.complete(GenerationRequest(ADD_PROMPT, max_tokens=1, first_token_bias=((favoured[0], 100.0),)))
+    assert one.text == " x"
+    again = backend.complete(GenerationRequest(ADD_PROMPT, max_tokens=4, stop=("\n",)))
+    assert again.stats.evaluated_tokens == 0
+    assert again.text == plain.text
+    # A bias on a token the grammar forbids cannot force it.
+    grammar = 'root ::= " a" [a-z +]*'
+    constrained = backend.complete(
+        GenerationRequest(ADD_PROMPT, max_tokens=4, grammar=grammar, first_token_bias=((favoured[0], 100.0),))
+    )
+    assert constrained.text.startswith(" a")
+
+
 def test_grammar_that_ends_stops_generation(backend):
     grammar = 'root ::= " a + b" | " x"'
     completion = backend.complete(GenerationRequest(ADD_PROMPT, max_tokens=10, grammar=grammar))

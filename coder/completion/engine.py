@@ -33,6 +33,7 @@ CANDIDATE_TOP_P = 0.9
 # typing, a late suggestion is worth less than the first one (the typing replay's
 # p95 went from 300 to 530 ms with unbounded retries).
 CANDIDATE_DEADLINE_MS = 250
+NAME_TOKENS_KEPT = 4096  # names whose token ids the engine remembers
 
 @dataclass(frozen=True)
 class CompletionRequest:
@@ -123,7 +124,8 @@ class CompletionEngine:
         self.builder = ContextBuilder(backend, index=index, recent=self.recent)
         self.index = index
         self.cache = SuggestionCache()
-        self.last_raw = ""  # the model's first output before trimming, for benchmarks
+        self.last_raw = ""
+        self._name_token_cache: dict[str, list[int]] = {}  # the model's first output before trimming, for benchmarks
 
     def complete(self, request: CompletionRequest) -> Suggestion:
         if request.grounding not in GROUNDING_MODES:
@@ -150,9 +152,15 @@ class CompletionEngine:
         # (a literal, a keyword): naming variables there only moves tokens around.
         hint = plan.hint if plan is not None and grammar is None and (
             request.grounding == "hint" or plan.names.kind == "member") else None
+        bias = ()
+        if grammar is not None and plan.names.is_high:
+            from coder.grounding.name_prior import first_token_bias
+
+            bias = first_token_bias(plan.names, suffix, self._name_tokens)
         if plan is not None:
             plan.report["constrained"] = grammar is not None
             plan.report["hint"] = hint
+            plan.report["biased_tokens"] = len(bias)
         context = self.builder.build(
             request.text, request.language, request.path, request.line, request.column,
             budget_tokens=request.budget_tokens, max_new_tokens=request.max_tokens,
@@ -172,7 +180,7 @@ class CompletionEngine:
             late = (time.perf_counter() - started) * 1000 > CANDIDATE_DEADLINE_MS
             if attempt and late and tried[-1]["rejected"] != "invalid_names":
                 break  # out of time for this keystroke; an invented name is still worth a retry
-            generated = self._generate(context.token_ids, request, mode, prefix, grammar, attempt)
+            generated = self._generate(context.token_ids, request, mode, prefix, grammar, attempt, bias)
             stats = generated.stats
             totals.evaluated_tokens += stats.evaluated_tokens
             totals.generated_tokens += stats.generated_tokens
@@ -228,7 +236,17 @@ class CompletionEngine:
             candidates=tried,
         )
 
-    def _generate(self, prompt_ids, request, mode, prefix, grammar, attempt) -> _Generated:
+    def _name_tokens(self, name: str) -> list[int]:
+        """A name's token ids, remembered: the same class's members come back on every
+        keystroke after its ``.``."""
+        ids = self._name_token_cache.get(name)
+        if ids is None:
+            if len(self._name_token_cache) >= NAME_TOKENS_KEPT:
+                self._name_token_cache.clear()
+            ids = self._name_token_cache[name] = self.backend.tokenize(name, special=False)
+        return ids
+
+    def _generate(self, prompt_ids, request, mode, prefix, grammar, attempt, bias=()) -> _Generated:
         sampled = attempt > 0
         generation = self.backend.stream(
             GenerationRequest(
@@ -240,6 +258,7 @@ class CompletionEngine:
                 seed=attempt if sampled else None,
                 channel=request.path,
                 grammar=grammar,
+                first_token_bias=bias,
             )
         )
         raw = ""

@@ -65,6 +65,10 @@ class GenerationRequest:
     seed: int | None = None
     # GBNF grammar constraining the output (llama.cpp grammar syntax); None = free.
     grammar: str | None = None
+    # (token id, logit bias) pairs added to the logits of the first generated token
+    # only: a prior over how the output starts. Backends without a per-step hook
+    # (an OpenAI-compatible server applies logit_bias to every token) ignore it.
+    first_token_bias: tuple[tuple[int, float], ...] = ()
     # Requests on the same channel supersede each other (e.g. one per document).
     channel: str | None = None
 

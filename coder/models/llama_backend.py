@@ -135,6 +135,7 @@ class LlamaWorkerBackend(Backend):
             "top_p": request.top_p,
             "seed": request.seed,
             "grammar": request.grammar,
+            "first_token_bias": [[int(token), float(bias)] for token, bias in request.first_token_bias],
         }
         host = self._host
         return _WorkerGeneration(host, host.submit(message, request.channel))

@@ -358,7 +358,6 @@ class Worker:
 
         llm = self.llm
         vocab = llm._model.vocab
-        ctx = llm._ctx.ctx
         stops = [s for s in message.get("stop", ()) if s]
         longest_stop = max((len(s) for s in stops), default=0)
         decoder = codecs.getincrementaldecoder("utf-8")(errors="replace")
@@ -370,9 +369,10 @@ class Worker:
             if request_id in self.cancelled:
                 finish = "cancelled"
                 break
-            token = llama_cpp.llama_sampler_sample(chain, ctx, -1)
-            if grammar is not None and not _grammar_allows(grammar, token):
-                token = self.constrained_sample(chain, grammar)
+            if stats["generated_tokens"] == 0 and message.get("first_token_bias"):
+                token = self.biased_sample(chain, grammar, message["first_token_bias"])
+            else:
+                token = self.sample(chain, grammar)
             if stats["generated_tokens"] == 0:
                 stats["time_to_first_token_s"] = time.perf_counter() - started
             if token is None or llama_cpp.llama_vocab_is_eog(vocab, token):
@@ -413,6 +413,31 @@ class Worker:
         if finish != "cancelled" and len(text) > sent:
             worker_protocol.send(self.out, {"id": request_id, "piece": text[sent:]})
         stats["finish_reason"] = finish
+
+    def sample(self, chain, grammar) -> int | None:
+        import llama_cpp
+
+        token = llama_cpp.llama_sampler_sample(chain, self.llm._ctx.ctx, -1)
+        if grammar is not None and not _grammar_allows(grammar, token):
+            token = self.constrained_sample(chain, grammar)
+        return token
+
+    def biased_sample(self, chain, grammar, bias) -> int | None:
+        """``sample`` with ``bias`` added to the current logits, restored afterwards:
+        a later request for the same prompt reuses these logits unevaluated."""
+        import numpy as np
+        import llama_cpp
+
+        n_vocab = self.llm.n_vocab()
+        logits = np.ctypeslib.as_array(llama_cpp.llama_get_logits_ith(self.llm._ctx.ctx, -1), shape=(n_vocab,))
+        pairs = {int(token): float(value) for token, value in bias if 0 <= int(token) < n_vocab}
+        ids = np.fromiter(pairs.keys(), dtype=np.intp, count=len(pairs))
+        saved = logits[ids].copy()
+        logits[ids] += np.fromiter(pairs.values(), dtype=np.float32, count=len(pairs))
+        try:
+            return self.sample(chain, grammar)
+        finally:
+            logits[ids] = saved
 
     def constrained_sample(self, chain, grammar) -> int | None:
         """Sample among the tokens the grammar allows; None if it allows none.
