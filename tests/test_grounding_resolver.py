@@ -291,6 +291,33 @@ def test_with_an_unknown_enter_is_low(indexes):
     assert names.confidence == "low"
 
 
+@pytest.mark.parametrize(
+    "annotation, expected",
+    [
+        ("List[str]", {"append", "index"}),
+        ("list[int]", {"append", "sort"}),
+        ("Dict[str, int]", {"items", "setdefault"}),
+        ("Box[int]", {"unwrap", "item"}),
+    ],
+    ids=["typing-alias", "builtin", "two-parameters", "repo-generic"],
+)
+def test_a_generic_annotation_is_an_instance_of_its_class(indexes, annotation, expected):
+    text = ("import typing\nfrom typing import IO, Dict, List\nfrom pkg.hooks import Box\n\n"
+            f"def use(value: {annotation}):\n    value.<|cursor|>\n")
+    assert_high_members(py(indexes, text), expected)
+
+
+@pytest.mark.parametrize(
+    "annotation",
+    # An abstract one too: real code calls `.append` on a `Sequence[str]` it set to [].
+    ["Union[int, str]", "Type[Reader]", "Literal['a']", "typing.Sequence[int]", "IO[bytes]"],
+)
+def test_special_forms_and_abstract_classes_stay_low(indexes, annotation):
+    text = ("import typing\nfrom typing import IO, Literal, Type, Union\nfrom pkg.reader import Reader\n\n"
+            f"def use(value: {annotation}):\n    value.<|cursor|>\n")
+    assert py(indexes, text).confidence == "low"
+
+
 def test_star_import_makes_scope_low(indexes):
     names = py(indexes, "from somelib import *\nvalue = fo<|cursor|>\n")
     assert names.kind == "scope" and names.confidence == "low"

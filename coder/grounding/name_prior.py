@@ -17,7 +17,7 @@ from typing import Callable, Sequence
 
 from coder.grounding.names import NameSet
 
-BELOW_LINES = 60  # lines after the cursor searched for uses of the receiver
+BELOW_LINES = 400  # lines after the cursor searched for uses of the receiver
 BELOW_NAMES = 4  # members used there that get a bias, in order of first use
 BIAS_STRENGTH = 4.0  # logits added for the first member used (member benchmark: 4 helped, see BENCHMARKS.md)
 BIAS_DECAY = 0.6  # each later member gets this share of the one before

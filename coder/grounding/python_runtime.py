@@ -164,7 +164,11 @@ def instance_attributes(cls: type) -> tuple[frozenset[str], bool]:
         try:
             tree = ast.parse(textwrap.dedent(inspect.getsource(klass)))
         except (OSError, TypeError, SyntaxError, ValueError):
-            complete = False
+            # No source (a class re-exported under another module's name, as
+            # collections.abc's are): only an __init__ of its own is likely to set
+            # attributes on instances.
+            if inspect.isfunction(vars(klass).get("__init__")):
+                complete = False
             continue
         for node in ast.walk(tree):
             targets = []

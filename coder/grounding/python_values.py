@@ -12,6 +12,7 @@ type checker: it follows the bindings a reader follows at a glance, and gives up
 from __future__ import annotations
 
 import builtins
+import inspect
 import io
 import typing
 from dataclasses import dataclass, field
@@ -345,6 +346,16 @@ class Evaluator:
                     inner = inner[0].named_children
                 if len(inner) == 1:
                     return self.annotation_value(pf, scope, inner[0], offset, owner)
+            # `List[str]`, `IO[bytes]`, `IterableList[Remote]`: an instance of the
+            # generic's class (its members do not depend on the parameters).
+            origin = _generic_origin(self.value(pf, scope, head, offset))
+            if isinstance(origin, PyObject) and (inspect.isabstract(origin.obj) or origin.obj.__module__ == "typing"):
+                # `self.paths: Sequence[str] = []` and then `self.paths.append(p)`:
+                # real code leans on the concrete value behind an abstract annotation
+                # (an ABC, or typing's IO interfaces).
+                return Unknown(f"abstract annotation {_text(node)}: the value may have more members")
+            if origin is not None:
+                return Instance(origin)
             return Unknown(f"generic annotation {_text(node)}")
         if node.type in ("identifier", "attribute"):
             if owner is not None and _text(node) in ("Self", "typing.Self", owner.name):
@@ -611,6 +622,24 @@ def _known_metaclass(evaluator: Evaluator, cls: RepoClass) -> bool:
         if any(hook in klass.scope.bindings for hook in _CLASS_SHAPING_HOOKS):
             return False
     return True
+
+
+def _generic_origin(head: Value) -> RepoClass | PyObject | None:
+    """The class a subscripted annotation is an instance of: a repository class, a
+    builtin or standard class (``list``, ``typing.IO``), or the class behind a typing
+    alias (``typing.List`` -> ``list``, ``typing.Sequence`` -> ``collections.abc.Sequence``).
+    None for special forms (``Union``, ``Literal``, ``ClassVar``) and for ``Type[X]``,
+    which is a class, not an instance."""
+    if isinstance(head, RepoClass):
+        return head
+    if not isinstance(head, PyObject):
+        return None
+    obj = head.obj
+    if not isinstance(obj, type):
+        obj = getattr(obj, "__origin__", None)
+    if not isinstance(obj, type) or obj is type:
+        return None
+    return PyObject(obj, obj.__name__)
 
 
 def _returns_only_self(function: tree_sitter.Node) -> bool:
