@@ -33,7 +33,6 @@ CANDIDATE_TOP_P = 0.9
 # typing, a late suggestion is worth less than the first one (the typing replay's
 # p95 went from 300 to 530 ms with unbounded retries).
 CANDIDATE_DEADLINE_MS = 250
-NAME_TOKENS_KEPT = 4096  # names whose token ids the engine remembers
 
 @dataclass(frozen=True)
 class CompletionRequest:
@@ -124,8 +123,7 @@ class CompletionEngine:
         self.builder = ContextBuilder(backend, index=index, recent=self.recent)
         self.index = index
         self.cache = SuggestionCache()
-        self.last_raw = ""
-        self._name_token_cache: dict[str, list[int]] = {}  # the model's first output before trimming, for benchmarks
+        self.last_raw = ""  # the model's first output before trimming, for benchmarks
 
     def complete(self, request: CompletionRequest) -> Suggestion:
         if request.grounding not in GROUNDING_MODES:
@@ -156,7 +154,7 @@ class CompletionEngine:
         if grammar is not None and plan.names.is_high:
             from coder.grounding.name_prior import first_token_bias
 
-            bias = first_token_bias(plan.names, suffix, self._name_tokens)
+            bias = first_token_bias(plan.names, suffix, self.builder.cached_tokens)
         if plan is not None:
             plan.report["constrained"] = grammar is not None
             plan.report["hint"] = hint
@@ -235,16 +233,6 @@ class CompletionEngine:
             grounding=plan.report if plan is not None else {},
             candidates=tried,
         )
-
-    def _name_tokens(self, name: str) -> list[int]:
-        """A name's token ids, remembered: the same class's members come back on every
-        keystroke after its ``.``."""
-        ids = self._name_token_cache.get(name)
-        if ids is None:
-            if len(self._name_token_cache) >= NAME_TOKENS_KEPT:
-                self._name_token_cache.clear()
-            ids = self._name_token_cache[name] = self.backend.tokenize(name, special=False)
-        return ids
 
     def _generate(self, prompt_ids, request, mode, prefix, grammar, attempt, bias=()) -> _Generated:
         sampled = attempt > 0

@@ -108,7 +108,9 @@ class ContextBuilder:
     def _tokenize(self, text: str) -> list[int]:
         return self.backend.tokenize(text, special=False) if text else []
 
-    def _cached_tokens(self, text: str) -> list[int]:
+    def cached_tokens(self, text: str) -> list[int]:
+        """Token ids of text (special tokens off), remembered: snippets and names come
+        back on every keystroke."""
         ids = self._token_cache.get(text)
         if ids is None:
             if len(self._token_cache) > 512:
@@ -178,7 +180,7 @@ class ContextBuilder:
         picks = picks or []
         known = {window.text: window.ids, suffix_text: suffix_ids}
         rendered = self.format.render(
-            lambda piece: known[piece] if piece in known else self._cached_tokens(piece),
+            lambda piece: known[piece] if piece in known else self.cached_tokens(piece),
             bos=bos,
             repo=self.repo_name,
             language=language,
@@ -228,7 +230,7 @@ class ContextBuilder:
         picks: list[_Pick] = []
         used = 0
         for item in ranked:
-            ids = self._cached_tokens(self.format.snippet_text(item.snippet, language))
+            ids = self.cached_tokens(self.format.snippet_text(item.snippet, language))
             if used + len(ids) + SNIPPET_OVERHEAD > room:
                 continue
             used += len(ids) + SNIPPET_OVERHEAD
@@ -237,7 +239,7 @@ class ContextBuilder:
             shown = "\n".join([visible] + [p.snippet.text for p in picks])
             for chunk in self.recent.snippets_for(path, text, line, shown):
                 snippet = Snippet(self._relative(chunk.path), chunk.text)
-                ids = self._cached_tokens(self.format.snippet_text(snippet, language))
+                ids = self.cached_tokens(self.format.snippet_text(snippet, language))
                 if used + len(ids) + SNIPPET_OVERHEAD > room:
                     continue
                 used += len(ids) + SNIPPET_OVERHEAD
@@ -276,7 +278,7 @@ class ContextBuilder:
         while that still fits (and, after the cursor moved to another line, while
         the innermost enclosing definition is the same one), so the prompt's
         beginning, and the KV cache, stay the same."""
-        hint_cost = len(self._cached_tokens(hint_line)) if hint_line else 0
+        hint_cost = len(self.cached_tokens(hint_line)) if hint_line else 0
         if hint_cost > room * HINT_SHARE:
             hint_line, hint_cost = "", 0  # the code before the cursor matters more
         if anchor is not None and self._anchor_holds(anchor, prefix, line, scope):
@@ -335,7 +337,7 @@ class ContextBuilder:
     def _fit_headers(self, prefix, headers, start, room, comment) -> tuple[list[Header], int]:
         """The headers whose lines fit their share of room, innermost kept longest."""
         while headers:
-            cost = len(self._cached_tokens(elided_head(prefix, headers, start, comment)))
+            cost = len(self.cached_tokens(elided_head(prefix, headers, start, comment)))
             if cost <= room * HEAD_SHARE:
                 return headers, cost
             headers = headers[1:]
@@ -352,7 +354,7 @@ class ContextBuilder:
         body = prefix[start:cursor_line_start] + hint_line + prefix[cursor_line_start:] if hint_line else verbatim
         text = head + body
         ids = tail_ids if tail_ids is not None and text == verbatim else self._tokenize(text)
-        hint_tokens = len(self._cached_tokens(hint_line)) if hint_line else 0
+        hint_tokens = len(self.cached_tokens(hint_line)) if hint_line else 0
         return _Window(ids, text, verbatim, start, tuple(headers), head, None, hint_tokens)
 
     def _tail_start(self, prefix: str, target: int, minimum: int) -> tuple[int, list[int]]:
