@@ -18,7 +18,7 @@ import re
 import time
 from dataclasses import dataclass, field
 
-from coder.completion.grounded import GROUNDING_MODES, check_grounded, plan_grounding
+from coder.completion.grounded import GROUNDING_MODES, check_grounded, first_token_bias, plan_grounding
 from coder.completion.postprocess import block_ended, decide_mode, postprocess
 from coder.completion.suffix_fit import keeps_syntax, repeats_next_line
 from coder.completion.suggestion_cache import SuggestionCache
@@ -150,11 +150,8 @@ class CompletionEngine:
         # (a literal, a keyword): naming variables there only moves tokens around.
         hint = plan.hint if plan is not None and grammar is None and (
             request.grounding == "hint" or plan.names.kind == "member") else None
-        bias = ()
-        if grammar is not None and plan.names.is_high:
-            from coder.grounding.name_prior import first_token_bias
-
-            bias = first_token_bias(plan.names, suffix, self.builder.cached_tokens)
+        # Only a grammar's set is sure enough to lean on (it exists for high-confidence sets).
+        bias = first_token_bias(plan, suffix, self.builder.cached_tokens) if grammar is not None else ()
         if plan is not None:
             plan.report["constrained"] = grammar is not None
             plan.report["hint"] = hint

@@ -44,6 +44,14 @@ def plan_grounding(index, path: str, text: str, line: int, column: int, language
     return GroundingPlan(names, grammar, hint, report)
 
 
+def first_token_bias(plan: GroundingPlan, suffix: str, tokenize) -> tuple[tuple[int, float], ...]:
+    """Logit biases for how the constrained name starts: the members the receiver
+    uses below the cursor (coder.grounding.name_prior)."""
+    from coder.grounding.name_prior import first_token_bias as below_cursor_bias
+
+    return below_cursor_bias(plan.names, suffix, tokenize)
+
+
 def check_grounded(plan: GroundingPlan, suggestion: str, index, path: str, text: str, line: int, column: int, language: str) -> bool:
     """True when the suggestion uses no name the resolver knows to be invalid."""
     from coder.grounding import check_suggestion

@@ -62,9 +62,9 @@ class Scope:
     metaclass: tree_sitter.Node | None = None
     dynamic: bool = False  # names added in ways we cannot see
     instance_dynamic: bool = False  # classes: `setattr(self, ...)`, `self.__dict__`: instances only
-    # Classes: the `def __getattr__` / `def __getattribute__` of the body, when one. It
-    # serves instances only, and may merely defer setting attributes it lists.
-    attribute_hooks: list[tree_sitter.Node] = field(default_factory=list)
+    # Classes: a `def __getattr__` / `__getattribute__` in the body may hand instances
+    # names no listing has (it does not apply to the class object itself).
+    answers_any_attribute: bool = False
     star_imports: list[str] = field(default_factory=list)
     # Member listings computed from this scope, by origin (cached with the file version).
     member_cache: dict[str, dict] = field(default_factory=dict)
@@ -265,7 +265,7 @@ class PythonFile:
             # the resolver (it serves instances, and may only set listed attributes).
             scope = self.scope_of_node(node.parent)
             if scope.kind == "class":
-                scope.attribute_hooks.append(node.parent)
+                scope.answers_any_attribute |= not _hook_only_defers(node.parent)
             else:
                 scope.dynamic = True
             return
@@ -312,6 +312,42 @@ class PythonFile:
             binding.annotation = assignment.child_by_field_name("type")
         binding.scope = scope
         cls.attributes.setdefault(binding.name, []).append(binding)
+
+
+def _hook_only_defers(hook: tree_sitter.Node) -> bool:
+    """Whether a ``__getattr__`` can only hand back attributes set the ordinary way.
+
+    gitdb's ``LazyMixin`` computes attributes on first access, assigns them to ``self``
+    and returns ``object.__getattribute__(self, name)``: every name it answers is one
+    some method assigns, which the member listing already has. A hook that returns
+    anything else (a proxy's delegate, a generated command) answers for any name.
+    """
+    returns = list(returns_of(hook.child_by_field_name("body")))
+    if not returns:
+        return False
+    for statement in returns:
+        value = statement.named_children[0] if statement.named_children else None
+        if value is None or value.type != "call":
+            return False
+        function = value.child_by_field_name("function")
+        if function is None or function.type != "attribute":
+            return False
+        if _text(function.child_by_field_name("attribute")) != "__getattribute__":
+            return False
+        if _text(function.child_by_field_name("object")).replace(" ", "") not in ("object", "super()"):
+            return False
+    return True
+
+
+def returns_of(node: tree_sitter.Node | None):
+    """The return statements of a function body, not of functions nested in it."""
+    if node is None:
+        return
+    for child in node.named_children:
+        if child.type == "return_statement":
+            yield child
+        elif child.type not in ("function_definition", "class_definition", "lambda"):
+            yield from returns_of(child)
 
 
 _DICT_WRITERS = ("update", "setdefault", "__setitem__")

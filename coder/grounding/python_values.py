@@ -21,7 +21,7 @@ import tree_sitter
 
 from coder.grounding import python_runtime as runtime
 from coder.grounding.names import NameInfo
-from coder.grounding.python_file import Binding, PythonFile, Scope
+from coder.grounding.python_file import Binding, PythonFile, Scope, returns_of
 from coder.grounding.python_signatures import binding_info
 from coder.grounding.repo_view import RepoView
 
@@ -534,7 +534,7 @@ class Evaluator:
             scope = klass.scope
             if scope.dynamic or (scope.instance_dynamic and not on_class):
                 complete, reason = False, f"{scope.name} sets attributes dynamically"
-            elif not on_class and not all(_hook_only_defers(hook) for hook in scope.attribute_hooks):
+            elif not on_class and scope.answers_any_attribute:
                 complete, reason = False, f"{scope.name} answers attributes it does not list (__getattr__)"
             if scope.metaclass is not None and not _known_metaclass(self, klass):
                 complete, reason = False, f"{scope.name} has a custom metaclass"
@@ -634,16 +634,20 @@ def _generic_origin(head: Value) -> RepoClass | PyObject | None:
         return head
     if not isinstance(head, PyObject):
         return None
-    obj = head.obj
-    if not isinstance(obj, type):
-        obj = getattr(obj, "__origin__", None)
-    if not isinstance(obj, type) or obj is type:
+    origin = head if isinstance(head.obj, type) else _alias_origin(head.obj)
+    if origin is None or origin.obj is type:
         return None
-    return PyObject(obj, obj.__name__)
+    return origin
+
+
+def _alias_origin(obj) -> PyObject | None:
+    """The class behind a typing alias: ``typing.List`` (or ``List[T]``) -> ``list``."""
+    origin = getattr(obj, "__origin__", None)
+    return PyObject(origin, origin.__name__) if isinstance(origin, type) else None
 
 
 def _returns_only_self(function: tree_sitter.Node) -> bool:
-    returns = list(_returns_of(function.child_by_field_name("body")))
+    returns = list(returns_of(function.child_by_field_name("body")))
     return bool(returns) and all(
         len(statement.named_children) == 1 and _text(statement.named_children[0]) == "self" for statement in returns
     )
@@ -696,42 +700,6 @@ def _slot_names(scope: Scope) -> list[str]:
     return names
 
 
-def _hook_only_defers(hook: tree_sitter.Node) -> bool:
-    """Whether a ``__getattr__`` can only hand back attributes set the ordinary way.
-
-    gitdb's ``LazyMixin`` computes attributes on first access, assigns them to ``self``
-    and returns ``object.__getattribute__(self, name)``: every name it answers is one
-    some method assigns, which the member listing already has. A hook that returns
-    anything else (a proxy's delegate, a generated command) answers for any name.
-    """
-    returns = list(_returns_of(hook.child_by_field_name("body")))
-    if not returns:
-        return False
-    for statement in returns:
-        value = statement.named_children[0] if statement.named_children else None
-        if value is None or value.type != "call":
-            return False
-        function = value.child_by_field_name("function")
-        if function is None or function.type != "attribute":
-            return False
-        if _text(function.child_by_field_name("attribute")) != "__getattribute__":
-            return False
-        if _text(function.child_by_field_name("object")).replace(" ", "") not in ("object", "super()"):
-            return False
-    return True
-
-
-def _returns_of(node: tree_sitter.Node | None):
-    """The return statements of a function body, not of functions nested in it."""
-    if node is None:
-        return
-    for child in node.named_children:
-        if child.type == "return_statement":
-            yield child
-        elif child.type not in ("function_definition", "class_definition", "lambda"):
-            yield from _returns_of(child)
-
-
 _LITERALS = {
     "string": str,
     "concatenated_string": str,
@@ -765,9 +733,9 @@ def _base_class_of(value: PyObject) -> Value:
     """The class a typing construct stands for when it is a base: ``List[T]`` is
     list, ``NamedTuple`` a tuple with ``_asdict`` and the rest, ``TypedDict`` dict."""
     obj = value.obj
-    origin = getattr(obj, "__origin__", None)
-    if isinstance(origin, type):
-        return PyObject(origin, origin.__name__)
+    origin = _alias_origin(obj)
+    if origin is not None:
+        return origin
     if obj is runtime.typing_special("NamedTuple"):
         return PyObject(runtime.named_tuple_class(), "NamedTuple")
     if obj is runtime.typing_special("TypedDict"):
