@@ -43,6 +43,7 @@ class Binding:
     annotation: tree_sitter.Node | None = None  # the `type` node, when one
     module: str | None = None  # imports: dotted module, leading dots when relative
     attr: str | None = None  # from-imports: the imported name (None for `import x`)
+    splat: str | None = None  # parameters: "*" for `*args`, "**" for `**kwargs`
     scope: "Scope | None" = None  # where the binding lives (for evaluating its value)
 
 
@@ -222,12 +223,19 @@ class PythonFile:
                     outer = outer.parent
                 is_parameter = outer is not None and outer.type in ("parameters", "lambda_parameters")
                 binding.kind = "param" if is_parameter else "unpack"
+                binding.splat = "**" if parent.type == "dictionary_splat_pattern" else "*"
+                if is_parameter and parent.parent is not None and parent.parent.type == "typed_parameter":
+                    # `*args: int`: the annotation types each element, not the tuple.
+                    binding.annotation = parent.parent.child_by_field_name("type")
             if holder is not None:
                 binding.annotation = holder.child_by_field_name("type")
                 binding.value = holder.child_by_field_name("value")
             scope = self.scope_of_node(node)
             if binding.kind == "param" and scope.kind in ("function", "lambda"):
                 scope.params.append(binding)
+        elif kind == "loop":
+            binding.value = parent.child_by_field_name("right")  # what is iterated
+            scope = self.scope_of_node(node)
         else:
             scope = self.scope_of_node(node)
         scope.bind(binding)
@@ -377,6 +385,9 @@ def _decorators(function_node: tree_sitter.Node) -> list[str]:
     names = []
     for child in parent.named_children:
         if child.type == "decorator":
-            text = _text(child).lstrip("@").strip()
+            # The expression, not the decorator's text: `@property  # type: ignore`
+            # holds its trailing comment.
+            expression = next((c for c in child.named_children if c.type != "comment"), None)
+            text = _text(expression).strip()
             names.append(text.split("(", 1)[0].rsplit(".", 1)[-1])
     return names

@@ -14,6 +14,7 @@ import tree_sitter
 from coder.grounding import python_runtime as runtime
 from coder.grounding.names import HIGH, LOW, NameSet, free
 from coder.grounding.python_file import PythonFile, Scope
+from coder.grounding.python_narrowing import narrowing
 from coder.grounding.python_values import Evaluator, Members, Unknown, Value
 from coder.grounding.ranking import RankContext, rank_names, shape_of
 from coder.grounding.repo_view import RepoView
@@ -22,8 +23,6 @@ from coder.grounding.syntax_tree import inside_node_of_type
 PLACEHOLDER = "__coder_cursor__"
 _SELF_STATEMENT = re.compile(r"[ \t]*(self|cls)\.$")
 _TRAILING_CHAIN = re.compile(r"((?:[A-Za-z_]\w*\s*\.\s*)*[A-Za-z_]\w*)\s*$")
-# Tests that may narrow what a name is (`isinstance(x, Sub)`, `hasattr(x, "f")`).
-_NARROWING = r"\b(?:isinstance|issubclass|hasattr|type)\(\s*{name}\s*[,)]"
 
 # Parents in which an identifier at the cursor names something new (a definition,
 # a parameter, an import path), where no existing name is required.
@@ -57,12 +56,53 @@ class CursorSite:
         while word_end < len(text) and (text[word_end].isalnum() or text[word_end] == "_"):
             word_end += 1
         self.word_end = word_end
-        patched = text[: self.word_start] + PLACEHOLDER + text[word_end:]
+        line_start = text.rfind("\n", 0, start) + 1
+        line_end = text.find("\n", word_end)
+        rest_of_line = text[word_end:] if line_end < 0 else text[word_end:line_end]
+        # A line typed up to the cursor leaves its brackets open (`f(x.`), and the
+        # parser may then fold the rest of the file into an error: close them.
+        closers = _closing_brackets(text[line_start:start]) if not rest_of_line.strip() else ""
+        patched = text[: self.word_start] + PLACEHOLDER + closers + text[word_end:]
         self.pf: PythonFile = repo.parsed("python-cursor", path, patched, PythonFile)
         self.byte = len(text[: self.word_start].encode("utf-8"))
         node = self.pf.tree.root_node.named_descendant_for_byte_range(self.byte, self.byte + len(PLACEHOLDER))
         self.node = node if node is not None and node.type == "identifier" and node.start_byte == self.byte else None
         self.scope: Scope = self.pf.scope_at(self.byte)
+
+
+_CLOSER = {"(": ")", "[": "]", "{": "}"}
+
+
+def _closing_brackets(line: str) -> str:
+    """What closes the brackets ``line`` opens and leaves open, innermost first
+    (nothing inside an unfinished string, where the cursor is not in code)."""
+    stack: list[str] = []
+    quote = None
+    i = 0
+    while i < len(line):
+        char = line[i]
+        if quote is not None:
+            if char == "\\":
+                i += 2
+                continue
+            if line.startswith(quote, i):
+                i += len(quote)
+                quote = None
+                continue
+        elif char in "\"'":
+            quote = line[i:i + 3] if line[i:i + 3] in ('"""', "'''") else char
+            i += len(quote)
+            continue
+        elif char == "#":
+            break
+        elif char in _CLOSER:
+            stack.append(char)
+        elif char in ")]}" and stack:
+            stack.pop()
+        i += 1
+    if quote is not None:
+        return ""
+    return "".join(_CLOSER[char] for char in reversed(stack))
 
 
 def resolve_python(repo: RepoView, evaluator: Evaluator, path: str, text: str, offset: int) -> NameSet:
@@ -108,9 +148,13 @@ def _member_set(site: CursorSite, evaluator: Evaluator, receiver: str, value: Va
     infos = {name: info for name, info in members.infos.items() if not name.startswith(PLACEHOLDER)}
     complete = members.complete and not isinstance(value, Unknown)
     reason = "" if complete else (members.reason or "receiver not resolved")
-    if complete and _narrowed(site, receiver):
-        # Past `isinstance(x, Sub)` x may have more than its declared type's members.
-        complete, reason = False, f"{receiver} is narrowed by a type test"
+    # Past `isinstance(x, Sub)` x may also have Sub's members.
+    narrowed = narrowing(evaluator, site.pf, site.scope, receiver, site.byte)
+    for name, info in narrowed.infos.items():
+        if not name.startswith(PLACEHOLDER):
+            infos.setdefault(name, info)
+    if complete and narrowed.unreadable:
+        complete, reason = False, narrowed.unreadable
     # `self.x` / `this.x` starting a statement may create the attribute by assigning it.
     assignable = _SELF_STATEMENT.match(site.text, site.text.rfind("\n", 0, site.word_start) + 1, site.word_start) is not None
     call, assign = shape_of(site.text, site.offset, site.word_end, "member")
@@ -130,14 +174,6 @@ def _member_set(site: CursorSite, evaluator: Evaluator, receiver: str, value: Va
         reason=reason,
         assignable=assignable,
     )
-
-
-def _narrowed(site: CursorSite, receiver: str) -> bool:
-    """A type test on the receiver earlier in the enclosing function (or module)."""
-    start = site.scope.start if site.scope.node is not None else 0
-    before = site.pf.source[start:site.byte].decode("utf-8", "replace")
-    pattern = _NARROWING.format(name=re.escape(receiver).replace(r"\.", r"\s*\.\s*"))
-    return re.search(pattern, before) is not None
 
 
 def _scope_set(site: CursorSite, evaluator: Evaluator, node: tree_sitter.Node) -> NameSet:

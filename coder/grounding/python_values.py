@@ -12,6 +12,8 @@ type checker: it follows the bindings a reader follows at a glance, and gives up
 from __future__ import annotations
 
 import builtins
+import collections.abc
+import functools
 import inspect
 import io
 import typing
@@ -24,6 +26,7 @@ from coder.grounding.names import NameInfo
 from coder.grounding.python_file import Binding, PythonFile, Scope, returns_of
 from coder.grounding.python_signatures import binding_info
 from coder.grounding.repo_view import RepoView
+from coder.syntax.languages import new_parser
 
 MAX_DEPTH = 24  # bindings followed for one question (import chains, aliases)
 
@@ -62,6 +65,12 @@ class RepoFunction:
 @dataclass(frozen=True)
 class Instance:
     cls: "RepoClass | PyObject"
+    # The type arguments of a subscripted annotation (`List[Reader]`: an instance of
+    # Reader), which say what iterating or indexing the value gives; ELLIPSIS for `...`.
+    args: tuple = ()
+    # Why the listing of an abstract annotation's members is not complete
+    # (`Sequence[str]`: the concrete value behind it has more); empty when it is.
+    open_reason: str = ""
 
 
 @dataclass(frozen=True)
@@ -83,7 +92,27 @@ class Super:
     cls: RepoClass
 
 
-Value = Unknown | RepoModule | RepoClass | RepoFunction | Instance | PyObject | Super
+@dataclass(frozen=True)
+class OneOf:
+    """A union annotation's value (`Union[Commit, Tree]`, `Head | Tag`): one of the
+    options, so a member of any of them is valid (code tells them apart by tests)."""
+
+    options: tuple
+
+
+@dataclass(frozen=True, eq=False)
+class TypeForm:
+    """A typing expression bound to a name (`AnyGitObject = Union["Commit", "Tree"]`,
+    `Nodes = List[Node]`): a type alias, which means something as an annotation."""
+
+    pf: PythonFile
+    scope: Scope
+    node: tree_sitter.Node
+
+
+Value = Unknown | RepoModule | RepoClass | RepoFunction | Instance | PyObject | Super | OneOf | TypeForm
+
+ELLIPSIS = PyObject(Ellipsis, "...")
 
 
 @dataclass
@@ -109,6 +138,10 @@ def label_of(value: Value) -> str | None:
         return value.label or getattr(value.obj, "__name__", None)
     if isinstance(value, Super):
         return f"super of {value.cls.scope.name}"
+    if isinstance(value, OneOf):
+        return " | ".join(label_of(option) or "?" for option in value.options)
+    if isinstance(value, TypeForm):
+        return _text(value.node)
     return None
 
 
@@ -171,6 +204,14 @@ class Evaluator:
             return RepoFunction(pf, function) if function is not None else Unknown("function not parsed")
         if kind == "import":
             return self.import_value(pf, binding)
+        if kind == "param" and binding.splat is not None:
+            # `*args` is a tuple and `**kwargs` a dict whatever the annotation says,
+            # which types their elements.
+            element = (self.annotation_value(pf, scope, binding.annotation, binding.start)
+                       if binding.annotation is not None else Unknown(f"{binding.name} has no annotation"))
+            if binding.splat == "**":
+                return Instance(PyObject(dict, "dict"), (Instance(PyObject(str, "str")), element))
+            return Instance(PyObject(tuple, "tuple"), (element, ELLIPSIS))
         if binding.annotation is not None:
             annotated = self.annotation_value(pf, scope, binding.annotation, binding.start)
             if not isinstance(annotated, Unknown) or binding.value is None:
@@ -187,6 +228,8 @@ class Evaluator:
             return Unknown("exception type not known")
         if kind == "with" and binding.value is not None:
             return self.entered_value(self.value(pf, scope, binding.value, binding.start))
+        if kind == "loop" and binding.value is not None:
+            return self.element_value(self.value(pf, scope, binding.value, binding.start))
         return Unknown(f"{binding.name} is bound by a {kind}")
 
     def entered_value(self, manager: Value) -> Value:
@@ -278,6 +321,17 @@ class Evaluator:
         if kind == "assignment":  # a = b = Foo(): the value of the inner one
             right = node.child_by_field_name("right")
             return self.value(pf, scope, right, offset) if right is not None else Unknown("assignment")
+        if kind == "subscript":
+            container = self.value(pf, scope, node.child_by_field_name("value"), offset)
+            if _is_class(container) or _is_typing_object(container):
+                return TypeForm(pf, scope, node)  # `List[Node]`, `Union[A, B]`: a type
+            return self.item_value(container, node.children_by_field_name("subscript"))
+        if kind == "binary_operator" and _text(node.child_by_field_name("operator")) == "|":
+            left = node.child_by_field_name("left")
+            left_value = self.value(pf, scope, left, offset) if left.type != "none" else None
+            if left_value is None or _is_class(left_value) or isinstance(left_value, TypeForm):
+                return TypeForm(pf, scope, node)  # `Head | Tag`, `str | None`
+            return Unknown("cannot follow a | expression")
         if kind == "conditional_expression":  # `a if c else b`: known when both agree
             values = [self.value(pf, scope, child, offset) for child in node.named_children[::2]]
             if len(values) == 2 and _same_value(values[0], values[1]):
@@ -326,43 +380,44 @@ class Evaluator:
         self, pf: PythonFile, scope: Scope, node: tree_sitter.Node, offset: int, owner: Scope | None = None
     ) -> Value:
         """The instance an annotation describes: ``Foo``, ``"Foo"``, ``m.Foo``,
-        ``Optional[Foo]``, ``Foo | None``; Unknown for anything wider."""
+        ``Optional[Foo]``, ``Foo | None``, ``List[Foo]`` (with its type arguments),
+        a union of several (``OneOf``), a type alias; Unknown for anything wider."""
         while node.type == "type" and node.named_children:
             node = node.named_children[0]
         if node.type == "string":
             content = _text(node)[1:-1].strip("\"'")
             return self._dotted_annotation(pf, scope, content, offset, owner)
         if node.type == "binary_operator" and _text(node.child_by_field_name("operator")) == "|":
-            parts = [node.child_by_field_name("left"), node.child_by_field_name("right")]
-            kept = [p for p in parts if p is not None and _text(p) != "None"]
-            if len(kept) == 1:
-                return self.annotation_value(pf, scope, kept[0], offset, owner)
-            return Unknown("union annotation")
+            return self._union(pf, scope, _union_parts(node), offset, owner)
         if node.type in ("generic_type", "subscript"):
             head = node.named_children[0] if node.type == "generic_type" else node.child_by_field_name("value")
-            if _text(head).rsplit(".", 1)[-1] == "Optional":
-                inner = [c for c in node.named_children[1:] if c.type not in ("[", "]")]
-                if node.type == "generic_type" and inner and inner[0].type == "type_parameter":
-                    inner = inner[0].named_children
-                if len(inner) == 1:
-                    return self.annotation_value(pf, scope, inner[0], offset, owner)
+            parameters = _type_parameters(node)
+            if _text(head).rsplit(".", 1)[-1] in ("Optional", "Union"):
+                return self._union(pf, scope, parameters, offset, owner)
             # `List[str]`, `IO[bytes]`, `IterableList[Remote]`: an instance of the
             # generic's class (its members do not depend on the parameters).
             origin = _generic_origin(self.value(pf, scope, head, offset))
+            if origin is None:
+                return Unknown(f"generic annotation {_text(node)}")
+            args = tuple(
+                ELLIPSIS if parameter.type == "ellipsis" else self.annotation_value(pf, scope, parameter, offset, owner)
+                for parameter in parameters
+            )
+            open_reason = ""
             if isinstance(origin, PyObject) and (inspect.isabstract(origin.obj) or origin.obj.__module__ == "typing"):
                 # `self.paths: Sequence[str] = []` and then `self.paths.append(p)`:
                 # real code leans on the concrete value behind an abstract annotation
-                # (an ABC, or typing's IO interfaces).
-                return Unknown(f"abstract annotation {_text(node)}: the value may have more members")
-            if origin is not None:
-                return Instance(origin)
-            return Unknown(f"generic annotation {_text(node)}")
+                # (an ABC, or typing's IO interfaces); its elements are still known.
+                open_reason = f"abstract annotation {_text(node)}: the value may have more members"
+            return Instance(origin, args, open_reason)
         if node.type in ("identifier", "attribute"):
             if owner is not None and _text(node) in ("Self", "typing.Self", owner.name):
                 return Instance(RepoClass(pf, owner))
             target = self.value(pf, scope, node, offset)
             if isinstance(target, (RepoClass, PyObject)) and _is_class(target):
                 return Instance(target)
+            if isinstance(target, TypeForm):
+                return self._alias_value(target)
             if isinstance(target, Unknown):
                 return target
             return Unknown(f"annotation {_text(node)} is not a class")
@@ -370,10 +425,37 @@ class Evaluator:
             return Unknown("annotated None")
         return Unknown(f"annotation {_text(node)} not followed")
 
+    def _union(self, pf, scope, parts: list[tree_sitter.Node], offset: int, owner: Scope | None) -> Value:
+        """``Union[A, B]``, ``Optional[A]``, ``A | B | None``: None dropped (code
+        that reaches a member has ruled it out); every other option must be known."""
+        values: list[Value] = []
+        for part in parts:
+            if _text(part) == "None":
+                continue
+            value = self.annotation_value(pf, scope, part, offset, owner)
+            if isinstance(value, Unknown):
+                return Unknown(f"union option {_text(part)}: {value.reason}")
+            values.append(value)
+        return self._one_of(values) if values else Unknown("annotated None")
+
+    def _alias_value(self, alias: TypeForm) -> Value:
+        """What an annotation naming a type alias describes (guarded: an alias may
+        name itself through a string)."""
+        if self._depth > MAX_DEPTH:
+            return Unknown("type alias chain too long")
+        self._depth += 1
+        try:
+            return self.annotation_value(alias.pf, alias.scope, alias.node, alias.node.start_byte)
+        finally:
+            self._depth -= 1
+
     def _dotted_annotation(self, pf, scope, content: str, offset: int, owner: Scope | None) -> Value:
         parts = content.split(".")
         if not all(p.isidentifier() for p in parts):
-            return Unknown(f"string annotation {content!r} not followed")
+            expression = _annotation_expression(content)  # "IterableList[Remote]"
+            if expression is None:
+                return Unknown(f"string annotation {content!r} not followed")
+            return self.annotation_value(pf, scope, expression, offset, owner)
         if owner is not None and content in ("Self", owner.name):
             return Instance(RepoClass(pf, owner))
         value = self.lookup(pf, scope, parts[0], offset)
@@ -381,7 +463,80 @@ class Evaluator:
             value = self.member_value(value, part)
         if isinstance(value, (RepoClass, PyObject)) and _is_class(value):
             return Instance(value)
+        if isinstance(value, TypeForm):
+            return self._alias_value(value)
         return value if isinstance(value, Unknown) else Unknown(f"{content} is not a class")
+
+    # containers
+
+    def element_value(self, iterable: Value) -> Value:
+        """What iterating a value gives, when its annotation says (``List[Entry]``,
+        ``Sequence[Entry]``, ``Tuple[Entry, ...]``, ``Dict[str, Entry]`` keys)."""
+        if isinstance(iterable, Unknown):
+            return iterable
+        if isinstance(iterable, Instance):
+            args = [arg for arg in iterable.args if arg is not ELLIPSIS]
+            cls = iterable.cls
+            if isinstance(cls, PyObject):
+                if cls.obj in (str, bytes, bytearray):
+                    return Instance(PyObject(str, "str")) if cls.obj is str else Instance(PyObject(int, "int"))
+                if args and issubclass(cls.obj, tuple) and ELLIPSIS not in iterable.args:
+                    return self._one_of(args)  # Tuple[A, B]: either
+                if args and issubclass(cls.obj, collections.abc.Iterable):
+                    return args[0]
+            elif len(args) == 1 and self._sequence_like(cls):
+                return args[0]  # IterableList[Remote]: a list of Remote
+        return Unknown(f"what iterating {label_of(iterable) or 'the value'} gives is not known")
+
+    def item_value(self, container: Value, indices: list[tree_sitter.Node]) -> Value:
+        """``container[index]``, when its annotation says: a sequence's element (a
+        slice is the sequence again), a mapping's value, a tuple's position."""
+        if isinstance(container, Unknown):
+            return container
+        is_slice = len(indices) == 1 and indices[0].type == "slice"
+        if isinstance(container, Instance):
+            args = [arg for arg in container.args if arg is not ELLIPSIS]
+            cls = container.cls
+            if isinstance(cls, PyObject):
+                if cls.obj in (str, bytes, bytearray) or (is_slice and issubclass(cls.obj, collections.abc.Sequence)):
+                    return container if is_slice or cls.obj is str else Instance(PyObject(int, "int"))
+                if len(args) == 2 and issubclass(cls.obj, collections.abc.Mapping):
+                    return args[1]
+                if args and issubclass(cls.obj, tuple):
+                    if ELLIPSIS in container.args:
+                        return args[0]
+                    if len(indices) == 1 and indices[0].type == "integer" and int(_text(indices[0]), 0) < len(args):
+                        return args[int(_text(indices[0]), 0)]
+                    return self._one_of(args)
+                if len(args) == 1 and issubclass(cls.obj, collections.abc.Sequence):
+                    return args[0]
+            elif len(args) == 1 and not is_slice and self._sequence_like(cls):
+                return args[0]
+        return Unknown(f"what indexing {label_of(container) or 'the value'} gives is not known")
+
+    def _sequence_like(self, cls: RepoClass) -> bool:
+        """A repository generic built on a sequence or set (``IterableList(List[T])``):
+        its one type argument is its element type."""
+        return any(
+            isinstance(klass, PyObject) and isinstance(klass.obj, type) and klass.obj is not object
+            and issubclass(klass.obj, (collections.abc.Sequence, collections.abc.Set))
+            and not issubclass(klass.obj, (str, bytes))
+            for klass in self.mro(cls)
+        )
+
+    @staticmethod
+    def _one_of(values: list[Value]) -> Value:
+        """One value for several that may each be the answer: the first unknown one
+        if any (the answer may be anything), else their union without repeats."""
+        unknown = next((value for value in values if isinstance(value, Unknown)), None)
+        if unknown is not None:
+            return unknown
+        kept: list[Value] = []
+        for value in values:
+            for option in value.options if isinstance(value, OneOf) else (value,):
+                if not any(_same_value(option, other) for other in kept):
+                    kept.append(option)
+        return kept[0] if len(kept) == 1 else OneOf(tuple(kept))
 
     # members
 
@@ -411,6 +566,11 @@ class Evaluator:
                 if module is not None:
                     return PyObject(module, f"module {obj.__name__}.{name}")
             return Unknown(f"{name} not found on {receiver.label}")
+        if isinstance(receiver, OneOf):
+            # The options that have the member (code reaching it has told them apart).
+            found = [self.member_value(option, name) for option in receiver.options
+                     if name in self.members(option).infos]
+            return self._one_of(found) if found else Unknown(f"{name} not found on {label_of(receiver)}")
         if isinstance(receiver, Instance) and isinstance(receiver.cls, PyObject):
             return Unknown(f"type of {receiver.cls.label}.{name} not known")
         if isinstance(receiver, (RepoClass, Instance, Super)):
@@ -421,8 +581,9 @@ class Evaluator:
             pf, binding = found
             value = self.binding_value(pf, binding)
             if isinstance(value, RepoFunction) and isinstance(receiver, (Instance, Super)):
-                if "property" in value.scope.decorators or "cached_property" in value.scope.decorators:
-                    return self.returned_value(value)
+                getter = _property_getter(value)
+                if getter is not None:
+                    return self.returned_value(getter)
             return value
         return Unknown("members not followed")
 
@@ -433,7 +594,10 @@ class Evaluator:
             pf = klass.pf
             bindings = klass.scope.bindings.get(name) or klass.scope.attributes.get(name)
             if bindings:
-                return pf, pick_binding(bindings, klass.scope.end)
+                # An attribute's annotation declares it for every method, whichever
+                # assignment comes last (`self.entries: Dict[K, Entry] = {}`).
+                annotated = [b for b in bindings if b.annotation is not None and b.kind in ("assign", "attribute")]
+                return pf, annotated[-1] if annotated else pick_binding(bindings, klass.scope.end)
         return None
 
     def mro(self, cls: RepoClass) -> list[RepoClass | PyObject | Unknown]:
@@ -480,6 +644,21 @@ class Evaluator:
         if isinstance(value, PyObject):
             complete = not (_is_class(value) and runtime.is_dynamic_class(value.obj))
             return Members(dict(runtime.object_members(value.obj)), complete, label)
+        if isinstance(value, OneOf):
+            infos: dict[str, NameInfo] = {}
+            complete, reason = True, ""
+            for option in value.options:
+                listed = self.members(option)
+                for name, info in listed.infos.items():
+                    infos.setdefault(name, info)
+                if not listed.complete:
+                    complete, reason = False, listed.reason
+            return Members(infos, complete, label, reason)
+        if isinstance(value, TypeForm):
+            return Members({}, False, label, f"{label} is a type alias")
+        if isinstance(value, Instance) and value.open_reason:
+            listed = self.members(Instance(value.cls))
+            return Members(listed.infos, False, label, value.open_reason)
         if isinstance(value, Instance) and isinstance(value.cls, PyObject):
             infos = dict(runtime.object_members(value.cls.obj))
             complete, reason = not runtime.is_dynamic_class(value.cls.obj), ""
@@ -646,6 +825,63 @@ def _alias_origin(obj) -> PyObject | None:
     return PyObject(origin, origin.__name__) if isinstance(origin, type) else None
 
 
+def _property_getter(function: RepoFunction) -> RepoFunction | None:
+    """The getter behind a property: the function itself when it is one, the
+    ``@property`` definition of the same name when it is its ``.setter``/``.deleter``
+    (the last definition of the name, which a lookup finds)."""
+    decorators = function.scope.decorators
+    if "property" in decorators or "cached_property" in decorators:
+        return function
+    if "setter" not in decorators and "deleter" not in decorators:
+        return None
+    owner = function.scope.parent
+    for binding in owner.bindings.get(function.scope.name, []) if owner is not None else []:
+        scope = function.pf.scope_for_definition(binding.definition) if binding.kind == "function" else None
+        if scope is not None and "property" in scope.decorators:
+            return RepoFunction(function.pf, scope)
+    return None
+
+
+@functools.lru_cache(maxsize=512)
+def _parsed_annotation(content: str) -> tree_sitter.Tree:
+    return new_parser("python").parse(content.encode("utf-8"))
+
+
+def _annotation_expression(content: str) -> tree_sitter.Node | None:
+    """The expression a string annotation holds (``"Dict[str, Remote]"``), parsed
+    on its own (the cached tree keeps the node alive)."""
+    root = _parsed_annotation(content).root_node
+    if root.has_error or len(root.named_children) != 1 or root.named_children[0].type != "expression_statement":
+        return None
+    statement = root.named_children[0]
+    if len(statement.named_children) != 1 or statement.named_children[0].type in ("string", "assignment"):
+        return None
+    return statement.named_children[0]
+
+
+def _type_parameters(node: tree_sitter.Node) -> list[tree_sitter.Node]:
+    """The parameters of ``X[a, b]``: in an annotation (``generic_type``) or in an
+    expression (``subscript``, as in an alias's value)."""
+    if node.type == "subscript":
+        return node.children_by_field_name("subscript")
+    for child in node.named_children:
+        if child.type == "type_parameter":
+            return child.named_children
+    return []
+
+
+def _union_parts(node: tree_sitter.Node) -> list[tree_sitter.Node]:
+    """``A | B | None`` (nested to the left) as its parts, in order."""
+    if node.type == "binary_operator" and _text(node.child_by_field_name("operator")) == "|":
+        return _union_parts(node.child_by_field_name("left")) + _union_parts(node.child_by_field_name("right"))
+    return [node]
+
+
+def _is_typing_object(value: Value) -> bool:
+    """A typing construct that is no class (``Union``, ``List``, ``Optional``)."""
+    return isinstance(value, PyObject) and getattr(value.obj, "__module__", None) == "typing"
+
+
 def _returns_only_self(function: tree_sitter.Node) -> bool:
     returns = list(returns_of(function.child_by_field_name("body")))
     return bool(returns) and all(
@@ -758,8 +994,10 @@ def _is_class(value: Value) -> bool:
 
 
 def pick_binding(bindings: list[Binding], offset: int) -> Binding:
-    """The binding in effect at ``offset``: the last one before it, else the first."""
-    before = [b for b in bindings if b.start < offset]
+    """The binding in effect at ``offset``: the last one before it, else the first.
+    One whose value holds the offset is not in effect yet: in ``tag = tag.object``
+    the right side reads the ``tag`` bound before."""
+    before = [b for b in bindings if b.start < offset and (b.value is None or not b.value.start_byte <= offset <= b.value.end_byte)]
     if before:
         return max(before, key=lambda b: b.start)
     return min(bindings, key=lambda b: b.start)
