@@ -226,3 +226,12 @@ def test_members_the_receiver_uses_below_bias_the_first_token(shop):
     engine.cache.forget(str(main))
     engine.complete(request_at(main, 3, 5, context="repo", grounding="off"))
     assert backend.requests[1].first_token_bias == ()
+
+
+def test_the_name_a_member_is_bound_to_biases_the_first_token_and_adds_to_the_below_bias(shop):
+    index, main = shop
+    main.write_text("from cart import Cart\n\ncart = Cart()\nitems = cart.\ncart.items.clear()\n")
+    backend = ScriptedBackend(["items"])
+    CompletionEngine(backend, index=index).complete(request_at(main, 3, 13, context="repo"))
+    # `items = cart.`: the same name (+4), also used below on the same receiver (+4).
+    assert backend.requests[0].first_token_bias == ((ord("i"), 8.0),)

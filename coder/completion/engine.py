@@ -151,7 +151,7 @@ class CompletionEngine:
         hint = plan.hint if plan is not None and grammar is None and (
             request.grounding == "hint" or plan.names.kind == "member") else None
         # Only a grammar's set is sure enough to lean on (it exists for high-confidence sets).
-        bias = first_token_bias(plan, suffix, self.builder.cached_tokens) if grammar is not None else ()
+        bias = first_token_bias(plan, prefix, suffix, self.builder.cached_tokens) if grammar is not None else ()
         if plan is not None:
             plan.report["constrained"] = grammar is not None
             plan.report["hint"] = hint

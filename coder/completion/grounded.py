@@ -44,12 +44,20 @@ def plan_grounding(index, path: str, text: str, line: int, column: int, language
     return GroundingPlan(names, grammar, hint, report)
 
 
-def first_token_bias(plan: GroundingPlan, suffix: str, tokenize) -> tuple[tuple[int, float], ...]:
+def first_token_bias(plan: GroundingPlan, prefix: str, suffix: str, tokenize) -> tuple[tuple[int, float], ...]:
     """Logit biases for how the constrained name starts: the members the receiver
-    uses below the cursor (coder.grounding.name_prior)."""
-    from coder.grounding.name_prior import first_token_bias as below_cursor_bias
+    uses below the cursor (coder.grounding.name_prior) and the members named like
+    what the line binds the value to (coder.grounding.target_prior); a token both
+    favour gets both."""
+    from coder.grounding import name_prior, target_prior
 
-    return below_cursor_bias(plan.names, suffix, tokenize)
+    line_before_cursor = prefix[prefix.rfind("\n") + 1:]
+    total: dict[int, float] = {}
+    for token, bias in name_prior.first_token_bias(plan.names, suffix, tokenize) + target_prior.first_token_bias(
+        plan.names, line_before_cursor, tokenize
+    ):
+        total[token] = total.get(token, 0.0) + bias
+    return tuple(sorted(total.items()))
 
 
 def check_grounded(plan: GroundingPlan, suggestion: str, index, path: str, text: str, line: int, column: int, language: str) -> bool:
