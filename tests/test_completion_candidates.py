@@ -229,9 +229,12 @@ def test_members_the_receiver_uses_below_bias_the_first_token(shop):
 
 
 def test_the_name_a_member_is_bound_to_biases_the_first_token_and_adds_to_the_below_bias(shop):
+    from coder.grounding import name_prior, target_prior
+
     index, main = shop
     main.write_text("from cart import Cart\n\ncart = Cart()\nitems = cart.\ncart.items.clear()\n")
     backend = ScriptedBackend(["items"])
     CompletionEngine(backend, index=index).complete(request_at(main, 3, 13, context="repo"))
-    # `items = cart.`: the same name (+4), also used below on the same receiver (+4).
-    assert backend.requests[0].first_token_bias == ((ord("i"), 8.0),)
+    # `items = cart.`: the same name, and used below on the same receiver: both biases.
+    expected = target_prior.BIAS_BY_STRENGTH[3] + name_prior.BIAS_STRENGTH
+    assert backend.requests[0].first_token_bias == ((ord("i"), expected),)
