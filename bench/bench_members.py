@@ -65,8 +65,9 @@ MODES = {"free": ("local", "off"), "context": ("repo", "hint"), "grounded": ("re
 RUN_ORDER = ("context", "free", "grounded")
 # After a "." the user may type spaces before the name; nothing else starts a member.
 FIRST_NAME = re.compile(r"[ \t]*([A-Za-z_][A-Za-z0-9_]*)")
-# `self.total = 0`: a new attribute, valid where the resolver says assignable.
-ASSIGNMENT = re.compile(r"[ \t]*[A-Za-z_][A-Za-z0-9_]*[ \t]*(?::[^=]*)?=(?!=)")
+# `self.total = 0` or `self.top, ...` (a tuple target): a new attribute, valid
+# where the resolver says assignable.
+ASSIGNMENT = re.compile(r"[ \t]*[A-Za-z_][A-Za-z0-9_]*[ \t]*(?:(?::[^=]*)?=(?!=)|,)")
 
 
 def percentile(values, fraction):
@@ -97,6 +98,7 @@ def run_site(engines, index, root: Path, site, buffer: str, modes) -> dict:
         "confidence": names.confidence, "reason": names.reason, "label": names.receiver_label,
         "valid_names": len(names.names), "member_in_names": site.member in names.names,
         "member_rank": names.names.index(site.member) if site.member in names.names else None,
+        "assignable": names.assignable,
         "line_text": buffer.split("\n")[site.line], "modes": {},
     }
     for mode in [mode for mode in RUN_ORDER if mode in modes]:
@@ -179,11 +181,15 @@ def print_resolver(records: list[dict]) -> None:
     forces a wrong name, one that ranks it low hides it from the hint."""
     high = [r for r in records if r["confidence"] == "high"]
     low_known = [r for r in records if r["confidence"] != "high" and r["valid_names"]]
-    missing = [r for r in high if not r["member_in_names"]]
+    # Where a new attribute may be assigned (`self.top, self.` in a tuple target), a
+    # member outside the set is the user creating it, not a wrong set.
+    missing = [r for r in high if not r["member_in_names"] and not r.get("assignable")]
+    new_attributes = [r for r in high if not r["member_in_names"] and r.get("assignable")]
     in_hint = [r for r in high if "context" in r["modes"] and r["modes"]["context"]["hint"] and re.search(
         r"(?<![\w.])" + re.escape(r["member"]) + r"\b", r["modes"]["context"]["hint"])]
     print(f"resolver: high {len(high)}/{len(records)} sites; member in the set at "
-          f"{len(high) - len(missing)}/{len(high)} high sites, in the hint line at {len(in_hint)}/{len(high)}; "
+          f"{len(high) - len(missing) - len(new_attributes)}/{len(high)} high sites "
+          f"(+{len(new_attributes)} creating a new attribute), in the hint line at {len(in_hint)}/{len(high)}; "
           f"low with a partial set: {len(low_known)}")
     disagree = [r for r in records if "context" in r["modes"]
                 and r["modes"]["context"]["engine_confidence"] != r["confidence"]]

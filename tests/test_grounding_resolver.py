@@ -143,11 +143,17 @@ def test_self_lists_attributes_set_in_any_method(indexes):
     assert not names.assignable  # `return self.` cannot create an attribute
 
 
-def test_self_at_statement_start_is_assignable(indexes):
-    text = "class Job:\n    def __init__(self):\n        self.a = 1\n        self.<|cursor|>\n"
+@pytest.mark.parametrize("line", ["self.", "self.a, self.", "(self.a, _, self.", "x, self."])
+def test_self_at_statement_start_or_in_a_tuple_target_is_assignable(indexes, line):
+    text = f"class Job:\n    def __init__(self):\n        self.a = 1\n        {line}<|cursor|>\n"
     names = py(indexes, text, path="job.py")
     assert_high_members(names, {"a"})
     assert names.assignable
+
+
+def test_self_inside_an_expression_is_not_assignable(indexes):
+    text = "class Job:\n    def __init__(self):\n        self.a = 1\n        f(x, self.<|cursor|>\n"
+    assert not py(indexes, text, path="job.py").assignable
 
 
 def test_cls_in_classmethod(indexes):
@@ -310,10 +316,10 @@ def test_a_generic_annotation_is_an_instance_of_its_class(indexes, annotation, e
 @pytest.mark.parametrize(
     "annotation",
     # An abstract one too: real code calls `.append` on a `Sequence[str]` it set to [].
-    ["Union[int, Unheard]", "Type[Reader]", "Literal['a']", "typing.Sequence[int]", "IO[bytes]"],
+    ["Union[int, Unheard]", "Type[Reader]", "Literal['a']", "typing.Sequence[int]", "IO[bytes]", "Any", "Optional[Any]"],
 )
 def test_special_forms_and_abstract_classes_stay_low(indexes, annotation):
-    text = ("import typing\nfrom typing import IO, Literal, Type, Union\nfrom pkg.reader import Reader\n\n"
+    text = ("import typing\nfrom typing import IO, Any, Literal, Optional, Type, Union\nfrom pkg.reader import Reader\n\n"
             f"def use(value: {annotation}):\n    value.<|cursor|>\n")
     assert py(indexes, text).confidence == "low"
 
@@ -669,11 +675,22 @@ def test_classes_and_modules_of_installed_packages_are_read_from_the_project_env
     assert {"rush", "quote", "track", "name"} <= set(member.names)
 
 
-def test_a_conditional_expression_is_known_when_both_sides_agree(indexes):
+def test_a_conditional_expression_is_either_side(indexes):
     agree = py(indexes, "from pkg.reader import Reader\nx = Reader(None) if flag else Reader(None)\nx.<|cursor|>\n")
     assert_high_members(agree, {"read", "readline"})
     differ = py(indexes, "from pkg.reader import Reader\nfrom pkg.writer import Writer\nx = Reader(None) if flag else Writer(None)\nx.<|cursor|>\n")
-    assert differ.confidence == "low" and "conditional" in differ.reason
+    assert_high_members(differ, {"readline", "flush"})
+    maybe = py(indexes, "from pkg.reader import Reader\nx = Reader(None) if flag else None\nx.<|cursor|>\n")
+    assert_high_members(maybe, {"readline"}, {"flush"})
+    unknown = py(indexes, "from pkg.reader import Reader\nx = Reader(None) if flag else make()\nx.<|cursor|>\n")
+    assert unknown.confidence == "low"
+
+
+def test_an_or_expression_is_either_side(indexes):
+    text = "from pkg.reader import Reader\nfrom pkg.writer import Writer\n\ndef use(r: Reader = None):\n    x = r or Writer(None)\n    x.<|cursor|>\n"
+    assert_high_members(py(indexes, text), {"readline", "flush"})
+    assert py(indexes, "from pkg.reader import Reader\nx = Reader(None) or make()\nx.<|cursor|>\n").confidence == "low"
+    assert py(indexes, "from pkg.reader import Reader\nx = Reader(None) and Reader(None)\nx.<|cursor|>\n").confidence == "low"
 
 
 # -- Python: unions, aliases, containers ------------------------------------------------
@@ -746,3 +763,34 @@ def test_brackets_left_open_by_the_typed_line_do_not_hide_the_rest_of_the_file(t
               "    def table(self):\n        return {}\n")
     [names] = resolve_in(tmp_path, {}, ("a.py", source))
     assert names.confidence == "high" and {"pairs", "table"} <= set(names.names)
+
+
+# -- Python: return values of unannotated functions -------------------------------------
+
+
+@pytest.mark.parametrize("body, expected", [
+    ("    return Reader(path)\n", {"readline"}),
+    ("    if path:\n        return Reader(path)\n    return None\n", {"readline"}),  # None is ruled out by use
+    ("    if path:\n        return Reader(path)\n    return Writer(path)\n", {"readline", "flush"}),
+    ("    def inner():\n        return 1\n    return Writer(path)\n", {"flush"}),  # a nested return is not its own
+])
+def test_an_unannotated_function_returns_what_its_returns_give(indexes, body, expected):
+    text = "from pkg.reader import Reader\nfrom pkg.writer import Writer\n\ndef make(path):\n" + body + "\nmake('p').<|cursor|>\n"
+    assert_high_members(py(indexes, text), expected)
+
+
+@pytest.mark.parametrize("body", [
+    "    return helper(path)\n",  # not known
+    "    if path:\n        return Reader(path)\n    return helper(path)\n",  # one side not known
+    "    return make(path)\n",  # recursion
+    "    yield Reader(path)\n    return Reader(path)\n",  # a generator
+    "    return\n",
+])
+def test_unknown_returns_of_an_unannotated_function_are_low(indexes, body):
+    text = "from pkg.reader import Reader\n\ndef make(path):\n" + body + "\nmake('p').<|cursor|>\n"
+    assert py(indexes, text).confidence == "low"
+
+
+def test_a_coroutine_without_annotation_is_low(indexes):
+    text = "from pkg.reader import Reader\n\nasync def make(path):\n    return Reader(path)\n\nmake('p').<|cursor|>\n"
+    assert py(indexes, text).confidence == "low"

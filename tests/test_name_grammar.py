@@ -183,6 +183,10 @@ def test_assignable_semantics_in_llama_cpp(vocab_llm):
     assert accepts(vocab_llm, grammar, "total: int = 0")
     assert not accepts(vocab_llm, grammar, "total + 1")
     assert not accepts(vocab_llm, grammar, "total == 0")
+    assert accepts(vocab_llm, grammar, "top, self.left = pair")  # one target of a tuple
+    name_only = first_identifier_grammar([], "to", tail="none", assignable=True)
+    assert accepts(vocab_llm, name_only, "p =") and accepts(vocab_llm, name_only, "p,")
+    assert not accepts(vocab_llm, name_only, "p, x")
 
 
 # -- a real constrained generation ------------------------------------------------------------

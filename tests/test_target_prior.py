@@ -46,6 +46,8 @@ def test_target_of_the_line(line, expected):
     ("cr", "config_reader", "assign", 2),
     ("style", "style_map", "assign", 0),
     ("obj", "object", "assign", 0),
+    ("line", "readlines", "loop", 2),
+    ("line", "readlines", "assign", 0),
 ])
 def test_match_strength(target, member, how, strength):
     assert match_strength(target, member, how) == strength
@@ -61,6 +63,7 @@ def test_members_named_like_the_target_strongest_first():
 def test_no_match_when_the_value_is_not_bound_directly_or_many_share_a_loose_match():
     assert members_named_like(member_set(), "    write = f(repo.") == []  # the name is f's result
     assert members_named_like(member_set(), "    if repo.") == []
+    assert members_named_like(member_set(receiver="remote"), "    remote = remote.") == []  # rebinding the receiver
     assert members_named_like(member_set(kind="scope"), "    write = ") == []
     many = member_set(names=["a_options", "b_options", "c_options", "d_options"])
     assert members_named_like(many, "    options = repo.") == []

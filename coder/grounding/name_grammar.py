@@ -110,7 +110,8 @@ def first_identifier_grammar(
     kept for the benchmark).
 
     ``assignable``: also allow any new identifier if it is assigned right away
-    (``self.total = 0``), for positions where assigning creates the member.
+    (``self.total = 0``) or is one target of a tuple assignment (``self.top, ...``),
+    for positions where assigning creates the member.
 
     Returns None when no name fits the partial (and nothing is assignable): the
     caller should then generate without a grammar rather than force an invalid name.
@@ -133,11 +134,13 @@ def first_identifier_grammar(
             lines.append("name ::= " + " | ".join(_literal(rest) for rest in rests))
         alternatives.append(f"{name_rule} rest" if tail == "free" else name_rule)
     if assignable:
-        # A new name (continuing the partial), an optional annotation, then `=`
-        # (not `==`); after it anything when the tail is free.
+        # A new name (continuing the partial), then an optional annotation and `=`
+        # (not `==`), or `,` before the next target; after it anything when the
+        # tail is free.
         start = f"[{char_class}]*" if partial else f"[{_start_class(char_class)}] [{char_class}]*"
         after = " [^=] .*" if tail == "free" else ""
-        lines.append(f'assign ::= {start} [ \\t]* ( ":" [^=\\n]* )? "="{after}')
+        more = " .*" if tail == "free" else ""
+        lines.append(f'assign ::= {start} [ \\t]* ( ( ":" [^=\\n]* )? "="{after} | ","{more} )')
         alternatives.append("assign")
     header = ["root ::= " + " | ".join(alternatives)]
     if rests and tail == "free":

@@ -21,7 +21,9 @@ from coder.grounding.repo_view import RepoView
 from coder.grounding.syntax_tree import inside_node_of_type
 
 PLACEHOLDER = "__coder_cursor__"
-_SELF_STATEMENT = re.compile(r"[ \t]*(self|cls)\.$")
+# `self.` starting a statement, or after other targets of a tuple assignment
+# (`self.top_left, self.`): a new attribute may be created there.
+_SELF_STATEMENT = re.compile(r"[ \t]*(?:\(?[ \t]*(?:(?:self|cls)\.)?[A-Za-z_]\w*[ \t]*,[ \t]*)*(self|cls)\.$")
 _TRAILING_CHAIN = re.compile(r"((?:[A-Za-z_]\w*\s*\.\s*)*[A-Za-z_]\w*)\s*$")
 
 # Parents in which an identifier at the cursor names something new (a definition,

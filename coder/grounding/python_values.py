@@ -152,6 +152,7 @@ class Evaluator:
     def __init__(self, repo: RepoView):
         self.repo = repo
         self._depth = 0
+        self._inferring: set[int] = set()  # functions whose returns are being followed
 
     def file(self, path: str) -> PythonFile | None:
         return self.repo.parsed_file("python", path, PythonFile)
@@ -332,11 +333,17 @@ class Evaluator:
             if left_value is None or _is_class(left_value) or isinstance(left_value, TypeForm):
                 return TypeForm(pf, scope, node)  # `Head | Tag`, `str | None`
             return Unknown("cannot follow a | expression")
-        if kind == "conditional_expression":  # `a if c else b`: known when both agree
-            values = [self.value(pf, scope, child, offset) for child in node.named_children[::2]]
-            if len(values) == 2 and _same_value(values[0], values[1]):
-                return values[0]
-            return Unknown("the two sides of a conditional expression differ or are unknown")
+        if kind == "conditional_expression":
+            # `a if c else b`: either side (a None side is ruled out by code that
+            # reaches a member, as with Optional).
+            sides = [child for child in node.named_children[::2] if child.type != "none"]
+            values = [self.value(pf, scope, child, offset) for child in sides]
+            return self._one_of(values) if values else Unknown("a conditional expression of None")
+        if kind == "boolean_operator" and _text(node.child_by_field_name("operator")) == "or":
+            # `console or get_console()`: either side (a None side never is the value).
+            sides = [node.child_by_field_name("left"), node.child_by_field_name("right")]
+            values = [self.value(pf, scope, side, offset) for side in sides if side is not None and side.type != "none"]
+            return self._one_of(values) if values else Unknown("None or None")
         literal = _LITERALS.get(kind)
         if literal is not None:
             return Instance(PyObject(literal, literal.__name__))
@@ -370,11 +377,37 @@ class Evaluator:
     def returned_value(self, function: RepoFunction) -> Value:
         node = function.scope.node.child_by_field_name("return_type")
         if node is None:
-            return Unknown(f"{function.scope.name}() has no return annotation")
+            return self._inferred_return(function)
         pf = function.pf
         outer = function.scope.parent or pf.module
         # `-> Self` / `-> "Reader"` inside the class refer to the class.
         return self.annotation_value(pf, outer, node, node.start_byte, owner=function.scope.enclosing_class)
+
+    def _inferred_return(self, function: RepoFunction) -> Value:
+        """What an unannotated function returns, from its ``return`` statements:
+        known when every one that returns something is (``return Reader(path)``,
+        ``return self``); a generator or coroutine returns neither."""
+        node = function.scope.node
+        name = function.scope.name
+        if node.children and node.children[0].type == "async":
+            return Unknown(f"{name}() is a coroutine function without a return annotation")
+        body = node.child_by_field_name("body")
+        if _yields(body):
+            return Unknown(f"{name}() is a generator without a return annotation")
+        if node.id in self._inferring:
+            return Unknown(f"{name}() returns what it returns (recursion)")
+        self._inferring.add(node.id)
+        try:
+            values = [
+                self.value(function.pf, function.scope, statement.named_children[0], statement.start_byte)
+                for statement in returns_of(body)
+                if statement.named_children and statement.named_children[0].type != "none"
+            ]
+        finally:
+            self._inferring.discard(node.id)
+        if not values:
+            return Unknown(f"{name}() returns nothing known")
+        return self._one_of(values)
 
     def annotation_value(
         self, pf: PythonFile, scope: Scope, node: tree_sitter.Node, offset: int, owner: Scope | None = None
@@ -414,6 +447,8 @@ class Evaluator:
             if owner is not None and _text(node) in ("Self", "typing.Self", owner.name):
                 return Instance(RepoClass(pf, owner))
             target = self.value(pf, scope, node, offset)
+            if isinstance(target, PyObject) and target.obj is typing.Any:
+                return Unknown(f"annotated {_text(node)}")  # a class since Python 3.11, yet anything
             if isinstance(target, (RepoClass, PyObject)) and _is_class(target):
                 return Instance(target)
             if isinstance(target, TypeForm):
@@ -880,6 +915,18 @@ def _union_parts(node: tree_sitter.Node) -> list[tree_sitter.Node]:
 def _is_typing_object(value: Value) -> bool:
     """A typing construct that is no class (``Union``, ``List``, ``Optional``)."""
     return isinstance(value, PyObject) and getattr(value.obj, "__module__", None) == "typing"
+
+
+def _yields(node: tree_sitter.Node | None) -> bool:
+    """Whether a function body yields (not counting functions nested in it)."""
+    if node is None:
+        return False
+    for child in node.named_children:
+        if child.type == "yield":
+            return True
+        if child.type not in ("function_definition", "class_definition", "lambda") and _yields(child):
+            return True
+    return False
 
 
 def _returns_only_self(function: tree_sitter.Node) -> bool:
