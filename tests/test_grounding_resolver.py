@@ -794,3 +794,45 @@ def test_unknown_returns_of_an_unannotated_function_are_low(indexes, body):
 def test_a_coroutine_without_annotation_is_low(indexes):
     text = "from pkg.reader import Reader\n\nasync def make(path):\n    return Reader(path)\n\nmake('p').<|cursor|>\n"
     assert py(indexes, text).confidence == "low"
+
+
+# -- Python: the standard library's stubs (typeshed) -------------------------------------
+
+
+@pytest.mark.parametrize("expression, expected, absent", [
+    ("re.match('a', text)", {"group", "span", "groupdict"}, set()),
+    ("re.compile('a').match(text)", {"group", "span"}, set()),  # a method of the returned Pattern
+    ("subprocess.run(['ls'])", {"returncode", "stdout", "check_returncode"}, set()),
+    ("Path('x').parent", {"exists", "read_text", "parent"}, set()),  # `-> Self` is the receiver's class
+    ("Path.home()", {"exists", "iterdir"}, set()),
+    ("os.path.join('a', 'b')", {"split", "startswith"}, set()),
+    ("'a b'.split()[0]", {"upper", "startswith"}, {"append"}),  # list[LiteralString]: a str
+])
+def test_standard_library_returns_come_from_the_stubs(indexes, expression, expected, absent):
+    text = f"import os\nimport re\nimport subprocess\nfrom pathlib import Path\n\n{expression}.<|cursor|>\n"
+    assert_high_members(py(indexes, text), expected, absent)
+
+
+@pytest.mark.parametrize("expression", [
+    "importlib.import_module('pkg')",  # a module chosen at run time
+    "{}.get('a')",  # a type variable of the stub: not substituted
+    "json.loads(text)",  # Any
+])
+def test_stub_returns_that_say_too_little_stay_low(indexes, expression):
+    text = f"import importlib\nimport json\n\n{expression}.<|cursor|>\n"
+    assert py(indexes, text).confidence == "low"
+
+
+def test_a_method_returning_self_gives_the_receivers_class(tmp_path):
+    source = ("from typing import Self\n\n\nclass Base:\n    def copy(self) -> Self:\n        return self\n\n\n"
+              "class Child(Base):\n    def grow(self):\n        pass\n\n\nChild().copy().<|cursor|>\n")
+    [names] = resolve_in(tmp_path, {}, ("a.py", source))
+    assert names.confidence == "high" and {"grow", "copy"} <= set(names.names)
+
+
+def test_overloads_without_an_annotated_implementation_give_every_variant(tmp_path):
+    source = ("from typing import overload\n\n\nclass A:\n    def a(self):\n        pass\n\n\nclass B:\n    def b(self):\n        pass\n\n\n"
+              "@overload\ndef make(kind: int) -> A: ...\n@overload\ndef make(kind: str) -> B: ...\n"
+              "def make(kind):\n    return A() if kind else B()\n\n\nmake(1).<|cursor|>\n")
+    [names] = resolve_in(tmp_path, {}, ("a.py", source))
+    assert names.confidence == "high" and {"a", "b"} <= set(names.names)

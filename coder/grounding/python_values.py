@@ -16,11 +16,13 @@ import collections.abc
 import functools
 import inspect
 import io
+import types
 import typing
 from dataclasses import dataclass, field
 
 import tree_sitter
 
+from coder.grounding import python_environment, python_stubs
 from coder.grounding import python_runtime as runtime
 from coder.grounding.names import NameInfo
 from coder.grounding.python_file import Binding, PythonFile, Scope, returns_of
@@ -93,6 +95,15 @@ class Super:
 
 
 @dataclass(frozen=True)
+class Bound:
+    """A method looked up on an instance: calling it knows the receiver, which a
+    ``-> Self`` annotation means (``Path(p).parent`` is a Path, not a PurePath)."""
+
+    function: RepoFunction
+    receiver: "Value"
+
+
+@dataclass(frozen=True)
 class OneOf:
     """A union annotation's value (`Union[Commit, Tree]`, `Head | Tag`): one of the
     options, so a member of any of them is valid (code tells them apart by tests)."""
@@ -110,7 +121,7 @@ class TypeForm:
     node: tree_sitter.Node
 
 
-Value = Unknown | RepoModule | RepoClass | RepoFunction | Instance | PyObject | Super | OneOf | TypeForm
+Value = Unknown | RepoModule | RepoClass | RepoFunction | Bound | Instance | PyObject | Super | OneOf | TypeForm
 
 ELLIPSIS = PyObject(Ellipsis, "...")
 
@@ -153,6 +164,7 @@ class Evaluator:
         self.repo = repo
         self._depth = 0
         self._inferring: set[int] = set()  # functions whose returns are being followed
+        self._stubs: dict[str, PythonFile | None] = {}  # standard-library stub files by path
 
     def file(self, path: str) -> PythonFile | None:
         return self.repo.parsed_file("python", path, PythonFile)
@@ -372,16 +384,116 @@ class Evaluator:
             return Instance(function)
         if isinstance(function, RepoFunction):
             return self.returned_value(function)
+        if isinstance(function, Bound):
+            return self.returned_value(function.function, function.receiver)
+        if isinstance(function, PyObject) and callable(function.obj):
+            return self.stub_call(function.obj)
         return Unknown("return value not known")
 
-    def returned_value(self, function: RepoFunction) -> Value:
+    def returned_value(self, function: RepoFunction, receiver: Value | None = None) -> Value:
+        """What calling a function gives: its return annotation (every overload's,
+        when it has overloads and no annotated implementation), else what its return
+        statements give. ``receiver``: the instance a method was called on."""
+        variants = _overloads(function)
+        if len(variants) > 1:
+            return self._one_of([self._declared_return(variant, receiver) for variant in variants])
+        return self._declared_return(function, receiver)
+
+    def _declared_return(self, function: RepoFunction, receiver: Value | None) -> Value:
         node = function.scope.node.child_by_field_name("return_type")
         if node is None:
             return self._inferred_return(function)
+        if receiver is not None and _text(node).strip("\"'") in ("Self", "typing.Self", "typing_extensions.Self"):
+            return receiver
         pf = function.pf
         outer = function.scope.parent or pf.module
         # `-> Self` / `-> "Reader"` inside the class refer to the class.
-        return self.annotation_value(pf, outer, node, node.start_byte, owner=function.scope.enclosing_class)
+        value = self.annotation_value(pf, outer, node, node.start_byte, owner=function.scope.enclosing_class)
+        return self._runtime_twin(value) if python_stubs.is_stub(pf.path) else value
+
+    # standard-library stubs
+
+    def _stub_definition(self, obj) -> tuple[PythonFile, list[Binding]] | None:
+        """The stub file and bindings (several for overloads) that describe a
+        runtime class or function of the standard library."""
+        home = python_stubs.home_of(obj)
+        path = python_stubs.stub_path(home[0]) if home is not None else None
+        pf = self._stub_file(path) if path is not None else None
+        if pf is None:
+            return None
+        scope: Scope | None = pf.module
+        parts = home[1].split(".")
+        for part in parts[:-1]:
+            scope = _class_scope(pf, scope, part)
+            if scope is None:
+                return None
+        bindings = scope.bindings.get(parts[-1])
+        return (pf, bindings) if bindings else None
+
+    def _stub_file(self, path: str) -> PythonFile | None:
+        """A stub file, parsed once for the evaluator's life (stubs change only with
+        an upgrade, and builtins.pyi takes ~75 ms to read)."""
+        if path not in self._stubs:
+            text = python_environment.read_installed(path)
+            self._stubs[path] = PythonFile(text, path) if text is not None else None
+        return self._stubs[path]
+
+    def stub_class(self, cls: type) -> RepoClass | None:
+        found = self._stub_definition(cls)
+        if found is None:
+            return None
+        pf, bindings = found
+        scope = _class_scope(pf, bindings[0].scope, bindings[0].name)
+        return RepoClass(pf, scope) if scope is not None else None
+
+    def stub_call(self, function) -> Value:
+        """What a standard-library function returns, from its stub."""
+        found = self._stub_definition(function)
+        label = getattr(function, "__qualname__", None) or "the function"
+        if found is None:
+            return Unknown(f"what {label}() returns is not known")
+        pf, bindings = found
+        binding = pick_binding(bindings, len(pf.source))
+        scope = pf.scope_for_definition(binding.definition) if binding.kind == "function" else None
+        if scope is None:
+            return Unknown(f"what {label}() returns is not known")
+        return self.returned_value(RepoFunction(pf, scope))
+
+    def _stub_member(self, receiver: Instance, name: str) -> Value:
+        """``x.name`` on an instance of a standard class, from its stub: a method to
+        call, a property's or an attribute's declared type."""
+        stub = self.stub_class(receiver.cls.obj)
+        found = self._find_member(stub, name) if stub is not None else None
+        if found is None:
+            return Unknown(f"type of {receiver.cls.label}.{name} not known")
+        pf, binding = found
+        value = self.binding_value(pf, binding)
+        if isinstance(value, RepoFunction):
+            return self._method_value(value, receiver)
+        return self._runtime_twin(value)
+
+    def _method_value(self, function: RepoFunction, receiver: Value) -> Value:
+        """A function found on an instance: a property's value, else the method
+        bound to the instance (a static method stays a plain function)."""
+        getter = _property_getter(function)
+        if getter is not None:
+            return self.returned_value(getter, receiver)
+        if function.scope.is_static():
+            return function
+        return Bound(function, receiver)
+
+    def _runtime_twin(self, value: Value) -> Value:
+        """A value read from a stub, with the stub's classes replaced by the running
+        interpreter's (``re.Match``), whose members introspection lists."""
+        if isinstance(value, OneOf):
+            return self._one_of([self._runtime_twin(option) for option in value.options])
+        if isinstance(value, Instance) and isinstance(value.cls, RepoClass):
+            twin = _runtime_class_of_stub(value.cls)
+            if twin is not None:
+                return Instance(twin, tuple(self._runtime_twin(arg) for arg in value.args), value.open_reason)
+        if isinstance(value, RepoClass):
+            return _runtime_class_of_stub(value) or value
+        return value
 
     def _inferred_return(self, function: RepoFunction) -> Value:
         """What an unannotated function returns, from its ``return`` statements:
@@ -420,7 +532,8 @@ class Evaluator:
         if node.type == "string":
             content = _text(node)[1:-1].strip("\"'")
             return self._dotted_annotation(pf, scope, content, offset, owner)
-        if node.type == "binary_operator" and _text(node.child_by_field_name("operator")) == "|":
+        if node.type == "union_type" or (
+                node.type == "binary_operator" and _text(node.child_by_field_name("operator")) == "|"):
             return self._union(pf, scope, _union_parts(node), offset, owner)
         if node.type in ("generic_type", "subscript"):
             head = node.named_children[0] if node.type == "generic_type" else node.child_by_field_name("value")
@@ -449,6 +562,8 @@ class Evaluator:
             target = self.value(pf, scope, node, offset)
             if isinstance(target, PyObject) and target.obj is typing.Any:
                 return Unknown(f"annotated {_text(node)}")  # a class since Python 3.11, yet anything
+            if _text(node).rsplit(".", 1)[-1] == "LiteralString":
+                return Instance(PyObject(str, "str"))  # typing's literal strings are strings
             if isinstance(target, (RepoClass, PyObject)) and _is_class(target):
                 return Instance(target)
             if isinstance(target, TypeForm):
@@ -607,7 +722,7 @@ class Evaluator:
                      if name in self.members(option).infos]
             return self._one_of(found) if found else Unknown(f"{name} not found on {label_of(receiver)}")
         if isinstance(receiver, Instance) and isinstance(receiver.cls, PyObject):
-            return Unknown(f"type of {receiver.cls.label}.{name} not known")
+            return self._stub_member(receiver, name)
         if isinstance(receiver, (RepoClass, Instance, Super)):
             cls = receiver.cls if isinstance(receiver, (Instance, Super)) else receiver
             found = self._find_member(cls, name, skip_self=isinstance(receiver, Super))
@@ -615,10 +730,10 @@ class Evaluator:
                 return Unknown(f"{name} not found on {cls.scope.name}")
             pf, binding = found
             value = self.binding_value(pf, binding)
-            if isinstance(value, RepoFunction) and isinstance(receiver, (Instance, Super)):
-                getter = _property_getter(value)
-                if getter is not None:
-                    return self.returned_value(getter)
+            if isinstance(value, RepoFunction) and isinstance(receiver, Instance):
+                return self._method_value(value, receiver)
+            if isinstance(value, RepoFunction) and isinstance(receiver, Super):
+                return self._method_value(value, Instance(receiver.cls))  # self, seen from the base
             return value
         return Unknown("members not followed")
 
@@ -703,6 +818,10 @@ class Evaluator:
                     infos.setdefault(name, NameInfo(name, "attribute", "", "member"))
                 if not read_all:
                     complete, reason = False, f"the source of {label} is not available"
+            if value.cls.obj is types.ModuleType:
+                # `importlib.import_module(name)`: which module, and so its names, is
+                # decided at run time.
+                complete, reason = False, "a module chosen at run time"
             return Members(infos, complete, label, reason)
         if isinstance(value, (RepoClass, Instance, Super)):
             cls = value if isinstance(value, RepoClass) else value.cls
@@ -860,6 +979,46 @@ def _alias_origin(obj) -> PyObject | None:
     return PyObject(origin, origin.__name__) if isinstance(origin, type) else None
 
 
+def _overloads(function: RepoFunction) -> list[RepoFunction]:
+    """The ``@overload`` variants of a function, when they are what says its return
+    type: a stub has only them; code with an annotated implementation has that."""
+    owner = function.scope.parent
+    if owner is None:
+        return [function]
+    if "overload" not in function.scope.decorators and function.scope.node.child_by_field_name("return_type") is not None:
+        return [function]
+    variants = []
+    for binding in owner.bindings.get(function.scope.name, []):
+        scope = function.pf.scope_for_definition(binding.definition) if binding.kind == "function" else None
+        if scope is not None and "overload" in scope.decorators:
+            variants.append(RepoFunction(function.pf, scope))
+    return variants or [function]
+
+
+def _class_scope(pf: PythonFile, scope: Scope, name: str) -> Scope | None:
+    """The class ``name`` defined in ``scope`` (its last definition)."""
+    for binding in reversed(scope.bindings.get(name, [])):
+        if binding.kind == "class":
+            return pf.scope_for_definition(binding.definition)
+    return None
+
+
+def _runtime_class_of_stub(cls: RepoClass) -> PyObject | None:
+    """The running interpreter's class a stub class describes, when it has one."""
+    module = python_stubs.module_of_stub(cls.path)
+    if module is None:
+        return None
+    names = []
+    scope: Scope | None = cls.scope
+    while scope is not None and scope.kind == "class":
+        names.append(scope.name)
+        scope = scope.parent
+    obj = builtins if module == "builtins" else runtime.stdlib_module(module)
+    for name in reversed(names):
+        obj = getattr(obj, name, None)
+    return PyObject(obj, obj.__name__) if isinstance(obj, type) else None
+
+
 def _property_getter(function: RepoFunction) -> RepoFunction | None:
     """The getter behind a property: the function itself when it is one, the
     ``@property`` definition of the same name when it is its ``.setter``/``.deleter``
@@ -906,9 +1065,14 @@ def _type_parameters(node: tree_sitter.Node) -> list[tree_sitter.Node]:
 
 
 def _union_parts(node: tree_sitter.Node) -> list[tree_sitter.Node]:
-    """``A | B | None`` (nested to the left) as its parts, in order."""
+    """``A | B | None`` as its parts, in order: an expression's nested ``|``
+    operators, or an annotation's ``union_type`` (whose parts are ``type`` nodes)."""
+    while node.type == "type" and len(node.named_children) == 1:
+        node = node.named_children[0]
     if node.type == "binary_operator" and _text(node.child_by_field_name("operator")) == "|":
         return _union_parts(node.child_by_field_name("left")) + _union_parts(node.child_by_field_name("right"))
+    if node.type == "union_type":
+        return [part for child in node.named_children for part in _union_parts(child)]
     return [node]
 
 
