@@ -836,3 +836,40 @@ def test_overloads_without_an_annotated_implementation_give_every_variant(tmp_pa
               "def make(kind):\n    return A() if kind else B()\n\n\nmake(1).<|cursor|>\n")
     [names] = resolve_in(tmp_path, {}, ("a.py", source))
     assert names.confidence == "high" and {"a", "b"} <= set(names.names)
+
+
+# -- Python: unpacking -----------------------------------------------------------------
+
+UNPACK_HEADER = (
+    "import re\nfrom typing import List, NamedTuple, Tuple\nfrom pkg.reader import Reader\nfrom pkg.writer import Writer\n\n"
+    "class Seg(NamedTuple):\n    text: str\n    reader: Reader\n    count: int = 0\n\n"
+    "def use(segs: List[Seg], pairs: List[Tuple[str, Reader]], readers: List[Reader], writers: List[Writer]):\n"
+)
+
+
+@pytest.mark.parametrize("lines", [
+    "    for text, reader, count in segs:\n        reader.<|cursor|>\n",  # a NamedTuple's fields
+    "    for name, reader in pairs:\n        reader.<|cursor|>\n",  # a tuple's positions
+    "    for (name, reader) in pairs:\n        reader.<|cursor|>\n",
+    "    for i, reader in enumerate(readers):\n        reader.<|cursor|>\n",
+    "    for writer, reader in zip(writers, readers):\n        reader.<|cursor|>\n",
+    "    for i, (name, reader) in enumerate(pairs):\n        reader.<|cursor|>\n",  # nested
+    "    name, reader = pairs[0]\n    reader.<|cursor|>\n",
+    "    writer, reader = writers[0], readers[0]\n    reader.<|cursor|>\n",  # written out
+    "    [reader.<|cursor|> for name, reader in pairs]\n",
+], ids=["namedtuple", "tuple", "parenthesized", "enumerate", "zip", "nested", "assign", "written-out", "comprehension"])
+def test_an_unpacked_name_is_the_part_at_its_place(indexes, lines):
+    assert_high_members(py(indexes, UNPACK_HEADER + lines), READER_MEMBERS, {"flush"})
+
+
+def test_enumerate_counts_with_ints(indexes):
+    assert_high_members(py(indexes, UNPACK_HEADER + "    for i, reader in enumerate(readers):\n        i.<|cursor|>\n"), {"bit_length"})
+
+
+@pytest.mark.parametrize("lines", [
+    "    first, *rest = readers\n    first.<|cursor|>\n",  # a starred target
+    "    for a, b in readers:\n        b.<|cursor|>\n",  # a Reader is not unpackable as far as we know
+    "    a, b = make()\n    b.<|cursor|>\n",
+])
+def test_unpacking_that_cannot_be_followed_is_low(indexes, lines):
+    assert py(indexes, UNPACK_HEADER + lines).confidence == "low"

@@ -44,6 +44,11 @@ class Binding:
     module: str | None = None  # imports: dotted module, leading dots when relative
     attr: str | None = None  # from-imports: the imported name (None for `import x`)
     splat: str | None = None  # parameters: "*" for `*args`, "**" for `**kwargs`
+    # Unpacking (`a, (b, c) = value`, `for k, v in items`): the name's index path in
+    # the target (c: (1, 1)) and whether each element of ``value`` is unpacked
+    # ("loop") or ``value`` itself ("assign"); None when it cannot be told.
+    unpack_path: tuple[int, ...] | None = None
+    unpack_from: str | None = None
     scope: "Scope | None" = None  # where the binding lives (for evaluating its value)
 
 
@@ -236,6 +241,9 @@ class PythonFile:
         elif kind == "loop":
             binding.value = parent.child_by_field_name("right")  # what is iterated
             scope = self.scope_of_node(node)
+        elif kind == "unpack":
+            _read_unpacking(binding, node)
+            scope = self.scope_of_node(node)
         else:
             scope = self.scope_of_node(node)
         scope.bind(binding)
@@ -320,6 +328,32 @@ class PythonFile:
             binding.annotation = assignment.child_by_field_name("type")
         binding.scope = scope
         cls.attributes.setdefault(binding.name, []).append(binding)
+
+
+_TARGET_PATTERNS = ("pattern_list", "tuple_pattern", "list_pattern")
+
+
+def _read_unpacking(binding: Binding, name: tree_sitter.Node) -> None:
+    """Where an unpacked name sits and what it unpacks: ``for text, style in
+    segments`` binds ``style`` to position 1 of each element of ``segments``."""
+    path: list[int] = []
+    child, holder = name, name.parent
+    while holder is not None and holder.type in _TARGET_PATTERNS:
+        targets = [c for c in holder.named_children if c.type != "comment"]
+        if any(target.type == "list_splat_pattern" for target in targets):
+            return  # `a, *rest, b`: positions after the star are not known
+        path.insert(0, next(i for i, target in enumerate(targets) if target.id == child.id))
+        child, holder = holder, holder.parent
+    if holder is None or holder.child_by_field_name("left") is None or holder.child_by_field_name("left").id != child.id:
+        return
+    if holder.type in ("for_statement", "for_in_clause"):
+        binding.unpack_from = "loop"
+    elif holder.type == "assignment":
+        binding.unpack_from = "assign"
+    else:
+        return
+    binding.value = holder.child_by_field_name("right")
+    binding.unpack_path = tuple(path)
 
 
 def _hook_only_defers(hook: tree_sitter.Node) -> bool:

@@ -243,6 +243,8 @@ class Evaluator:
             return self.entered_value(self.value(pf, scope, binding.value, binding.start))
         if kind == "loop" and binding.value is not None:
             return self.element_value(self.value(pf, scope, binding.value, binding.start))
+        if kind == "unpack" and binding.unpack_path is not None:
+            return self._unpacked_value(pf, scope, binding)
         return Unknown(f"{binding.name} is bound by a {kind}")
 
     def entered_value(self, manager: Value) -> Value:
@@ -328,6 +330,8 @@ class Evaluator:
                 return self._cast_value(pf, scope, node, offset)
             if isinstance(callee, PyObject) and callee.obj is builtins.open:
                 return _opened_file(node.child_by_field_name("arguments"))
+            if isinstance(callee, PyObject) and callee.obj in (zip, enumerate):
+                return self._paired(pf, scope, callee.obj, node.child_by_field_name("arguments"), offset)
             return self.call_value(callee)
         if kind in ("parenthesized_expression", "type") and node.named_children:
             return self.value(pf, scope, node.named_children[0], offset)
@@ -360,6 +364,17 @@ class Evaluator:
         if literal is not None:
             return Instance(PyObject(literal, literal.__name__))
         return Unknown(f"cannot follow a {kind} expression")
+
+    def _paired(self, pf, scope, builtin, arguments: tree_sitter.Node | None, offset: int) -> Value:
+        """``zip(a, b)`` / ``enumerate(a)``: an iterator of tuples, whose items are
+        the elements of the arguments (an int first for enumerate)."""
+        positional = [a for a in arguments.named_children if a.type not in ("keyword_argument", "comment")] if arguments else []
+        if any(argument.type == "list_splat" for argument in positional) or not positional:
+            return Instance(PyObject(builtin, builtin.__name__))
+        items = [self.element_value(self.value(pf, scope, argument, offset)) for argument in positional]
+        if builtin is enumerate:
+            items = [Instance(PyObject(int, "int"))] + items[:1]
+        return Instance(PyObject(builtin, builtin.__name__), (Instance(PyObject(tuple, "tuple"), tuple(items)),))
 
     def _cast_value(self, pf: PythonFile, scope: Scope, call: tree_sitter.Node, offset: int) -> Value:
         """``typing.cast(T, value)`` is, to a reader, a ``T``."""
@@ -663,6 +678,50 @@ class Evaluator:
             elif len(args) == 1 and not is_slice and self._sequence_like(cls):
                 return args[0]
         return Unknown(f"what indexing {label_of(container) or 'the value'} gives is not known")
+
+    def _unpacked_value(self, pf: PythonFile, scope: Scope, binding: Binding) -> Value:
+        """``a, b = value`` / ``for a, b in values``: the part at the name's place."""
+        node, path = binding.value, list(binding.unpack_path)
+        # `a, b = Reader(), Writer()`: the matching expression, when written out.
+        while binding.unpack_from == "assign" and path and node.type in ("expression_list", "tuple"):
+            parts = [child for child in node.named_children if child.type != "comment"]
+            if len(parts) <= path[0] or any(part.type == "list_splat" for part in parts):
+                return Unknown(f"{binding.name} is unpacked from a shorter or starred tuple")
+            node = parts[path.pop(0)]
+        value = self.value(pf, scope, node, binding.start)
+        if binding.unpack_from == "loop":
+            value = self.element_value(value)
+        for index in path:
+            value = self.position_value(value, index)
+        return value
+
+    def position_value(self, value: Value, index: int) -> Value:
+        """The ``index``-th item unpacked from a value: a tuple's position, a
+        sequence's element, a NamedTuple's field."""
+        if isinstance(value, Unknown):
+            return value
+        if isinstance(value, Instance):
+            args = [arg for arg in value.args if arg is not ELLIPSIS]
+            cls = value.cls
+            if isinstance(cls, PyObject) and args and issubclass(cls.obj, tuple):
+                if ELLIPSIS in value.args:
+                    return args[0]
+                return args[index] if index < len(args) else Unknown("unpacked past the tuple's end")
+            if isinstance(cls, PyObject) and len(args) == 1 and issubclass(cls.obj, collections.abc.Sequence):
+                return args[0]
+            if isinstance(cls, RepoClass):
+                fields = self._named_tuple_fields(cls)
+                if fields is not None and index < len(fields):
+                    return self.binding_value(cls.pf, fields[index])
+        return Unknown(f"what unpacking {label_of(value) or 'the value'} gives is not known")
+
+    def _named_tuple_fields(self, cls: RepoClass) -> list[Binding] | None:
+        """A ``class Segment(NamedTuple)``'s annotated fields, in order."""
+        if not any(isinstance(k, PyObject) and k.obj is runtime.named_tuple_class() for k in self.mro(cls)):
+            return None
+        fields = [bindings[0] for bindings in cls.scope.bindings.values()
+                  if bindings[0].kind == "assign" and bindings[0].annotation is not None]
+        return sorted(fields, key=lambda binding: binding.start)
 
     def _sequence_like(self, cls: RepoClass) -> bool:
         """A repository generic built on a sequence or set (``IterableList(List[T])``):
