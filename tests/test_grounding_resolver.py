@@ -873,3 +873,17 @@ def test_enumerate_counts_with_ints(indexes):
 ])
 def test_unpacking_that_cannot_be_followed_is_low(indexes, lines):
     assert py(indexes, UNPACK_HEADER + lines).confidence == "low"
+
+
+@pytest.mark.parametrize("lines, expected, absent", [
+    ("    for item in (readers[0], writers[0]):\n        item.<|cursor|>\n", {"readline", "flush"}, set()),
+    ("    for item, label in zip((readers[0], readers[1]), ('a', 'b')):\n        item.<|cursor|>\n", READER_MEMBERS, {"flush"}),
+    ("    pair = (readers[0], writers[0])\n    pair[1].<|cursor|>\n", {"flush"}, {"readline"}),
+    ("    for item in [readers[0], readers[1]]:\n        item.<|cursor|>\n", READER_MEMBERS, set()),
+])
+def test_literal_collections_know_their_items(indexes, lines, expected, absent):
+    assert_high_members(py(indexes, UNPACK_HEADER + lines), expected, absent)
+
+
+def test_a_literal_with_an_unknown_item_is_low_when_iterated(indexes):
+    assert py(indexes, UNPACK_HEADER + "    for item in (readers[0], make()):\n        item.<|cursor|>\n").confidence == "low"

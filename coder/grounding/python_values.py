@@ -31,6 +31,9 @@ from coder.grounding.repo_view import RepoView
 from coder.syntax.languages import new_parser
 
 MAX_DEPTH = 24  # bindings followed for one question (import chains, aliases)
+# Literal collections up to this many items are typed item by item (a loop over
+# `(a_blob, b_blob)`); longer ones are data, not worth evaluating on a keystroke.
+MAX_LITERAL_ITEMS = 8
 
 
 # -- values ---------------------------------------------------------------------------
@@ -360,10 +363,23 @@ class Evaluator:
             sides = [node.child_by_field_name("left"), node.child_by_field_name("right")]
             values = [self.value(pf, scope, side, offset) for side in sides if side is not None and side.type != "none"]
             return self._one_of(values) if values else Unknown("None or None")
+        if kind in ("tuple", "list", "set") and 0 < len(node.named_children) <= MAX_LITERAL_ITEMS:
+            return self._collection_literal(pf, scope, node, offset)
         literal = _LITERALS.get(kind)
         if literal is not None:
             return Instance(PyObject(literal, literal.__name__))
         return Unknown(f"cannot follow a {kind} expression")
+
+    def _collection_literal(self, pf, scope, node: tree_sitter.Node, offset: int) -> Value:
+        """``(a_blob, b_blob)``, ``[reader, other]``: the collection with what its
+        items are, for loops and unpacking over it (a tuple keeps positions)."""
+        kind = {"tuple": tuple, "list": list, "set": set}[node.type]
+        items = [child for child in node.named_children if child.type != "comment"]
+        if any(item.type in ("list_splat", "parenthesized_list_splat") for item in items):
+            return Instance(PyObject(kind, kind.__name__))
+        values = [self.value(pf, scope, item, offset) for item in items]
+        args = tuple(values) if kind is tuple else (self._one_of(values),)
+        return Instance(PyObject(kind, kind.__name__), args)
 
     def _paired(self, pf, scope, builtin, arguments: tree_sitter.Node | None, offset: int) -> Value:
         """``zip(a, b)`` / ``enumerate(a)``: an iterator of tuples, whose items are
