@@ -735,7 +735,7 @@ def test_elements_of_annotated_containers(indexes, binding):
 
 def test_containers_whose_elements_are_not_known_stay_low(indexes):
     for binding in ("def use(items: list):\n    for item in items:\n        item.<|cursor|>\n",
-                    "def use(table: Dict[str, int]):\n    for key, value in table.items():\n        value.<|cursor|>\n",
+                    "def use(table: dict):\n    for key, value in table.items():\n        value.<|cursor|>\n",
                     "def use(**options):\n    options['a'].<|cursor|>\n"):
         assert py(indexes, CATALOG_HEADER + binding).confidence == "low", binding
 
@@ -887,3 +887,31 @@ def test_literal_collections_know_their_items(indexes, lines, expected, absent):
 
 def test_a_literal_with_an_unknown_item_is_low_when_iterated(indexes):
     assert py(indexes, UNPACK_HEADER + "    for item in (readers[0], make()):\n        item.<|cursor|>\n").confidence == "low"
+
+
+# -- Python: generic methods on typed containers ----------------------------------------
+
+GENERIC_HEADER = (
+    "from typing import Dict, Generic, List, TypeVar\nfrom pkg.reader import Reader\nfrom pkg.writer import Writer\n\n"
+    "T = TypeVar('T')\n\nclass Stack(Generic[T]):\n    def top(self) -> T:\n        ...\n    def size(self) -> int:\n        ...\n\n"
+    "def use(table: Dict[str, Reader], readers: List[Reader], stack: 'Stack[Writer]'):\n"
+)
+
+
+@pytest.mark.parametrize("lines, expected", [
+    ("    for key, reader in table.items():\n        reader.<|cursor|>\n", READER_MEMBERS),
+    ("    for key, reader in table.items():\n        key.<|cursor|>\n", {"upper", "split"}),
+    ("    for reader in table.values():\n        reader.<|cursor|>\n", READER_MEMBERS),
+    ("    for key in table:\n        key.<|cursor|>\n", {"upper"}),
+    ("    readers.pop().<|cursor|>\n", READER_MEMBERS),
+    ("    readers.copy()[0].<|cursor|>\n", READER_MEMBERS),
+    ("    stack.top().<|cursor|>\n", {"write", "flush"}),  # a repository generic
+], ids=["items-value", "items-key", "values", "keys", "pop", "copy", "repo-generic"])
+def test_a_generic_method_returns_the_receivers_type_arguments(indexes, lines, expected):
+    assert_high_members(py(indexes, GENERIC_HEADER + lines), expected)
+
+
+def test_a_method_type_variable_of_its_own_stays_low(indexes):
+    # dict.get's default overload returns `_VT | _T`: _T is the caller's, not known.
+    assert py(indexes, GENERIC_HEADER + "    table.get('a').<|cursor|>\n").confidence == "low"
+    assert py(indexes, GENERIC_HEADER + "    Stack().top().<|cursor|>\n").confidence == "low"  # no arguments

@@ -168,6 +168,7 @@ class Evaluator:
         self._depth = 0
         self._inferring: set[int] = set()  # functions whose returns are being followed
         self._stubs: dict[str, PythonFile | None] = {}  # standard-library stub files by path
+        self._type_args: dict[str, Value] = {}  # type variables bound while reading a return type
 
     def file(self, path: str) -> PythonFile | None:
         return self.repo.parsed_file("python", path, PythonFile)
@@ -438,9 +439,51 @@ class Evaluator:
             return receiver
         pf = function.pf
         outer = function.scope.parent or pf.module
-        # `-> Self` / `-> "Reader"` inside the class refer to the class.
-        value = self.annotation_value(pf, outer, node, node.start_byte, owner=function.scope.enclosing_class)
+        saved = self._type_args
+        # `def pop(self) -> _T` on a `List[Reader]`: _T is Reader.
+        self._type_args = self._receiver_type_args(function, receiver)
+        try:
+            # `-> Self` / `-> "Reader"` inside the class refer to the class.
+            value = self.annotation_value(pf, outer, node, node.start_byte, owner=function.scope.enclosing_class)
+        finally:
+            self._type_args = saved
         return self._runtime_twin(value) if python_stubs.is_stub(pf.path) else value
+
+    def _receiver_type_args(self, function: RepoFunction, receiver: Value | None) -> dict[str, Value]:
+        """The receiver's type arguments by the names of its class's type parameters,
+        for a method its own class defines (``dict[str, Reader]``: _KT is str, _VT
+        Reader). Empty when they cannot be matched."""
+        if not isinstance(receiver, Instance) or not receiver.args or ELLIPSIS in receiver.args:
+            return {}
+        cls = receiver.cls if isinstance(receiver.cls, RepoClass) else self.stub_class(receiver.cls.obj)
+        if cls is None or function.scope.enclosing_class is not cls.scope:
+            return {}
+        parameters = self.type_parameters(cls)
+        return dict(zip(parameters, receiver.args)) if len(parameters) == len(receiver.args) else {}
+
+    def type_parameters(self, cls: RepoClass) -> list[str]:
+        """A generic class's type variables in order: those of its ``Generic[...]``
+        base if it has one, else as its subscripted bases first name them."""
+        cached = cls.scope.member_cache.get("type parameters")
+        if cached is not None:
+            return cached
+        outer = cls.scope.parent or cls.pf.module
+        names: list[str] = []
+        for base in cls.scope.bases:
+            if base.type not in ("subscript", "generic_type"):
+                continue
+            head = base.child_by_field_name("value") or base.named_children[0]
+            found = [name for name in _identifiers_in(_type_parameters(base)) if self._is_type_variable(cls.pf, outer, name)]
+            if _text(head).rsplit(".", 1)[-1] in ("Generic", "Protocol"):
+                names = found
+                break
+            names += [name for name in found if name not in names]
+        cls.scope.member_cache["type parameters"] = names
+        return names
+
+    def _is_type_variable(self, pf: PythonFile, scope: Scope, name: str) -> bool:
+        value = self.lookup(pf, scope, name, len(pf.source))
+        return isinstance(value, Instance) and isinstance(value.cls, PyObject) and value.cls.obj is typing.TypeVar
 
     # standard-library stubs
 
@@ -587,6 +630,8 @@ class Evaluator:
                 # (an ABC, or typing's IO interfaces); its elements are still known.
                 open_reason = f"abstract annotation {_text(node)}: the value may have more members"
             return Instance(origin, args, open_reason)
+        if node.type == "identifier" and _text(node) in self._type_args:
+            return self._type_args[_text(node)]
         if node.type in ("identifier", "attribute"):
             if owner is not None and _text(node) in ("Self", "typing.Self", owner.name):
                 return Instance(RepoClass(pf, owner))
@@ -663,6 +708,10 @@ class Evaluator:
                     return Instance(PyObject(str, "str")) if cls.obj is str else Instance(PyObject(int, "int"))
                 if args and issubclass(cls.obj, tuple) and ELLIPSIS not in iterable.args:
                     return self._one_of(args)  # Tuple[A, B]: either
+                if len(args) == 2 and issubclass(cls.obj, collections.abc.ItemsView):
+                    return Instance(PyObject(tuple, "tuple"), tuple(args))  # dict.items(): (key, value)
+                if len(args) == 2 and issubclass(cls.obj, collections.abc.ValuesView):
+                    return args[1]  # dict.values(), typed by key and value
                 if args and issubclass(cls.obj, collections.abc.Iterable):
                     return args[0]
             elif len(args) == 1 and self._sequence_like(cls):
@@ -1137,6 +1186,17 @@ def _type_parameters(node: tree_sitter.Node) -> list[tree_sitter.Node]:
         if child.type == "type_parameter":
             return child.named_children
     return []
+
+
+def _identifiers_in(nodes: list[tree_sitter.Node]) -> list[str]:
+    """The identifiers inside some annotation nodes, in order (``Mapping[_KT, List[_VT]]``)."""
+    found: list[str] = []
+    for node in nodes:
+        if node.type == "identifier":
+            found.append(_text(node))
+        else:
+            found += _identifiers_in(node.named_children)
+    return found
 
 
 def _union_parts(node: tree_sitter.Node) -> list[tree_sitter.Node]:
