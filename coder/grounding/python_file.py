@@ -425,3 +425,13 @@ def _decorators(function_node: tree_sitter.Node) -> list[str]:
             text = _text(expression).strip()
             names.append(text.split("(", 1)[0].rsplit(".", 1)[-1])
     return names
+
+
+def pick_binding(bindings: list[Binding], offset: int) -> Binding:
+    """The binding in effect at ``offset``: the last one before it, else the first.
+    One whose value holds the offset is not in effect yet: in ``tag = tag.object``
+    the right side reads the ``tag`` bound before."""
+    before = [b for b in bindings if b.start < offset and (b.value is None or not b.value.start_byte <= offset <= b.value.end_byte)]
+    if before:
+        return max(before, key=lambda b: b.start)
+    return min(bindings, key=lambda b: b.start)

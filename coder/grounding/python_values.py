@@ -6,163 +6,43 @@ it cannot follow is ``Unknown`` with a reason. ``Evaluator.members(value)`` list
 value's members and says whether the list is complete: a class defined in the
 repository whose every base is known, a standard module, a builtin type. This is no
 type checker: it follows the bindings a reader follows at a glance, and gives up
-(low confidence) everywhere else.
+(low confidence) everywhere else. The value kinds live in python_value_kinds, the
+rules for containers' items in python_containers and for standard-library values
+(typeshed's stubs) in python_stub_values.
 """
 
 from __future__ import annotations
 
 import builtins
-import collections.abc
 import functools
 import inspect
 import io
 import types
 import typing
-from dataclasses import dataclass, field
 
 import tree_sitter
 
-from coder.grounding import python_environment, python_stubs
 from coder.grounding import python_runtime as runtime
+from coder.grounding import python_stubs
 from coder.grounding.names import NameInfo
-from coder.grounding.python_file import Binding, PythonFile, Scope, returns_of
+from coder.grounding.python_containers import MAX_LITERAL_ITEMS, ContainerRules
+from coder.grounding.python_file import Binding, PythonFile, Scope, pick_binding, returns_of
 from coder.grounding.python_signatures import binding_info
+from coder.grounding.python_stub_values import StubRules
+from coder.grounding.python_value_kinds import (  # noqa: F401  (Members and the kinds: re-exported for the resolver)
+    ELLIPSIS, Bound, Instance, Members, OneOf, PyObject, RepoClass, RepoFunction, RepoModule, Super, TypeForm,
+    Unknown, Value, is_class, is_typing_object, label_of, one_of, text_of,
+)
 from coder.grounding.repo_view import RepoView
 from coder.syntax.languages import new_parser
 
 MAX_DEPTH = 24  # bindings followed for one question (import chains, aliases)
-# Literal collections up to this many items are typed item by item (a loop over
-# `(a_blob, b_blob)`); longer ones are data, not worth evaluating on a keystroke.
-MAX_LITERAL_ITEMS = 8
-
-
-# -- values ---------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class Unknown:
-    reason: str
-
-
-@dataclass(frozen=True)
-class RepoModule:
-    name: str
-    path: str | None  # the .py / __init__.py file, None for a namespace package
-    package: str | None  # the directory, for packages
-
-
-@dataclass(frozen=True)
-class RepoClass:
-    pf: PythonFile  # the parsed file version the class was found in
-    scope: Scope
-
-    @property
-    def path(self) -> str:
-        return self.pf.path
-
-
-@dataclass(frozen=True)
-class RepoFunction:
-    pf: PythonFile
-    scope: Scope
-
-
-@dataclass(frozen=True)
-class Instance:
-    cls: "RepoClass | PyObject"
-    # The type arguments of a subscripted annotation (`List[Reader]`: an instance of
-    # Reader), which say what iterating or indexing the value gives; ELLIPSIS for `...`.
-    args: tuple = ()
-    # Why the listing of an abstract annotation's members is not complete
-    # (`Sequence[str]`: the concrete value behind it has more); empty when it is.
-    open_reason: str = ""
-
-
-@dataclass(frozen=True)
-class PyObject:
-    """An object of the running interpreter: builtin or standard-library."""
-
-    obj: object = field(hash=False, compare=False)
-    label: str = ""
-
-    def __hash__(self) -> int:
-        return id(self.obj)
-
-    def __eq__(self, other) -> bool:
-        return isinstance(other, PyObject) and other.obj is self.obj
-
-
-@dataclass(frozen=True)
-class Super:
-    cls: RepoClass
-
-
-@dataclass(frozen=True)
-class Bound:
-    """A method looked up on an instance: calling it knows the receiver, which a
-    ``-> Self`` annotation means (``Path(p).parent`` is a Path, not a PurePath)."""
-
-    function: RepoFunction
-    receiver: "Value"
-
-
-@dataclass(frozen=True)
-class OneOf:
-    """A union annotation's value (`Union[Commit, Tree]`, `Head | Tag`): one of the
-    options, so a member of any of them is valid (code tells them apart by tests)."""
-
-    options: tuple
-
-
-@dataclass(frozen=True, eq=False)
-class TypeForm:
-    """A typing expression bound to a name (`AnyGitObject = Union["Commit", "Tree"]`,
-    `Nodes = List[Node]`): a type alias, which means something as an annotation."""
-
-    pf: PythonFile
-    scope: Scope
-    node: tree_sitter.Node
-
-
-Value = Unknown | RepoModule | RepoClass | RepoFunction | Bound | Instance | PyObject | Super | OneOf | TypeForm
-
-ELLIPSIS = PyObject(Ellipsis, "...")
-
-
-@dataclass
-class Members:
-    infos: dict[str, NameInfo]
-    complete: bool
-    label: str | None
-    reason: str = ""
-
-
-def _text(node: tree_sitter.Node | None) -> str:
-    return node.text.decode("utf-8", "replace") if node is not None else ""
-
-
-def label_of(value: Value) -> str | None:
-    if isinstance(value, RepoModule):
-        return f"module {value.name}"
-    if isinstance(value, (RepoClass, RepoFunction)):
-        return value.scope.name
-    if isinstance(value, Instance):
-        return label_of(value.cls)
-    if isinstance(value, PyObject):
-        return value.label or getattr(value.obj, "__name__", None)
-    if isinstance(value, Super):
-        return f"super of {value.cls.scope.name}"
-    if isinstance(value, OneOf):
-        return " | ".join(label_of(option) or "?" for option in value.options)
-    if isinstance(value, TypeForm):
-        return _text(value.node)
-    return None
 
 
 # -- evaluation -----------------------------------------------------------------------
 
 
-class Evaluator:
+class Evaluator(ContainerRules, StubRules):
     def __init__(self, repo: RepoView):
         self.repo = repo
         self._depth = 0
@@ -240,7 +120,7 @@ class Evaluator:
             return self.value(pf, scope, binding.value, binding.start)
         if kind == "except" and binding.value is not None:
             exception = self.value(pf, scope, binding.value, binding.start)
-            if isinstance(exception, (RepoClass, PyObject)) and _is_class(exception):
+            if isinstance(exception, (RepoClass, PyObject)) and is_class(exception):
                 return Instance(exception)
             return Unknown("exception type not known")
         if kind == "with" and binding.value is not None:
@@ -321,13 +201,13 @@ class Evaluator:
     def _value(self, pf: PythonFile, scope: Scope, node: tree_sitter.Node, offset: int) -> Value:
         kind = node.type
         if kind == "identifier":
-            return self.lookup(pf, scope, _text(node), offset)
+            return self.lookup(pf, scope, text_of(node), offset)
         if kind == "attribute":
             receiver = self.value(pf, scope, node.child_by_field_name("object"), offset)
-            return self.member_value(receiver, _text(node.child_by_field_name("attribute")))
+            return self.member_value(receiver, text_of(node.child_by_field_name("attribute")))
         if kind == "call":
             function = node.child_by_field_name("function")
-            if function is not None and function.type == "identifier" and _text(function) == "super":
+            if function is not None and function.type == "identifier" and text_of(function) == "super":
                 return self._super(pf, scope, offset)
             callee = self.value(pf, scope, function, offset)
             if isinstance(callee, PyObject) and callee.obj is typing.cast:
@@ -344,13 +224,13 @@ class Evaluator:
             return self.value(pf, scope, right, offset) if right is not None else Unknown("assignment")
         if kind == "subscript":
             container = self.value(pf, scope, node.child_by_field_name("value"), offset)
-            if _is_class(container) or _is_typing_object(container):
+            if is_class(container) or is_typing_object(container):
                 return TypeForm(pf, scope, node)  # `List[Node]`, `Union[A, B]`: a type
             return self.item_value(container, node.children_by_field_name("subscript"))
-        if kind == "binary_operator" and _text(node.child_by_field_name("operator")) == "|":
+        if kind == "binary_operator" and text_of(node.child_by_field_name("operator")) == "|":
             left = node.child_by_field_name("left")
             left_value = self.value(pf, scope, left, offset) if left.type != "none" else None
-            if left_value is None or _is_class(left_value) or isinstance(left_value, TypeForm):
+            if left_value is None or is_class(left_value) or isinstance(left_value, TypeForm):
                 return TypeForm(pf, scope, node)  # `Head | Tag`, `str | None`
             return Unknown("cannot follow a | expression")
         if kind == "conditional_expression":
@@ -358,12 +238,12 @@ class Evaluator:
             # reaches a member, as with Optional).
             sides = [child for child in node.named_children[::2] if child.type != "none"]
             values = [self.value(pf, scope, child, offset) for child in sides]
-            return self._one_of(values) if values else Unknown("a conditional expression of None")
-        if kind == "boolean_operator" and _text(node.child_by_field_name("operator")) == "or":
+            return one_of(values) if values else Unknown("a conditional expression of None")
+        if kind == "boolean_operator" and text_of(node.child_by_field_name("operator")) == "or":
             # `console or get_console()`: either side (a None side never is the value).
             sides = [node.child_by_field_name("left"), node.child_by_field_name("right")]
             values = [self.value(pf, scope, side, offset) for side in sides if side is not None and side.type != "none"]
-            return self._one_of(values) if values else Unknown("None or None")
+            return one_of(values) if values else Unknown("None or None")
         if kind in ("tuple", "list", "set") and 0 < len(node.named_children) <= MAX_LITERAL_ITEMS:
             return self._collection_literal(pf, scope, node, offset)
         literal = _LITERALS.get(kind)
@@ -371,27 +251,6 @@ class Evaluator:
             return Instance(PyObject(literal, literal.__name__))
         return Unknown(f"cannot follow a {kind} expression")
 
-    def _collection_literal(self, pf, scope, node: tree_sitter.Node, offset: int) -> Value:
-        """``(a_blob, b_blob)``, ``[reader, other]``: the collection with what its
-        items are, for loops and unpacking over it (a tuple keeps positions)."""
-        kind = {"tuple": tuple, "list": list, "set": set}[node.type]
-        items = [child for child in node.named_children if child.type != "comment"]
-        if any(item.type in ("list_splat", "parenthesized_list_splat") for item in items):
-            return Instance(PyObject(kind, kind.__name__))
-        values = [self.value(pf, scope, item, offset) for item in items]
-        args = tuple(values) if kind is tuple else (self._one_of(values),)
-        return Instance(PyObject(kind, kind.__name__), args)
-
-    def _paired(self, pf, scope, builtin, arguments: tree_sitter.Node | None, offset: int) -> Value:
-        """``zip(a, b)`` / ``enumerate(a)``: an iterator of tuples, whose items are
-        the elements of the arguments (an int first for enumerate)."""
-        positional = [a for a in arguments.named_children if a.type not in ("keyword_argument", "comment")] if arguments else []
-        if any(argument.type == "list_splat" for argument in positional) or not positional:
-            return Instance(PyObject(builtin, builtin.__name__))
-        items = [self.element_value(self.value(pf, scope, argument, offset)) for argument in positional]
-        if builtin is enumerate:
-            items = [Instance(PyObject(int, "int"))] + items[:1]
-        return Instance(PyObject(builtin, builtin.__name__), (Instance(PyObject(tuple, "tuple"), tuple(items)),))
 
     def _cast_value(self, pf: PythonFile, scope: Scope, call: tree_sitter.Node, offset: int) -> Value:
         """``typing.cast(T, value)`` is, to a reader, a ``T``."""
@@ -412,7 +271,7 @@ class Evaluator:
     def call_value(self, function: Value) -> Value:
         if isinstance(function, RepoClass):
             return Instance(function)
-        if isinstance(function, PyObject) and _is_class(function):
+        if isinstance(function, PyObject) and is_class(function):
             return Instance(function)
         if isinstance(function, RepoFunction):
             return self.returned_value(function)
@@ -428,14 +287,14 @@ class Evaluator:
         statements give. ``receiver``: the instance a method was called on."""
         variants = _overloads(function)
         if len(variants) > 1:
-            return self._one_of([self._declared_return(variant, receiver) for variant in variants])
+            return one_of([self._declared_return(variant, receiver) for variant in variants])
         return self._declared_return(function, receiver)
 
     def _declared_return(self, function: RepoFunction, receiver: Value | None) -> Value:
         node = function.scope.node.child_by_field_name("return_type")
         if node is None:
             return self._inferred_return(function)
-        if receiver is not None and _text(node).strip("\"'") in ("Self", "typing.Self", "typing_extensions.Self"):
+        if receiver is not None and text_of(node).strip("\"'") in ("Self", "typing.Self", "typing_extensions.Self"):
             return receiver
         pf = function.pf
         outer = function.scope.parent or pf.module
@@ -474,7 +333,7 @@ class Evaluator:
                 continue
             head = base.child_by_field_name("value") or base.named_children[0]
             found = [name for name in _identifiers_in(_type_parameters(base)) if self._is_type_variable(cls.pf, outer, name)]
-            if _text(head).rsplit(".", 1)[-1] in ("Generic", "Protocol"):
+            if text_of(head).rsplit(".", 1)[-1] in ("Generic", "Protocol"):
                 names = found
                 break
             names += [name for name in found if name not in names]
@@ -485,66 +344,6 @@ class Evaluator:
         value = self.lookup(pf, scope, name, len(pf.source))
         return isinstance(value, Instance) and isinstance(value.cls, PyObject) and value.cls.obj is typing.TypeVar
 
-    # standard-library stubs
-
-    def _stub_definition(self, obj) -> tuple[PythonFile, list[Binding]] | None:
-        """The stub file and bindings (several for overloads) that describe a
-        runtime class or function of the standard library."""
-        home = python_stubs.home_of(obj)
-        path = python_stubs.stub_path(home[0]) if home is not None else None
-        pf = self._stub_file(path) if path is not None else None
-        if pf is None:
-            return None
-        scope: Scope | None = pf.module
-        parts = home[1].split(".")
-        for part in parts[:-1]:
-            scope = _class_scope(pf, scope, part)
-            if scope is None:
-                return None
-        bindings = scope.bindings.get(parts[-1])
-        return (pf, bindings) if bindings else None
-
-    def _stub_file(self, path: str) -> PythonFile | None:
-        """A stub file, parsed once for the evaluator's life (stubs change only with
-        an upgrade, and builtins.pyi takes ~75 ms to read)."""
-        if path not in self._stubs:
-            text = python_environment.read_installed(path)
-            self._stubs[path] = PythonFile(text, path) if text is not None else None
-        return self._stubs[path]
-
-    def stub_class(self, cls: type) -> RepoClass | None:
-        found = self._stub_definition(cls)
-        if found is None:
-            return None
-        pf, bindings = found
-        scope = _class_scope(pf, bindings[0].scope, bindings[0].name)
-        return RepoClass(pf, scope) if scope is not None else None
-
-    def stub_call(self, function) -> Value:
-        """What a standard-library function returns, from its stub."""
-        found = self._stub_definition(function)
-        label = getattr(function, "__qualname__", None) or "the function"
-        if found is None:
-            return Unknown(f"what {label}() returns is not known")
-        pf, bindings = found
-        binding = pick_binding(bindings, len(pf.source))
-        scope = pf.scope_for_definition(binding.definition) if binding.kind == "function" else None
-        if scope is None:
-            return Unknown(f"what {label}() returns is not known")
-        return self.returned_value(RepoFunction(pf, scope))
-
-    def _stub_member(self, receiver: Instance, name: str) -> Value:
-        """``x.name`` on an instance of a standard class, from its stub: a method to
-        call, a property's or an attribute's declared type."""
-        stub = self.stub_class(receiver.cls.obj)
-        found = self._find_member(stub, name) if stub is not None else None
-        if found is None:
-            return Unknown(f"type of {receiver.cls.label}.{name} not known")
-        pf, binding = found
-        value = self.binding_value(pf, binding)
-        if isinstance(value, RepoFunction):
-            return self._method_value(value, receiver)
-        return self._runtime_twin(value)
 
     def _method_value(self, function: RepoFunction, receiver: Value) -> Value:
         """A function found on an instance: a property's value, else the method
@@ -556,18 +355,6 @@ class Evaluator:
             return function
         return Bound(function, receiver)
 
-    def _runtime_twin(self, value: Value) -> Value:
-        """A value read from a stub, with the stub's classes replaced by the running
-        interpreter's (``re.Match``), whose members introspection lists."""
-        if isinstance(value, OneOf):
-            return self._one_of([self._runtime_twin(option) for option in value.options])
-        if isinstance(value, Instance) and isinstance(value.cls, RepoClass):
-            twin = _runtime_class_of_stub(value.cls)
-            if twin is not None:
-                return Instance(twin, tuple(self._runtime_twin(arg) for arg in value.args), value.open_reason)
-        if isinstance(value, RepoClass):
-            return _runtime_class_of_stub(value) or value
-        return value
 
     def _inferred_return(self, function: RepoFunction) -> Value:
         """What an unannotated function returns, from its ``return`` statements:
@@ -593,7 +380,7 @@ class Evaluator:
             self._inferring.discard(node.id)
         if not values:
             return Unknown(f"{name}() returns nothing known")
-        return self._one_of(values)
+        return one_of(values)
 
     def annotation_value(
         self, pf: PythonFile, scope: Scope, node: tree_sitter.Node, offset: int, owner: Scope | None = None
@@ -604,21 +391,21 @@ class Evaluator:
         while node.type == "type" and node.named_children:
             node = node.named_children[0]
         if node.type == "string":
-            content = _text(node)[1:-1].strip("\"'")
+            content = text_of(node)[1:-1].strip("\"'")
             return self._dotted_annotation(pf, scope, content, offset, owner)
         if node.type == "union_type" or (
-                node.type == "binary_operator" and _text(node.child_by_field_name("operator")) == "|"):
+                node.type == "binary_operator" and text_of(node.child_by_field_name("operator")) == "|"):
             return self._union(pf, scope, _union_parts(node), offset, owner)
         if node.type in ("generic_type", "subscript"):
             head = node.named_children[0] if node.type == "generic_type" else node.child_by_field_name("value")
             parameters = _type_parameters(node)
-            if _text(head).rsplit(".", 1)[-1] in ("Optional", "Union"):
+            if text_of(head).rsplit(".", 1)[-1] in ("Optional", "Union"):
                 return self._union(pf, scope, parameters, offset, owner)
             # `List[str]`, `IO[bytes]`, `IterableList[Remote]`: an instance of the
             # generic's class (its members do not depend on the parameters).
             origin = _generic_origin(self.value(pf, scope, head, offset))
             if origin is None:
-                return Unknown(f"generic annotation {_text(node)}")
+                return Unknown(f"generic annotation {text_of(node)}")
             args = tuple(
                 ELLIPSIS if parameter.type == "ellipsis" else self.annotation_value(pf, scope, parameter, offset, owner)
                 for parameter in parameters
@@ -628,41 +415,41 @@ class Evaluator:
                 # `self.paths: Sequence[str] = []` and then `self.paths.append(p)`:
                 # real code leans on the concrete value behind an abstract annotation
                 # (an ABC, or typing's IO interfaces); its elements are still known.
-                open_reason = f"abstract annotation {_text(node)}: the value may have more members"
+                open_reason = f"abstract annotation {text_of(node)}: the value may have more members"
             return Instance(origin, args, open_reason)
-        if node.type == "identifier" and _text(node) in self._type_args:
-            return self._type_args[_text(node)]
+        if node.type == "identifier" and text_of(node) in self._type_args:
+            return self._type_args[text_of(node)]
         if node.type in ("identifier", "attribute"):
-            if owner is not None and _text(node) in ("Self", "typing.Self", owner.name):
+            if owner is not None and text_of(node) in ("Self", "typing.Self", owner.name):
                 return Instance(RepoClass(pf, owner))
             target = self.value(pf, scope, node, offset)
             if isinstance(target, PyObject) and target.obj is typing.Any:
-                return Unknown(f"annotated {_text(node)}")  # a class since Python 3.11, yet anything
-            if _text(node).rsplit(".", 1)[-1] == "LiteralString":
+                return Unknown(f"annotated {text_of(node)}")  # a class since Python 3.11, yet anything
+            if text_of(node).rsplit(".", 1)[-1] == "LiteralString":
                 return Instance(PyObject(str, "str"))  # typing's literal strings are strings
-            if isinstance(target, (RepoClass, PyObject)) and _is_class(target):
+            if isinstance(target, (RepoClass, PyObject)) and is_class(target):
                 return Instance(target)
             if isinstance(target, TypeForm):
                 return self._alias_value(target)
             if isinstance(target, Unknown):
                 return target
-            return Unknown(f"annotation {_text(node)} is not a class")
+            return Unknown(f"annotation {text_of(node)} is not a class")
         if node.type == "none":
             return Unknown("annotated None")
-        return Unknown(f"annotation {_text(node)} not followed")
+        return Unknown(f"annotation {text_of(node)} not followed")
 
     def _union(self, pf, scope, parts: list[tree_sitter.Node], offset: int, owner: Scope | None) -> Value:
         """``Union[A, B]``, ``Optional[A]``, ``A | B | None``: None dropped (code
         that reaches a member has ruled it out); every other option must be known."""
         values: list[Value] = []
         for part in parts:
-            if _text(part) == "None":
+            if text_of(part) == "None":
                 continue
             value = self.annotation_value(pf, scope, part, offset, owner)
             if isinstance(value, Unknown):
-                return Unknown(f"union option {_text(part)}: {value.reason}")
+                return Unknown(f"union option {text_of(part)}: {value.reason}")
             values.append(value)
-        return self._one_of(values) if values else Unknown("annotated None")
+        return one_of(values) if values else Unknown("annotated None")
 
     def _alias_value(self, alias: TypeForm) -> Value:
         """What an annotation naming a type alias describes (guarded: an alias may
@@ -687,130 +474,12 @@ class Evaluator:
         value = self.lookup(pf, scope, parts[0], offset)
         for part in parts[1:]:
             value = self.member_value(value, part)
-        if isinstance(value, (RepoClass, PyObject)) and _is_class(value):
+        if isinstance(value, (RepoClass, PyObject)) and is_class(value):
             return Instance(value)
         if isinstance(value, TypeForm):
             return self._alias_value(value)
         return value if isinstance(value, Unknown) else Unknown(f"{content} is not a class")
 
-    # containers
-
-    def element_value(self, iterable: Value) -> Value:
-        """What iterating a value gives, when its annotation says (``List[Entry]``,
-        ``Sequence[Entry]``, ``Tuple[Entry, ...]``, ``Dict[str, Entry]`` keys)."""
-        if isinstance(iterable, Unknown):
-            return iterable
-        if isinstance(iterable, Instance):
-            args = [arg for arg in iterable.args if arg is not ELLIPSIS]
-            cls = iterable.cls
-            if isinstance(cls, PyObject):
-                if cls.obj in (str, bytes, bytearray):
-                    return Instance(PyObject(str, "str")) if cls.obj is str else Instance(PyObject(int, "int"))
-                if args and issubclass(cls.obj, tuple) and ELLIPSIS not in iterable.args:
-                    return self._one_of(args)  # Tuple[A, B]: either
-                if len(args) == 2 and issubclass(cls.obj, collections.abc.ItemsView):
-                    return Instance(PyObject(tuple, "tuple"), tuple(args))  # dict.items(): (key, value)
-                if len(args) == 2 and issubclass(cls.obj, collections.abc.ValuesView):
-                    return args[1]  # dict.values(), typed by key and value
-                if args and issubclass(cls.obj, collections.abc.Iterable):
-                    return args[0]
-            elif len(args) == 1 and self._sequence_like(cls):
-                return args[0]  # IterableList[Remote]: a list of Remote
-        return Unknown(f"what iterating {label_of(iterable) or 'the value'} gives is not known")
-
-    def item_value(self, container: Value, indices: list[tree_sitter.Node]) -> Value:
-        """``container[index]``, when its annotation says: a sequence's element (a
-        slice is the sequence again), a mapping's value, a tuple's position."""
-        if isinstance(container, Unknown):
-            return container
-        is_slice = len(indices) == 1 and indices[0].type == "slice"
-        if isinstance(container, Instance):
-            args = [arg for arg in container.args if arg is not ELLIPSIS]
-            cls = container.cls
-            if isinstance(cls, PyObject):
-                if cls.obj in (str, bytes, bytearray) or (is_slice and issubclass(cls.obj, collections.abc.Sequence)):
-                    return container if is_slice or cls.obj is str else Instance(PyObject(int, "int"))
-                if len(args) == 2 and issubclass(cls.obj, collections.abc.Mapping):
-                    return args[1]
-                if args and issubclass(cls.obj, tuple):
-                    if ELLIPSIS in container.args:
-                        return args[0]
-                    if len(indices) == 1 and indices[0].type == "integer" and int(_text(indices[0]), 0) < len(args):
-                        return args[int(_text(indices[0]), 0)]
-                    return self._one_of(args)
-                if len(args) == 1 and issubclass(cls.obj, collections.abc.Sequence):
-                    return args[0]
-            elif len(args) == 1 and not is_slice and self._sequence_like(cls):
-                return args[0]
-        return Unknown(f"what indexing {label_of(container) or 'the value'} gives is not known")
-
-    def _unpacked_value(self, pf: PythonFile, scope: Scope, binding: Binding) -> Value:
-        """``a, b = value`` / ``for a, b in values``: the part at the name's place."""
-        node, path = binding.value, list(binding.unpack_path)
-        # `a, b = Reader(), Writer()`: the matching expression, when written out.
-        while binding.unpack_from == "assign" and path and node.type in ("expression_list", "tuple"):
-            parts = [child for child in node.named_children if child.type != "comment"]
-            if len(parts) <= path[0] or any(part.type == "list_splat" for part in parts):
-                return Unknown(f"{binding.name} is unpacked from a shorter or starred tuple")
-            node = parts[path.pop(0)]
-        value = self.value(pf, scope, node, binding.start)
-        if binding.unpack_from == "loop":
-            value = self.element_value(value)
-        for index in path:
-            value = self.position_value(value, index)
-        return value
-
-    def position_value(self, value: Value, index: int) -> Value:
-        """The ``index``-th item unpacked from a value: a tuple's position, a
-        sequence's element, a NamedTuple's field."""
-        if isinstance(value, Unknown):
-            return value
-        if isinstance(value, Instance):
-            args = [arg for arg in value.args if arg is not ELLIPSIS]
-            cls = value.cls
-            if isinstance(cls, PyObject) and args and issubclass(cls.obj, tuple):
-                if ELLIPSIS in value.args:
-                    return args[0]
-                return args[index] if index < len(args) else Unknown("unpacked past the tuple's end")
-            if isinstance(cls, PyObject) and len(args) == 1 and issubclass(cls.obj, collections.abc.Sequence):
-                return args[0]
-            if isinstance(cls, RepoClass):
-                fields = self._named_tuple_fields(cls)
-                if fields is not None and index < len(fields):
-                    return self.binding_value(cls.pf, fields[index])
-        return Unknown(f"what unpacking {label_of(value) or 'the value'} gives is not known")
-
-    def _named_tuple_fields(self, cls: RepoClass) -> list[Binding] | None:
-        """A ``class Segment(NamedTuple)``'s annotated fields, in order."""
-        if not any(isinstance(k, PyObject) and k.obj is runtime.named_tuple_class() for k in self.mro(cls)):
-            return None
-        fields = [bindings[0] for bindings in cls.scope.bindings.values()
-                  if bindings[0].kind == "assign" and bindings[0].annotation is not None]
-        return sorted(fields, key=lambda binding: binding.start)
-
-    def _sequence_like(self, cls: RepoClass) -> bool:
-        """A repository generic built on a sequence or set (``IterableList(List[T])``):
-        its one type argument is its element type."""
-        return any(
-            isinstance(klass, PyObject) and isinstance(klass.obj, type) and klass.obj is not object
-            and issubclass(klass.obj, (collections.abc.Sequence, collections.abc.Set))
-            and not issubclass(klass.obj, (str, bytes))
-            for klass in self.mro(cls)
-        )
-
-    @staticmethod
-    def _one_of(values: list[Value]) -> Value:
-        """One value for several that may each be the answer: the first unknown one
-        if any (the answer may be anything), else their union without repeats."""
-        unknown = next((value for value in values if isinstance(value, Unknown)), None)
-        if unknown is not None:
-            return unknown
-        kept: list[Value] = []
-        for value in values:
-            for option in value.options if isinstance(value, OneOf) else (value,):
-                if not any(_same_value(option, other) for other in kept):
-                    kept.append(option)
-        return kept[0] if len(kept) == 1 else OneOf(tuple(kept))
 
     # members
 
@@ -844,7 +513,7 @@ class Evaluator:
             # The options that have the member (code reaching it has told them apart).
             found = [self.member_value(option, name) for option in receiver.options
                      if name in self.members(option).infos]
-            return self._one_of(found) if found else Unknown(f"{name} not found on {label_of(receiver)}")
+            return one_of(found) if found else Unknown(f"{name} not found on {label_of(receiver)}")
         if isinstance(receiver, Instance) and isinstance(receiver.cls, PyObject):
             return self._stub_member(receiver, name)
         if isinstance(receiver, (RepoClass, Instance, Super)):
@@ -901,12 +570,12 @@ class Evaluator:
             if node.type in ("subscript", "generic_type"):  # Generic[T], Base[int]
                 node = node.child_by_field_name("value") or node.named_children[0]
             value = self.value(pf, outer, node, cls.scope.start)
-            if isinstance(value, PyObject) and not _is_class(value):
+            if isinstance(value, PyObject) and not is_class(value):
                 value = _base_class_of(value)
-            if isinstance(value, (RepoClass, PyObject)) and _is_class(value):
+            if isinstance(value, (RepoClass, PyObject)) and is_class(value):
                 result.append(value)
             else:
-                result.append(Unknown(f"base {_text(base)} of {cls.scope.name} is not known"))
+                result.append(Unknown(f"base {text_of(base)} of {cls.scope.name} is not known"))
         return result
 
     def members(self, value: Value) -> Members:
@@ -916,7 +585,7 @@ class Evaluator:
         if isinstance(value, RepoModule):
             return self._module_members(value)
         if isinstance(value, PyObject):
-            complete = not (_is_class(value) and runtime.is_dynamic_class(value.obj))
+            complete = not (is_class(value) and runtime.is_dynamic_class(value.obj))
             return Members(dict(runtime.object_members(value.obj)), complete, label)
         if isinstance(value, OneOf):
             infos: dict[str, NameInfo] = {}
@@ -936,7 +605,7 @@ class Evaluator:
         if isinstance(value, Instance) and isinstance(value.cls, PyObject):
             infos = dict(runtime.object_members(value.cls.obj))
             complete, reason = not runtime.is_dynamic_class(value.cls.obj), ""
-            if _is_class(value.cls):
+            if is_class(value.cls):
                 attributes, read_all = runtime.instance_attributes(value.cls.obj)
                 for name in attributes:
                     infos.setdefault(name, NameInfo(name, "attribute", "", "member"))
@@ -1119,30 +788,6 @@ def _overloads(function: RepoFunction) -> list[RepoFunction]:
     return variants or [function]
 
 
-def _class_scope(pf: PythonFile, scope: Scope, name: str) -> Scope | None:
-    """The class ``name`` defined in ``scope`` (its last definition)."""
-    for binding in reversed(scope.bindings.get(name, [])):
-        if binding.kind == "class":
-            return pf.scope_for_definition(binding.definition)
-    return None
-
-
-def _runtime_class_of_stub(cls: RepoClass) -> PyObject | None:
-    """The running interpreter's class a stub class describes, when it has one."""
-    module = python_stubs.module_of_stub(cls.path)
-    if module is None:
-        return None
-    names = []
-    scope: Scope | None = cls.scope
-    while scope is not None and scope.kind == "class":
-        names.append(scope.name)
-        scope = scope.parent
-    obj = builtins if module == "builtins" else runtime.stdlib_module(module)
-    for name in reversed(names):
-        obj = getattr(obj, name, None)
-    return PyObject(obj, obj.__name__) if isinstance(obj, type) else None
-
-
 def _property_getter(function: RepoFunction) -> RepoFunction | None:
     """The getter behind a property: the function itself when it is one, the
     ``@property`` definition of the same name when it is its ``.setter``/``.deleter``
@@ -1193,7 +838,7 @@ def _identifiers_in(nodes: list[tree_sitter.Node]) -> list[str]:
     found: list[str] = []
     for node in nodes:
         if node.type == "identifier":
-            found.append(_text(node))
+            found.append(text_of(node))
         else:
             found += _identifiers_in(node.named_children)
     return found
@@ -1204,16 +849,11 @@ def _union_parts(node: tree_sitter.Node) -> list[tree_sitter.Node]:
     operators, or an annotation's ``union_type`` (whose parts are ``type`` nodes)."""
     while node.type == "type" and len(node.named_children) == 1:
         node = node.named_children[0]
-    if node.type == "binary_operator" and _text(node.child_by_field_name("operator")) == "|":
+    if node.type == "binary_operator" and text_of(node.child_by_field_name("operator")) == "|":
         return _union_parts(node.child_by_field_name("left")) + _union_parts(node.child_by_field_name("right"))
     if node.type == "union_type":
         return [part for child in node.named_children for part in _union_parts(child)]
     return [node]
-
-
-def _is_typing_object(value: Value) -> bool:
-    """A typing construct that is no class (``Union``, ``List``, ``Optional``)."""
-    return isinstance(value, PyObject) and getattr(value.obj, "__module__", None) == "typing"
 
 
 def _yields(node: tree_sitter.Node | None) -> bool:
@@ -1231,7 +871,7 @@ def _yields(node: tree_sitter.Node | None) -> bool:
 def _returns_only_self(function: tree_sitter.Node) -> bool:
     returns = list(returns_of(function.child_by_field_name("body")))
     return bool(returns) and all(
-        len(statement.named_children) == 1 and _text(statement.named_children[0]) == "self" for statement in returns
+        len(statement.named_children) == 1 and text_of(statement.named_children[0]) == "self" for statement in returns
     )
 
 
@@ -1243,12 +883,12 @@ def _opened_file(arguments: tree_sitter.Node | None) -> Value:
         if len(positional) >= 2:
             mode_node = positional[1]
         for argument in arguments.named_children:
-            if argument.type == "keyword_argument" and _text(argument.child_by_field_name("name")) == "mode":
+            if argument.type == "keyword_argument" and text_of(argument.child_by_field_name("name")) == "mode":
                 mode_node = argument.child_by_field_name("value")
     if mode_node is None:
         mode = "r"
-    elif mode_node.type == "string" and not _text(mode_node).lower().startswith(("f", "rf", "fr")):
-        mode = _text(mode_node).strip("\"'")
+    elif mode_node.type == "string" and not text_of(mode_node).lower().startswith(("f", "rf", "fr")):
+        mode = text_of(mode_node).strip("\"'")
     else:
         return Unknown("open() with a mode not known")
     if "b" not in mode:
@@ -1276,7 +916,7 @@ def _slot_names(scope: Scope) -> list[str]:
     names = []
     for item in items:
         if item.type == "string":
-            text = _text(item).strip("\"'")
+            text = text_of(item).strip("\"'")
             if text.isidentifier():
                 names.append(text)
     return names
@@ -1299,18 +939,6 @@ _LITERALS = {
 }
 
 
-def _same_value(a: Value, b: Value) -> bool:
-    """The same class or object, or instances of the same class (by identity: the
-    dataclasses' own equality would compare whole scopes)."""
-    if isinstance(a, Instance) and isinstance(b, Instance):
-        return _same_value(a.cls, b.cls)
-    if isinstance(a, RepoClass) and isinstance(b, RepoClass):
-        return a.pf is b.pf and a.scope is b.scope
-    if isinstance(a, PyObject) and isinstance(b, PyObject):
-        return a.obj is b.obj
-    return False
-
-
 def _base_class_of(value: PyObject) -> Value:
     """The class a typing construct stands for when it is a base: ``List[T]`` is
     list, ``NamedTuple`` a tuple with ``_asdict`` and the rest, ``TypedDict`` dict."""
@@ -1331,19 +959,3 @@ def _base_class_of(value: PyObject) -> Value:
         if classes:
             return PyObject(classes[0], classes[0].__name__)
     return value
-
-
-def _is_class(value: Value) -> bool:
-    if isinstance(value, RepoClass):
-        return True
-    return isinstance(value, PyObject) and isinstance(value.obj, type)
-
-
-def pick_binding(bindings: list[Binding], offset: int) -> Binding:
-    """The binding in effect at ``offset``: the last one before it, else the first.
-    One whose value holds the offset is not in effect yet: in ``tag = tag.object``
-    the right side reads the ``tag`` bound before."""
-    before = [b for b in bindings if b.start < offset and (b.value is None or not b.value.start_byte <= offset <= b.value.end_byte)]
-    if before:
-        return max(before, key=lambda b: b.start)
-    return min(bindings, key=lambda b: b.start)
