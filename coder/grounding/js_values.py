@@ -17,7 +17,8 @@ from coder.grounding.js_file import (
     JsBinding, JsClass, JsExport, JsFile, JsInterface, JsMember, JsScope, call_shape,
 )
 from coder.grounding.js_globals import FUNCTION_MEMBERS, JS_GLOBALS, OBJECT_MEMBERS
-from coder.grounding.names import NameInfo
+from coder.grounding.names import Members, NameInfo
+from coder.grounding.syntax_tree import text_of
 from coder.grounding.repo_view import RepoView
 
 MAX_DEPTH = 24
@@ -66,18 +67,6 @@ class GlobalValue:
 
 
 Value = Unknown | JsModule | ClassValue | InterfaceValue | FunctionValue | Instance | GlobalValue
-
-
-@dataclass
-class Members:
-    infos: dict[str, NameInfo]
-    complete: bool
-    label: str | None
-    reason: str = ""
-
-
-def _text(node: tree_sitter.Node | None) -> str:
-    return node.text.decode("utf-8", "replace") if node is not None else ""
 
 
 def pick_binding(bindings: list[JsBinding], offset: int) -> JsBinding:
@@ -227,12 +216,12 @@ class JsEvaluator:
     def _value(self, jf: JsFile, scope: JsScope, node: tree_sitter.Node, offset: int) -> Value:
         kind = node.type
         if kind == "identifier":
-            return self.lookup(jf, scope, _text(node), offset)
+            return self.lookup(jf, scope, text_of(node), offset)
         if kind == "this":
             return self.this_value(jf, scope)
         if kind == "member_expression":
             receiver = self.value(jf, scope, node.child_by_field_name("object"), offset)
-            return self.member_value(receiver, _text(node.child_by_field_name("property")))
+            return self.member_value(receiver, text_of(node.child_by_field_name("property")))
         if kind == "new_expression":
             constructor = self.value(jf, scope, node.child_by_field_name("constructor"), offset)
             if isinstance(constructor, ClassValue):
@@ -240,7 +229,7 @@ class JsEvaluator:
             return Unknown("constructed from something we cannot follow")
         if kind == "call_expression":
             function = node.child_by_field_name("function")
-            if _text(function) == "require":
+            if text_of(function) == "require":
                 return Unknown("require() outside a declaration")
             return self.returned(self.value(jf, scope, function, offset))
         if kind in ("parenthesized_expression", "non_null_expression", "await_expression") and node.named_children:
@@ -276,7 +265,7 @@ class JsEvaluator:
             return Unknown("no return annotation")
         jf = function.jf
         scope = jf.scope_of_node(function.node)
-        if _text(annotation).lstrip(": ").strip() == "this" and function.owner is not None:
+        if text_of(annotation).lstrip(": ").strip() == "this" and function.owner is not None:
             return Instance(ClassValue(jf, function.owner))
         return self.type_value(jf, scope, annotation, function.node.start_byte)
 
@@ -289,22 +278,22 @@ class JsEvaluator:
             node = node.child_by_field_name("name") or node.named_children[0]
             kind = node.type
         if kind == "union_type":
-            parts = [c for c in node.named_children if _text(c) not in ("null", "undefined")]
+            parts = [c for c in node.named_children if text_of(c) not in ("null", "undefined")]
             if len(parts) == 1:
                 return self.type_value(jf, scope, parts[0], offset, instance)
             return Unknown("union type")
         if kind in ("type_identifier", "identifier"):
-            target = self.lookup(jf, scope, _text(node), offset)
+            target = self.lookup(jf, scope, text_of(node), offset)
         elif kind == "nested_type_identifier":
-            module = self.lookup(jf, scope, _text(node.named_children[0]), offset)
-            target = self.member_value(module, _text(node.named_children[-1]))
+            module = self.lookup(jf, scope, text_of(node.named_children[0]), offset)
+            target = self.member_value(module, text_of(node.named_children[-1]))
         else:
-            return Unknown(f"type {_text(node)} not followed")
+            return Unknown(f"type {text_of(node)} not followed")
         if isinstance(target, (ClassValue, InterfaceValue)):
             return Instance(target) if instance else target
         if isinstance(target, Instance) and not instance:
             return target
-        return target if isinstance(target, Unknown) else Unknown(f"type {_text(node)} is not a class")
+        return target if isinstance(target, Unknown) else Unknown(f"type {text_of(node)} is not a class")
 
     # -- members -----------------------------------------------------------------------
 
@@ -371,13 +360,13 @@ class JsEvaluator:
     def _base(self, jf: JsFile, scope: JsScope, node: tree_sitter.Node) -> Value | None:
         """The class an `extends` clause names; None for `extends Object` (nothing to add)."""
         if node.type == "call_expression":  # mixins: extends Mixin(Base)
-            return Unknown(f"base {_text(node)} not followed")
+            return Unknown(f"base {text_of(node)} not followed")
         value = self.value(jf, scope, node, node.start_byte)
         if isinstance(value, ClassValue):
             return value
         if isinstance(value, GlobalValue) and value.name == "Object":
             return None
-        return Unknown(f"base {_text(node)} is not known")
+        return Unknown(f"base {text_of(node)} is not known")
 
     def members(self, value: Value) -> Members:
         label = label_of(value)

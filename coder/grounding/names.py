@@ -27,6 +27,16 @@ class NameInfo:
         return self.kind in ("method", "function", "class") or bool(self.signature)
 
 
+@dataclass
+class Members:
+    """The members a resolver found for a value, and whether that is all of them."""
+
+    infos: dict[str, NameInfo]
+    complete: bool
+    label: str | None
+    reason: str = ""
+
+
 @dataclass(frozen=True)
 class NameSet:
     """The names valid at a cursor.

@@ -12,8 +12,8 @@ from dataclasses import dataclass, field
 
 import tree_sitter
 
-from coder.grounding.names import NameInfo
 from coder.grounding.python_file import PythonFile, Scope
+from coder.grounding.syntax_tree import text_of
 
 
 @dataclass(frozen=True)
@@ -104,18 +104,6 @@ class TypeForm:
 Value = Unknown | RepoModule | RepoClass | RepoFunction | Bound | Instance | PyObject | Super | OneOf | TypeForm
 
 ELLIPSIS = PyObject(Ellipsis, "...")
-
-
-@dataclass
-class Members:
-    infos: dict[str, NameInfo]
-    complete: bool
-    label: str | None
-    reason: str = ""
-
-
-def text_of(node: tree_sitter.Node | None) -> str:
-    return node.text.decode("utf-8", "replace") if node is not None else ""
 
 
 def label_of(value: Value) -> str | None:

@@ -24,13 +24,13 @@ import tree_sitter
 
 from coder.grounding import python_runtime as runtime
 from coder.grounding import python_stubs
-from coder.grounding.names import NameInfo
+from coder.grounding.names import Members, NameInfo
 from coder.grounding.python_containers import MAX_LITERAL_ITEMS, ContainerRules
 from coder.grounding.python_file import Binding, PythonFile, Scope, pick_binding, returns_of
 from coder.grounding.python_signatures import binding_info
 from coder.grounding.python_stub_values import StubRules
-from coder.grounding.python_value_kinds import (  # noqa: F401  (Members and the kinds: re-exported for the resolver)
-    ELLIPSIS, Bound, Instance, Members, OneOf, PyObject, RepoClass, RepoFunction, RepoModule, Super, TypeForm,
+from coder.grounding.python_value_kinds import (  # noqa: F401  (kinds re-exported for the resolver and the check)
+    ELLIPSIS, Bound, Instance, OneOf, PyObject, RepoClass, RepoFunction, RepoModule, Super, TypeForm,
     Unknown, Value, is_class, is_typing_object, label_of, one_of, text_of,
 )
 from coder.grounding.repo_view import RepoView

@@ -33,3 +33,8 @@ def nodes_in_range(tree: tree_sitter.Tree, start: int, end: int, types: tuple[st
         while not cursor.goto_next_sibling():
             if not cursor.goto_parent():
                 return found
+
+
+def text_of(node: tree_sitter.Node | None) -> str:
+    """A node's source text ("" for no node)."""
+    return node.text.decode("utf-8", "replace") if node is not None else ""
