@@ -64,8 +64,9 @@ class ContainerRules:
                 if args and issubclass(cls.obj, tuple):
                     if ELLIPSIS in container.args:
                         return args[0]
-                    if len(indices) == 1 and indices[0].type == "integer" and int(text_of(indices[0]), 0) < len(args):
-                        return args[int(text_of(indices[0]), 0)]
+                    position = _literal_index(indices)
+                    if position is not None and position < len(args):
+                        return args[position]
                     return one_of(args)
                 if len(args) == 1 and issubclass(cls.obj, collections.abc.Sequence):
                     return args[0]
@@ -148,3 +149,13 @@ class ContainerRules:
         if builtin is enumerate:
             items = [Instance(PyObject(int, "int"))] + items[:1]
         return Instance(PyObject(builtin, builtin.__name__), (Instance(PyObject(tuple, "tuple"), tuple(items)),))
+
+
+def _literal_index(indices: list[tree_sitter.Node]) -> int | None:
+    """``pair[1]``: the literal position, when the index is one."""
+    if len(indices) != 1 or indices[0].type != "integer":
+        return None
+    try:
+        return int(text_of(indices[0]), 0)
+    except ValueError:  # `1j`, a leading zero: no position
+        return None

@@ -22,6 +22,11 @@ from coder.grounding import python_environment
 FILES_TTL_S = 1.0
 TEXT_TTL_S = 1.0
 PARSED_CACHE_SIZE = 256
+# Versions kept per (kind, path): typing makes a new version of the current file at
+# every keystroke, and hundreds of parsed versions of one large file (each a tree and
+# thousands of bindings) made Python's full garbage collections take 0.4-1 s, every
+# few dozen requests. Going back a few edits (an undo) is what older versions serve.
+VERSIONS_PER_PATH = 4
 PYTHON_SUFFIXES = (".py", ".pyi")
 JS_SUFFIXES = (".ts", ".tsx", ".d.ts", ".js", ".jsx", ".mjs", ".cjs", ".mts", ".cts")
 
@@ -37,6 +42,7 @@ class RepoView:
         self._python_modules: dict[str, list[tuple[str, str | None, str | None]]] | None = None
         self._package_dirs: dict[str, set[str]] | None = None
         self._parsed: OrderedDict[tuple, object] = OrderedDict()
+        self._versions: dict[tuple[str, str], list[tuple]] = {}  # cache keys per (kind, path), oldest first
         self._latest: dict[tuple[str, str], object] = {}  # newest version per (kind, path)
         self._texts: dict[str, tuple[float, str | None]] = {}  # path -> (read at, text)
         self._installed: python_environment.InstalledModules | None = None
@@ -107,8 +113,15 @@ class RepoView:
         if len(self._latest) > PARSED_CACHE_SIZE:
             self._latest.pop(next(iter(self._latest)))
         self._parsed[key] = value
+        versions = self._versions.setdefault((kind, path), [])
+        versions.append(key)
+        if len(versions) > VERSIONS_PER_PATH:
+            self._parsed.pop(versions.pop(0), None)
         if len(self._parsed) > PARSED_CACHE_SIZE:
-            self._parsed.popitem(last=False)
+            oldest, _ = self._parsed.popitem(last=False)
+            held = self._versions.get(oldest[:2])
+            if held is not None and oldest in held:
+                held.remove(oldest)
         return value
 
     def parsed_file(self, kind: str, path: str, build: Callable[[str, str, T | None], T]) -> T | None:
