@@ -16,7 +16,8 @@ import tree_sitter
 
 from coder.grounding.names import NameInfo
 from coder.grounding.python_file import PythonFile, Scope
-from coder.grounding.python_values import Evaluator, Instance, RepoClass, PyObject, Value
+from coder.grounding.python_values import Evaluator, Instance, PyObject, RepoClass, Value
+from coder.grounding.syntax_tree import text_of
 
 # A call that tests the receiver: `isinstance(x, Sub)`, `hasattr(x, "f")`, `type(x)`.
 _TEST_CALL = r"\b(isinstance|issubclass|hasattr|type)\(\s*{name}\s*[,)]"
@@ -28,7 +29,6 @@ class Narrowing:
 
     infos: dict[str, NameInfo] = field(default_factory=dict)
     unreadable: str = ""  # the reason when some test is not understood
-    tested: bool = False  # whether any test on the receiver was found
 
 
 def narrowing(evaluator: Evaluator, pf: PythonFile, scope: Scope, receiver: str, cursor: int) -> Narrowing:
@@ -38,7 +38,6 @@ def narrowing(evaluator: Evaluator, pf: PythonFile, scope: Scope, receiver: str,
     text = pf.source[start:cursor].decode("utf-8", "replace")
     pattern = _TEST_CALL.format(name=re.escape(receiver).replace(r"\.", r"\s*\.\s*"))
     for match in re.finditer(pattern, text):
-        result.tested = True
         at = start + len(text[: match.start(1)].encode("utf-8"))
         call = _call_at(pf.tree, at)
         reason = _read_test(evaluator, pf, scope, call, match.group(1), result.infos) if call else "not a call"
@@ -60,18 +59,18 @@ def _read_test(evaluator: Evaluator, pf, scope, call: tree_sitter.Node, test: st
     positional = [a for a in arguments.named_children if a.type != "comment"] if arguments is not None else []
     if test == "type" or len(positional) != 2:
         return f"{test}() test"
-    tested = positional[1]
+    against = positional[1]
     if test == "hasattr":
-        name = tested.text.decode("utf-8", "replace").strip("\"'") if tested.type == "string" else ""
+        name = text_of(against).strip("\"'") if against.type == "string" else ""
         if not name.isidentifier():
             return "hasattr() with a computed name"
         infos.setdefault(name, NameInfo(name, "attribute", "", "member"))
         return ""
-    classes = tested.named_children if tested.type in ("tuple", "parenthesized_expression") else [tested]
+    classes = against.named_children if against.type in ("tuple", "parenthesized_expression") else [against]
     for node in classes:
         value = evaluator.value(pf, scope, node, node.start_byte)
         if not (isinstance(value, RepoClass) or (isinstance(value, PyObject) and isinstance(value.obj, type))):
-            return f"class {node.text.decode('utf-8', 'replace')} not known"
+            return f"class {text_of(node)} not known"
         narrowed: Value = Instance(value) if test == "isinstance" else value
         listed = evaluator.members(narrowed)
         if not listed.complete:
