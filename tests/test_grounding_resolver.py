@@ -915,3 +915,11 @@ def test_a_method_type_variable_of_its_own_stays_low(indexes):
     # dict.get's default overload returns `_VT | _T`: _T is the caller's, not known.
     assert py(indexes, GENERIC_HEADER + "    table.get('a').<|cursor|>\n").confidence == "low"
     assert py(indexes, GENERIC_HEADER + "    Stack().top().<|cursor|>\n").confidence == "low"  # no arguments
+
+
+def test_a_type_variable_in_a_string_annotation_is_substituted_too(tmp_path):
+    source = ("from typing import Generic, TypeVar\nT = TypeVar('T')\n\n\nclass Box(Generic[T]):\n"
+              "    def peek(self) -> 'T':\n        ...\n\n\nclass Item:\n    def weigh(self):\n        pass\n\n\n"
+              "def use(box: 'Box[Item]'):\n    box.peek().<|cursor|>\n")
+    [names] = resolve_in(tmp_path, {}, ("a.py", source))
+    assert names.confidence == "high" and "weigh" in names.names

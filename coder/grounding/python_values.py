@@ -251,7 +251,6 @@ class Evaluator(ContainerRules, StubRules):
             return Instance(PyObject(literal, literal.__name__))
         return Unknown(f"cannot follow a {kind} expression")
 
-
     def _cast_value(self, pf: PythonFile, scope: Scope, call: tree_sitter.Node, offset: int) -> Value:
         """``typing.cast(T, value)`` is, to a reader, a ``T``."""
         arguments = call.child_by_field_name("arguments")
@@ -344,7 +343,6 @@ class Evaluator(ContainerRules, StubRules):
         value = self.lookup(pf, scope, name, len(pf.source))
         return isinstance(value, Instance) and isinstance(value.cls, PyObject) and value.cls.obj is typing.TypeVar
 
-
     def _method_value(self, function: RepoFunction, receiver: Value) -> Value:
         """A function found on an instance: a property's value, else the method
         bound to the instance (a static method stays a plain function)."""
@@ -354,7 +352,6 @@ class Evaluator(ContainerRules, StubRules):
         if function.scope.is_static():
             return function
         return Bound(function, receiver)
-
 
     def _inferred_return(self, function: RepoFunction) -> Value:
         """What an unannotated function returns, from its ``return`` statements:
@@ -463,23 +460,12 @@ class Evaluator(ContainerRules, StubRules):
             self._depth -= 1
 
     def _dotted_annotation(self, pf, scope, content: str, offset: int, owner: Scope | None) -> Value:
-        parts = content.split(".")
-        if not all(p.isidentifier() for p in parts):
-            expression = _annotation_expression(content)  # "IterableList[Remote]"
-            if expression is None:
-                return Unknown(f"string annotation {content!r} not followed")
-            return self.annotation_value(pf, scope, expression, offset, owner)
-        if owner is not None and content in ("Self", owner.name):
-            return Instance(RepoClass(pf, owner))
-        value = self.lookup(pf, scope, parts[0], offset)
-        for part in parts[1:]:
-            value = self.member_value(value, part)
-        if isinstance(value, (RepoClass, PyObject)) and is_class(value):
-            return Instance(value)
-        if isinstance(value, TypeForm):
-            return self._alias_value(value)
-        return value if isinstance(value, Unknown) else Unknown(f"{content} is not a class")
-
+        """A string annotation (``"Reader"``, ``"m.Reader"``, ``"IterableList[Remote]"``):
+        its content parsed on its own, then read like any annotation."""
+        expression = _annotation_expression(content)
+        if expression is None:
+            return Unknown(f"string annotation {content!r} not followed")
+        return self.annotation_value(pf, scope, expression, offset, owner)
 
     # members
 
