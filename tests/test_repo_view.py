@@ -37,7 +37,17 @@ def test_only_the_last_few_versions_of_a_path_stay_parsed():
 
 def test_the_whole_cache_stays_bounded():
     view = RepoView(index=None)
-    for i in range(PARSED_CACHE_SIZE + 10):
-        view.parsed("python", f"f{i}.py", "x = 1\n", lambda text, path, previous: Parsed(text, previous))
-    assert len(view._parsed) == PARSED_CACHE_SIZE
-    assert sum(len(keys) for keys in view._versions.values()) == PARSED_CACHE_SIZE
+    built = []
+
+    def build(text, path, previous):
+        built.append(path)
+        return Parsed(text, previous)
+
+    paths = [f"f{i}.py" for i in range(PARSED_CACHE_SIZE + 10)]
+    for path in paths:
+        view.parsed("python", path, "x = 1\n", build)
+    built.clear()
+    view.parsed("python", paths[-1], "x = 1\n", build)
+    assert built == []  # the newest is kept
+    view.parsed("python", paths[0], "x = 1\n", build)
+    assert built == [paths[0]]  # the oldest was let go
