@@ -73,6 +73,11 @@ class Settings:
     """CPU threads llama.cpp uses."""
     context_length: int = 4096
     """Context window (tokens) the local model is opened with."""
+    chat_model: str | None = None
+    """The model for chat-shaped work (ask, review, fix, optimize): a name from `coder
+    model list` or a GGUF path. Default: the largest installed instruct model that fits."""
+    chat_context_length: int = 8192
+    """Context window (tokens) the chat model is opened with."""
     store_path: str | None = None
     """Where the history store lives (default: the user data directory)."""
     completion: CompletionSettings = field(default_factory=CompletionSettings)
@@ -88,7 +93,7 @@ CHOICES = {
     "completion.grounding": ("off", "hint", "on"),
 }
 POSITIVE = {
-    "threads", "context_length", "completion.max_tokens", "completion.prompt_tokens",
+    "threads", "context_length", "chat_context_length", "completion.max_tokens", "completion.prompt_tokens",
     "completion.candidates", "index.max_file_bytes",
 }
 SECTIONS = {"completion": CompletionSettings, "index": IndexSettings}

@@ -51,51 +51,30 @@ def read_source(path: Path) -> str:
 
 
 def run(args: argparse.Namespace) -> int:
-    from coder.completion.engine import CompletionEngine, CompletionRequest, split_at
-    from coder.models.factory import open_backend
-    from coder.settings import load_settings
+    from coder.completion.engine import split_at
+    from coder.workspace import Workspace
 
     if args.max_tokens is not None and args.max_tokens < 1:
         raise UsageError("--max-tokens must be at least 1")
     path, line, column = parse_position(args.position)
     text = read_source(path)
     split_at(text, line, column)  # a bad position fails before a model is loaded
-    from coder.syntax.languages import detect_language
-
-    language = detect_language(path, text.split("\n", 1)[0])
-    settings = load_settings(start=path.resolve().parent)
-    opened = open_backend(settings, args.model)
-    if opened.notice:
-        print(f"coder: {opened.notice}", file=sys.stderr)
-    context = args.context or settings.completion.context
-    index = _repo_index(path, settings) if context == "repo" else None
-    model_name = opened.backend.info().name
-    try:
-        engine = CompletionEngine(opened.backend, index=index)
-        suggestion = engine.complete(
-            CompletionRequest(
-                path=str(path),
-                text=text,
-                language=language,
-                line=line,
-                column=column,
-                max_tokens=args.max_tokens or settings.completion.max_tokens,
-                budget_tokens=settings.completion.prompt_tokens,
-                context=context,
-                multiline=settings.completion.multiline,
-                grounding=args.grounding or settings.completion.grounding,
-                candidates=settings.completion.candidates,
-            )
+    with Workspace.open(path, explicit_model=args.model) as workspace:
+        settings = workspace.settings
+        request = workspace.completion_request(
+            str(path), text, line, column, max_tokens=args.max_tokens,
+            context=args.context, grounding=args.grounding,
         )
-    finally:
-        opened.backend.close()
-        if index is not None:
-            index.close()
+        backend = workspace.backend
+        for notice in workspace.notices:
+            print(f"coder: {notice}", file=sys.stderr)
+        model_name = backend.info().name
+        suggestion = workspace.engine_for(request.context).complete(request)
     if args.json:
         print(json.dumps(suggestion.as_dict(), indent=2))
     else:
         print(suggestion.text)
-    _record(settings, model_name, str(path), language, suggestion)
+    _record(settings, model_name, str(path), request.language, suggestion)
     return 0
 
 
@@ -115,14 +94,3 @@ def _record(settings, model: str, path: str, language: str, suggestion) -> None:
             )
     except CoderError as error:
         print(f"coder: {error.message} (the suggestion was not recorded)", file=sys.stderr)
-
-
-def _repo_index(path: Path, settings):
-    """The index of the repository the file is in (its git root, else its folder)."""
-    from coder.index.repo_index import RepoIndex
-
-    folder = path.resolve().parent
-    root = next((p for p in (folder, *folder.parents) if (p / ".git").exists()), folder)
-    index = RepoIndex(root, max_file_bytes=settings.index.max_file_bytes, exclude=settings.index.exclude)
-    index.refresh()
-    return index

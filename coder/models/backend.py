@@ -71,6 +71,35 @@ class GenerationRequest:
     first_token_bias: tuple[tuple[int, float], ...] = ()
     # Requests on the same channel supersede each other (e.g. one per document).
     channel: str | None = None
+    # Report each generated token's text and log-probability (Generation.tokens).
+    logprobs: bool = False
+    # Run only while nothing else waits: any other request cancels it (cache warming).
+    background: bool = False
+
+
+@dataclass(frozen=True)
+class ChatMessage:
+    role: str  # "system" | "user" | "assistant"
+    content: str
+
+
+@dataclass(frozen=True)
+class ChatRequest:
+    """One chat turn: the messages so far in, the assistant's reply out (streamed).
+
+    The prompt is laid out with the model's own chat template (from the GGUF, ChatML
+    for Qwen) and generation stops at its end-of-turn token; an OpenAI-compatible
+    server gets the messages as they are (``/v1/chat/completions``)."""
+
+    messages: tuple[ChatMessage, ...]
+    max_tokens: int = 1024
+    temperature: float = 0.0
+    top_p: float = 1.0
+    seed: int | None = None
+    stop: tuple[str, ...] = ()
+    grammar: str | None = None  # GBNF constraining the reply (e.g. a JSON shape)
+    logprobs: bool = False
+    channel: str | None = None
 
 
 @dataclass
@@ -103,6 +132,9 @@ class Generation(abc.ABC):
     """
 
     stats: GenerationStats
+    # (token text, log-probability) per generated token, when the request asked for
+    # logprobs and the backend can tell; complete once iteration has ended.
+    tokens: list[tuple[str, float]]
 
     @abc.abstractmethod
     def __iter__(self) -> Iterator[str]: ...
@@ -136,6 +168,19 @@ class Backend(abc.ABC):
     @abc.abstractmethod
     def stream(self, request: GenerationRequest) -> Generation:
         """Start a generation; it runs when earlier ones have finished."""
+
+    def chat(self, request: ChatRequest) -> Generation:
+        """Start a chat reply; ``ModelError`` when the model has no chat template."""
+        from coder.models.chat_template import chat_prompt_ids
+
+        ids = chat_prompt_ids(self, request.messages)
+        return self.stream(
+            GenerationRequest(
+                ids, max_tokens=request.max_tokens, stop=request.stop,
+                temperature=request.temperature, top_p=request.top_p, seed=request.seed,
+                grammar=request.grammar, logprobs=request.logprobs, channel=request.channel,
+            )
+        )
 
     def complete(self, request: GenerationRequest) -> Completion:
         generation = self.stream(request)

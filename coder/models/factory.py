@@ -41,3 +41,24 @@ def open_backend(settings, explicit_model: str | None = None) -> OpenedBackend:
     return OpenedBackend(
         backend, f"llama.cpp worker: {resolved.path} ({resolved.source})", resolved.notice
     )
+
+
+def open_chat_backend(settings, explicit_model: str | None = None, *, completion: Backend | None = None) -> OpenedBackend:
+    """The backend for chat-shaped work (ask, review, loops).
+
+    A server serves chat on the same endpoint. Locally the chat role's model is
+    used (``chat_model``, else the best installed instruct model that fits); when it
+    is the completion model's file, the completion backend is shared."""
+    if settings.backend == "openai":
+        if completion is not None:
+            return OpenedBackend(completion, f"OpenAI-compatible server at {settings.server_url}", None)
+        return open_backend(settings, explicit_model)
+
+    from coder.models.llama_backend import LlamaWorkerBackend
+    from coder.models.resolve import resolve_chat_model
+
+    resolved = resolve_chat_model(explicit_model, settings.chat_model, env=os.environ)
+    if completion is not None and getattr(completion, "model_path", None) == resolved.path:
+        return OpenedBackend(completion, f"llama.cpp worker: {resolved.path} (shared with completion)", None)
+    backend = LlamaWorkerBackend(resolved.path, n_ctx=settings.chat_context_length, n_threads=settings.threads)
+    return OpenedBackend(backend, f"llama.cpp worker: {resolved.path} ({resolved.source})", resolved.notice)

@@ -63,6 +63,7 @@ class _WorkerGeneration(Generation):
         self._host = host
         self._job = job
         self.stats = GenerationStats()
+        self.tokens: list[tuple[str, float]] = []
         self._consumed = False
 
     def __iter__(self) -> Iterator[str]:

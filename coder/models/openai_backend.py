@@ -72,6 +72,7 @@ class _HTTPGeneration(Generation):
         self._backend = backend
         self.request = request
         self.stats = GenerationStats()
+        self.tokens: list[tuple[str, float]] = []
         self.submitted = time.perf_counter()
         self.events: queue.Queue = queue.Queue()  # ("piece", str) then ("done"|"error", ...)
         self._cancelled = threading.Event()

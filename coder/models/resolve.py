@@ -98,3 +98,23 @@ def _toml_string(value: str) -> str:
     if any(ord(c) < 32 for c in value):
         raise ConfigError(f"model {value!r} contains control characters")
     return '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+
+def resolve_chat_model(
+    explicit: str | None, configured: str | None, *, env: Mapping[str, str] = os.environ
+) -> ResolvedModel:
+    """The model for chat: --model / CODER_CHAT_MODEL / chat_model, else the largest
+    installed instruct model that fits this machine, else the completion model."""
+    if explicit:
+        return _by_name_or_path(explicit, "--model")
+    if env.get("CODER_CHAT_MODEL"):
+        return _by_name_or_path(env["CODER_CHAT_MODEL"], "CODER_CHAT_MODEL")
+    if configured:
+        return _by_name_or_path(configured, "config")
+    installed = [m for m in registry.KNOWN_MODELS if m.role == "chat" and is_present(model_file(m))]
+    if installed:
+        ram = registry.total_ram_bytes()
+        fitting = [m for m in installed if m.ram_bytes <= ram // 4] or installed
+        best = max(fitting, key=lambda m: m.ram_bytes)
+        return ResolvedModel(model_file(best), best.name, "installed")
+    return resolve_model(None, None, env=env)
