@@ -1,0 +1,80 @@
+"""The chat messages for one review unit, from the templates in prompts/review/.
+
+The user message carries, within a token budget: the definitions from other files
+the code uses (from the index), the repository map when room is left, the numbered
+code around the change and what the change removed. The code always goes in; the
+other parts take what the budget leaves, definitions before the map.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from coder.context.repo_map import estimate_tokens
+from coder.models.backend import ChatMessage
+from coder.prompt_templates import render, template
+from coder.review.units import ReviewUnit
+
+MAX_DEFINITIONS = 4
+MIN_MAP_TOKENS = 96  # below this a map says too little to be worth its tokens
+
+
+@dataclass
+class PromptParts:
+    messages: tuple[ChatMessage, ...]
+    definitions: list[str]  # names of the definitions included
+    repo_map: bool
+    tokens: int  # estimated
+
+
+def language_label(language: str) -> str:
+    return {"javascript": "JavaScript", "typescript": "TypeScript", "tsx": "TypeScript", "cpp": "C++"}.get(
+        language, language.capitalize() if language != "text" else "text")
+
+
+def build_messages(unit: ReviewUnit, *, index=None, budget_tokens: int = 2048, repo_map_tokens: int = 384,
+                   repo_map_source=None) -> PromptParts:
+    """``repo_map_source(path, tokens)`` returns a repo map's text (cached by the caller)."""
+    system = render("review/system", language=language_label(unit.change.language))
+    code = unit.numbered_code()
+    removed = unit.removed_text()
+    removed_part = render("review/removed", removed=removed) if removed.strip() else ""
+    fixed = system + template("review/change") + code + removed_part
+    left = budget_tokens - estimate_tokens(fixed)
+
+    definitions_text, names = "", []
+    if index is not None and left > 0:
+        definitions_text, names = _definitions(unit, index, code, left)
+        left -= estimate_tokens(definitions_text)
+
+    map_text = ""
+    if repo_map_source is not None and min(left, repo_map_tokens) >= MIN_MAP_TOKENS:
+        body = repo_map_source(unit.path, min(left, repo_map_tokens))
+        if body.strip():
+            map_text = render("review/repo_map", repo_map=body.rstrip())
+    user = render("review/change", definitions=definitions_text, repo_map=map_text, path=unit.path,
+                  code=code, removed=removed_part)
+    messages = (ChatMessage("system", system), ChatMessage("user", user))
+    return PromptParts(messages, names, bool(map_text), estimate_tokens(system + user))
+
+
+def _definitions(unit: ReviewUnit, index, visible: str, budget: int) -> tuple[str, list[str]]:
+    from coder.context.cross_file import cross_file_snippets
+
+    changed = sorted(unit.changed)
+    line = (changed[0] if changed else unit.lines[0]) - 1
+    snippets = cross_file_snippets(index, unit.path, unit.change.text, line, visible)
+    chosen, names, used = [], [], 0
+    for ranked in snippets[:MAX_DEFINITIONS * 2]:
+        text = f"# {ranked.snippet.path}\n{ranked.snippet.text}"
+        cost = estimate_tokens(text)
+        if used + cost > budget:
+            continue
+        chosen.append(text)
+        names.append(ranked.name)
+        used += cost
+        if len(chosen) == MAX_DEFINITIONS:
+            break
+    if not chosen:
+        return "", []
+    return render("review/definitions", definitions="\n\n".join(chosen)), names
