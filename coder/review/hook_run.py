@@ -83,3 +83,7 @@ def _review_and_judge(start: Path, explicit_model: str | None, started: float) -
               f"or commit with --no-verify or {SKIP_VARIABLE}=1 (coder review --last shows them again)")
         return 1
     return 0
+
+
+if __name__ == "__main__":  # the installed hook runs this, skipping the CLI's start-up
+    sys.exit(run_hook(Path(".")))

@@ -10,13 +10,19 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from coder.context.repo_map import estimate_tokens
+import math
+
 from coder.models.backend import ChatMessage
 from coder.prompt_templates import render, template
 from coder.review.units import ReviewUnit
 
 MAX_DEFINITIONS = 4
 MIN_MAP_TOKENS = 96  # below this a map says too little to be worth its tokens
+CHARS_PER_TOKEN = 3.5  # as coder.context.repo_map estimates (not imported: the hook starts faster)
+
+
+def estimate_tokens(text: str) -> int:
+    return math.ceil(len(text) / CHARS_PER_TOKEN)
 
 
 @dataclass

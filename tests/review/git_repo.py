@@ -40,11 +40,16 @@ def commit_all(root: Path, message: str = "commit") -> str:
     return git(root, "rev-parse", "HEAD").stdout.strip()
 
 
-def fingerprint(root: Path) -> str:
-    """A hash of the index file, every working-tree file, HEAD and the refs."""
+def fingerprint(root: Path, *, index_bytes: bool = True) -> str:
+    """A hash of the index, every working-tree file, HEAD and the refs.
+
+    ``index_bytes=False`` hashes the index's entries (``git ls-files --stage``) instead
+    of its file: `git commit` itself rewrites the file's cached stat data."""
     digest = hashlib.sha256()
     git_dir = root / ".git"
-    for name in ("index", "HEAD", "MERGE_HEAD"):
+    if not index_bytes:
+        digest.update(git(root, "ls-files", "--stage").stdout.encode())
+    for name in (("index",) if index_bytes else ()) + ("HEAD", "MERGE_HEAD"):
         item = git_dir / name
         digest.update(name.encode() + (item.read_bytes() if item.is_file() else b"-"))
     digest.update(git(root, "for-each-ref").stdout.encode())
