@@ -24,7 +24,16 @@ from coder.review.ground_findings import ground
 from coder.review.model_review import review_unit
 from coder.review.prompt import build_messages
 from coder.review.sure_checks import syntax_findings, undefined_name_findings
-from coder.review.units import ReviewUnit, review_units
+from coder.review.units import ReviewUnit, parse, review_units
+
+
+def _same_on_disk(root, change: FileChange) -> bool:
+    """Whether the working-tree file holds the reviewed text (then the index has it)."""
+    try:
+        data = (root / change.path).read_bytes()
+    except OSError:
+        return False
+    return data.decode("utf-8", errors="replace").replace("\r\n", "\n") == change.text
 
 
 class Reviewer:
@@ -43,13 +52,15 @@ class Reviewer:
         by_path = {change.path: change for change in changes.files}
         if self.index is not None:
             for change in changes.files:  # definitions in the reviewed versions count
-                self.index.update_file(change.path, change.text)
+                if not _same_on_disk(self.index.root, change):
+                    self.index.update_file(change.path, change.text)
         found: list[Finding] = []
         units: list[ReviewUnit] = []
         for change in changes.files:
-            sure = self._sure_checks(change)
+            tree = parse(change)
+            sure = self._sure_checks(change, tree)
             found.extend(sure)
-            for unit in review_units(change):
+            for unit in review_units(change, tree):
                 unit.sure_findings = sum(1 for f in sure if f.line in unit.changed)
                 units.append(unit)
         units.sort(key=lambda unit: unit.suspicion(), reverse=True)
@@ -66,10 +77,10 @@ class Reviewer:
         result.seconds = round(time.monotonic() - started, 3)
         return result
 
-    def _sure_checks(self, change: FileChange) -> list[Finding]:
-        if not self.settings.checks:
+    def _sure_checks(self, change: FileChange, tree) -> list[Finding]:
+        if not self.settings.checks or tree is None:
             return []
-        found = syntax_findings(change)
+        found = syntax_findings(change, tree)
         if not found:
             found = undefined_name_findings(change, self.index)
         return found

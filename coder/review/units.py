@@ -78,18 +78,23 @@ class ReviewUnit:
         return "\n".join(line for hunk in self.hunks for line in hunk.removed)
 
 
-def _scopes(change: FileChange) -> list[tuple[int, int]]:
+def parse(change: FileChange):
+    """The file's tree-sitter tree, or None for a language without a grammar."""
+    from coder.syntax.languages import new_parser
+
+    parser = new_parser(change.language)
+    return parser.parse(change.text.encode("utf-8")) if parser is not None else None
+
+
+def _scopes(change: FileChange, tree) -> list[tuple[int, int]]:
     """(first row, last row) of every enclosing definition, from the scopes query."""
     import tree_sitter
 
     from coder.context.scope_window import scopes_query
-    from coder.syntax.languages import new_parser
 
     query = scopes_query(change.language)
-    parser = new_parser(change.language)
-    if query is None or parser is None:
+    if query is None or tree is None:
         return []
-    tree = parser.parse(change.text.encode("utf-8"))
     spans = set()
     for _, captures in tree_sitter.QueryCursor(query).matches(tree.root_node):
         scope = captures["scope"][0]
@@ -118,8 +123,9 @@ def split_hunk(hunk: Hunk, size: int = MAX_EXCERPT_LINES) -> list[Hunk]:
     return pieces
 
 
-def review_units(change: FileChange) -> list[ReviewUnit]:
-    spans = _scopes(change)
+def review_units(change: FileChange, tree=None) -> list[ReviewUnit]:
+    """``tree`` is the file's tree when the caller has parsed it (else it is parsed here)."""
+    spans = _scopes(change, tree if tree is not None else parse(change))
     line_count = len(change.text.split("\n"))
     grouped: dict[tuple[int, int] | None, list[Hunk]] = {}
     for hunk in (piece for h in change.hunks for piece in split_hunk(h)):
