@@ -161,3 +161,16 @@ def test_a_model_that_hangs_is_cancelled_at_the_deadline(tmp_path):
         changes, deadline=started + 0.3)
     assert time.monotonic() - started < 2.0
     assert result.timed_out and result.reviewed_hunks == 0
+
+
+def test_javascript_sure_checks(tmp_path):
+    before = "function run(list) {\n  return list.length;\n}\n"
+    after = "function run(list) {\n  const n = countItems(list);\n  return Math.max(n, list.length);\n}\n"
+    root, changes = staged_repo(tmp_path, before=before, after=after, name="app.js")
+    index = RepoIndex(root)
+    index.refresh()
+    try:
+        result = Reviewer(ReviewSettings(), open_model=None, index=index).review(changes)
+    finally:
+        index.close()
+    assert [(f.line, f.message) for f in result.findings] == [(2, "countItems() is not defined anywhere")]
