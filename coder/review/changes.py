@@ -113,10 +113,18 @@ def staged_changes(repo) -> Changes:
 
 
 def range_changes(repo, spec: str) -> Changes:
-    """``A..B``: what B changes relative to A; ``REV``: what the commit REV changed."""
+    """``A..B``: what B changes relative to A; ``A...B``: what B changes since it
+    branched from A (their merge base); ``REV``: what the commit REV changed."""
     import git
 
-    if ".." in spec:
+    if "..." in spec:
+        start, _, end = spec.partition("...")
+        start, end = start or "HEAD", end or "HEAD"
+        try:
+            start = repo.git.merge_base(start, end)
+        except git.GitCommandError:
+            raise ReviewTargetError(f"--diff {spec}: {start} and {end} have no common commit") from None
+    elif ".." in spec:
         start, _, end = spec.partition("..")
         start, end = start or "HEAD", end or "HEAD"
     else:

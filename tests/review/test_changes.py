@@ -166,6 +166,7 @@ def test_commit_and_range(tmp_path):
     root_commit = range_changes(repo, first)  # a root commit: against the empty tree
     assert root_commit.files[0].changed_lines == {1} and root_commit.commit == first
     assert range_changes(repo, f"{first}..{second}").files[0].changed_lines == {2}
+    assert range_changes(repo, f"{second}...HEAD").files[0].changed_lines == {3}
     assert fingerprint(root) == before
 
 
