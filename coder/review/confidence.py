@@ -6,6 +6,11 @@ token holding its ``{``, where the model could have closed the list instead), th
 line number and the severity. Tokens the grammar forces add nothing (probability 1);
 the message's wording is left out, since many phrasings say the same thing.
 
+A small model often answers with an empty list although it gives a finding real
+odds: its probability of not closing the list at once is read from that token, and
+when it is high enough the reply is asked again with a grammar that requires a
+finding; those findings' confidence is that probability times their own.
+
 Without log-probabilities (a server that does not report them) the reply is sampled
 again: a finding's confidence is the share of the samples that report the same line.
 """
@@ -13,6 +18,7 @@ again: a finding's confidence is the share of the samples that report the same l
 from __future__ import annotations
 
 import math
+import re
 
 from coder.review.reply import ParsedFinding, ParsedReply
 
@@ -43,6 +49,19 @@ def from_logprobs(finding: ParsedFinding, tokens: list[tuple[str, float]]) -> fl
         if name in finding.field_spans:
             total += _logprob_over(spans, *finding.field_spans[name], counted)
     return math.exp(min(0.0, total))
+
+
+def finding_probability(tokens: list[tuple[str, float]], reply: str) -> float | None:
+    """For a reply with an empty list: the model's probability of having reported a
+    finding instead, 1 - P(the token that closed the list). None when it cannot tell."""
+    match = re.search(r"\[\s*\]", reply)
+    if match is None:
+        return None
+    closing = match.end() - 1
+    for start, end, logprob in token_offsets(tokens):
+        if start <= closing < end:
+            return max(0.0, 1.0 - math.exp(min(0.0, logprob)))
+    return None
 
 
 def has_logprobs(tokens: list[tuple[str, float]], reply: str) -> bool:

@@ -9,6 +9,7 @@ thread, so a hung or slow model cannot hold a commit past its budget.
 
 from __future__ import annotations
 
+import re
 import threading
 import time
 from dataclasses import dataclass, field
@@ -25,9 +26,17 @@ from coder.review.units import ReviewUnit
 SAMPLE_TEMPERATURE = 0.7
 
 
+PROBE_FLOOR = 0.1  # below this chance of a finding, an empty reply is not asked again
+
+
 @lru_cache(maxsize=None)
-def reply_grammar() -> str:
-    return resources.files("coder.review").joinpath("reply.gbnf").read_text(encoding="utf-8")
+def reply_grammar(at_least_one: bool = False) -> str:
+    """The reply's GBNF; ``at_least_one`` makes its rule ``some`` the root."""
+    text = resources.files("coder.review").joinpath("reply.gbnf").read_text(encoding="utf-8")
+    if at_least_one:
+        text = re.sub(r"^root(\s+::=)", r"any\1", text, flags=re.M)
+        text = re.sub(r"^some(\s+::=)", r"root\1", text, flags=re.M)
+    return text
 
 
 @dataclass
@@ -67,6 +76,18 @@ def review_unit(backend, unit: ReviewUnit, prompt: PromptParts, settings, deadli
         return outcome
     parsed = parse_reply(text)
     outcome.unparsable = [f"{unit.label}: {piece}" for piece in parsed.unparsable]
+    scale = 1.0
+    if not parsed.findings and grammar and mode in ("auto", "logprobs") and conf.has_logprobs(tokens, text):
+        chance = conf.finding_probability(tokens, text)
+        if chance is not None and chance >= max(settings.min_confidence, PROBE_FLOOR):
+            forced = ChatRequest(messages=prompt.messages, max_tokens=settings.max_tokens, temperature=0.0,
+                                 grammar=reply_grammar(at_least_one=True), logprobs=True, channel="review")
+            forced_text, forced_tokens, cancelled = _generate(backend, forced, deadline)
+            if cancelled:
+                outcome.cancelled = True
+                return outcome
+            outcome.replies.append(forced_text)
+            parsed, tokens, text, scale = parse_reply(forced_text), forced_tokens, forced_text, chance
     samples: list[ParsedReply] = [parsed]
     if mode == "off" or not parsed.findings:
         outcome.confidence_from = "off" if mode == "off" else ""
@@ -86,7 +107,7 @@ def review_unit(backend, unit: ReviewUnit, prompt: PromptParts, settings, deadli
             samples.append(parse_reply(sample_text))
     for item in parsed.findings:
         if outcome.confidence_from == "logprobs":
-            confidence = conf.from_logprobs(item, tokens)
+            confidence = scale * conf.from_logprobs(item, tokens)
         elif outcome.confidence_from == "sampling":
             # Fewer samples than asked (the deadline): count the missing ones as disagreeing.
             confidence = conf.from_samples(item, samples) * len(samples) / max(settings.samples, 1)

@@ -174,3 +174,56 @@ def test_javascript_sure_checks(tmp_path):
     finally:
         index.close()
     assert [(f.line, f.message) for f in result.findings] == [(2, "countItems() is not defined anywhere")]
+
+
+class _TokenGeneration:
+    """A finished generation with given (token, logprob) pieces, as a real backend reports."""
+
+    def __init__(self, tokens):
+        from coder.models.backend import GenerationStats
+
+        self.tokens = list(tokens)
+        self.stats = GenerationStats(finish_reason="stop")
+
+    def __iter__(self):
+        return iter(text for text, _ in self.tokens)
+
+    def text(self):
+        return "".join(self)
+
+    def cancel(self):
+        pass
+
+
+class LogprobBackend(ScriptedBackend):
+    supports_grammar = True
+
+    def chat(self, request):
+        self.chat_requests.append(request)
+        return _TokenGeneration(self._replies.pop(0))
+
+
+def test_an_empty_reply_with_real_odds_of_a_finding_is_asked_again(tmp_path):
+    import math
+
+    _, changes = staged_repo(tmp_path)
+    empty = [('{"findings": [', 0.0), ("]", math.log(0.3)), ("}", 0.0)]  # 70 % it would have reported one
+    quote = "for i in range(len(items) + 1):"
+    body = json.dumps(finding(3, quote))
+    line_at = body.index("3")
+    forced = [('{"findings": [', 0.0), (body[:line_at], 0.0), ("3", math.log(0.9)), (body[line_at + 1:], 0.0),
+              ("]}", 0.0)]
+    backend = LogprobBackend([empty, forced])
+    result = Reviewer(ReviewSettings(min_confidence=0.5), open_model=lambda: backend).review(changes)
+    assert "root" in backend.chat_requests[1].grammar and backend.chat_requests[1].grammar != backend.chat_requests[0].grammar
+    [found] = result.findings
+    assert abs(found.confidence - 0.7 * 0.9) < 0.01
+
+
+def test_an_empty_reply_the_model_was_sure_of_is_final(tmp_path):
+    import math
+
+    _, changes = staged_repo(tmp_path)
+    backend = LogprobBackend([[('{"findings": [', 0.0), ("]", math.log(0.95)), ("}", -0.01)]])
+    result = Reviewer(ReviewSettings(), open_model=lambda: backend).review(changes)
+    assert result.findings == [] and len(backend.chat_requests) == 1
