@@ -33,19 +33,15 @@ class PromptParts:
     tokens: int  # estimated
 
 
-def language_label(language: str) -> str:
-    return {"javascript": "JavaScript", "typescript": "TypeScript", "tsx": "TypeScript", "cpp": "C++"}.get(
-        language, language.capitalize() if language != "text" else "text")
-
-
 def build_messages(unit: ReviewUnit, *, index=None, budget_tokens: int = 2048, repo_map_tokens: int = 384,
                    repo_map_source=None) -> PromptParts:
     """``repo_map_source(path, tokens)`` returns a repo map's text (cached by the caller)."""
-    system = render("review/system", language=language_label(unit.change.language))
+    system = render("review/system")
     code = unit.numbered_code()
     removed = unit.removed_text()
     removed_part = render("review/removed", removed=removed) if removed.strip() else ""
-    fixed = system + template("review/change") + code + removed_part
+    examples = _examples()
+    fixed = system + template("review/change") + code + removed_part + "".join(m.content for m in examples)
     left = budget_tokens - estimate_tokens(fixed)
 
     definitions_text, names = "", []
@@ -60,8 +56,21 @@ def build_messages(unit: ReviewUnit, *, index=None, budget_tokens: int = 2048, r
             map_text = render("review/repo_map", repo_map=body.rstrip())
     user = render("review/change", definitions=definitions_text, repo_map=map_text, path=unit.path,
                   code=code, removed=removed_part)
-    messages = (ChatMessage("system", system), ChatMessage("user", user))
-    return PromptParts(messages, names, bool(map_text), estimate_tokens(system + user))
+    messages = (ChatMessage("system", system), *examples, ChatMessage("user", user.rstrip("\n")))
+    return PromptParts(messages, names, bool(map_text),
+                       estimate_tokens(system + user + "".join(m.content for m in examples)))
+
+
+def _examples() -> tuple[ChatMessage, ...]:
+    """Two worked examples, one with a bug and one without: a small model follows a
+    shown answer far better than a described one (it copied a described example's
+    text), and these turns are the same for every unit, so the model's cache keeps them."""
+    return (
+        ChatMessage("user", template("review/example_bug").rstrip("\n")),
+        ChatMessage("assistant", template("review/example_bug_reply").strip()),
+        ChatMessage("user", template("review/example_clean").rstrip("\n")),
+        ChatMessage("assistant", template("review/example_clean_reply").strip()),
+    )
 
 
 def _definitions(unit: ReviewUnit, index, visible: str, budget: int) -> tuple[str, list[str]]:

@@ -47,7 +47,7 @@ def test_partially_staged_file_is_reviewed_as_staged(tmp_path):
     assert change.line(2) == "    return a - b"
     assert change.changed_lines == {2}
     result, backend = review_untouched(root, changes)
-    prompt = backend.chat_requests[0].messages[1].content
+    prompt = backend.chat_requests[0].messages[-1].content
     assert "return a - b" in prompt and "not staged" not in prompt
     assert result.reviewed_hunks == 1
 

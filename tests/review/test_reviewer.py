@@ -64,8 +64,8 @@ def test_a_grounded_finding_is_kept_and_printed_like_a_compiler(tmp_path):
     assert "suggestion: for i in range(len(items)):" in output
     request = backend.chat_requests[0]
     assert request.temperature == 0.0 and request.channel == "review"
-    assert ">    3 |     for i in range(len(items) + 1):" in request.messages[1].content
-    assert "def total(items):" in request.messages[1].content  # the enclosing function, whole
+    assert ">    3 |     for i in range(len(items) + 1):" in request.messages[-1].content
+    assert "def total(items):" in request.messages[-1].content  # the enclosing function, whole
 
 
 def test_invented_quotes_lines_outside_the_change_and_unknown_names_are_dropped(tmp_path):
@@ -148,7 +148,7 @@ def test_units_go_most_suspicious_first_and_the_budget_leaves_the_rest(tmp_path)
     backend = ScriptedBackend([reply(), " " * 400 + reply()], delay_s=0.01, piece_chars=1)
     deadline = time.monotonic() + 1.5
     result = Reviewer(ReviewSettings(confidence="off"), open_model=lambda: backend).review(changes, deadline=deadline)
-    assert "return n <= len(x) - 1" in backend.chat_requests[0].messages[1].content
+    assert "return n <= len(x) - 1" in backend.chat_requests[0].messages[-1].content
     assert result.timed_out and result.unreviewed == ["calc.py:2-2 (time budget)"]
     assert "left unreviewed: calc.py:2-2 (time budget)" in text(result)
 
