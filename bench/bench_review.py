@@ -112,16 +112,14 @@ def bench_overhead(runs: int) -> None:
                 changed = changed[: number + 1]
                 break
         stage(root, "util.py", "\n".join(changed + lines[len(changed):]))
-        # As an installed coder runs: with compiled bytecode (written to a temporary
-        # cache on the first run; this machine's PYTHONDONTWRITEBYTECODE would make every
-        # start compile coder's sources again).
-        env = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
-        env.update({"CODER_HOME": str(home), "CODER_CHAT_MODEL": "/nonexistent/model.gguf",
-                    "CODER_MODEL": "/nonexistent/model.gguf", "PYTHONPYCACHEPREFIX": str(Path(folder) / "pycache")})
+        # The hook's own command line: `python -I` ignores PYTHON* variables, so bytecode
+        # is written and used as in any install (the first run compiles it).
+        env = {**os.environ, "CODER_HOME": str(home), "CODER_CHAT_MODEL": "/nonexistent/model.gguf",
+               "CODER_MODEL": "/nonexistent/model.gguf"}
         times, cpu = [], []
         for _ in range(runs + 1):
             started, used = time.perf_counter(), _children_cpu()
-            done = subprocess.run([sys.executable, "-m", "coder.review.hook_run"], cwd=root, env=env,
+            done = subprocess.run([sys.executable, "-I", "-m", "coder.review.hook_run"], cwd=root, env=env,
                                   capture_output=True, text=True)
             times.append(time.perf_counter() - started)
             cpu.append(_children_cpu() - used)

@@ -6,8 +6,9 @@ already there and is not coder's is never overwritten: it is renamed to
 ``pre-commit.coder-chained`` and coder's hook runs it first (its failure stops the
 commit as before); uninstalling puts it back.
 
-The hook runs the Python that installed it (``python -m coder.review.hook_run``,
-which is ``coder hook run`` without the start-up of every other command). When that
+The hook runs the Python that installed it (``python -I -m coder.review.hook_run``,
+which is ``coder hook run`` without the start-up of every other command; ``-I`` keeps
+the repository, its working directory, off ``sys.path``: see coder/isolation.py). When that
 Python is gone, the hook says so in one line and lets the commit through.
 """
 
@@ -49,7 +50,7 @@ if [ ! -x {quoted} ]; then
     echo "coder review: skipped, {python} is gone (run coder hook install again); the commit proceeds" >&2
     exit 0
 fi
-exec {quoted} -m coder.review.hook_run
+exec {quoted} -I -m coder.review.hook_run
 """
 
 

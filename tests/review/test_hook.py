@@ -55,7 +55,7 @@ def commit(root: Path, content: str, env: dict | None = None, *flags: str):
 def test_install_writes_an_executable_hook_that_runs_this_python(repo):
     hook = repo / ".git" / "hooks" / "pre-commit"
     assert os.access(hook, os.X_OK)
-    assert f"exec {sys.executable} -m coder.review.hook_run" in hook.read_text()
+    assert f"exec {sys.executable} -I -m coder.review.hook_run" in hook.read_text()
 
 
 def test_an_error_finding_blocks_the_commit_and_changes_nothing(repo):
@@ -181,6 +181,13 @@ def test_core_hooks_path_is_honoured(tmp_path):
     assert (root / "githooks" / "pre-commit").is_file()
     assert not (root / ".git" / "hooks" / "pre-commit").exists()
     assert commit(root, BROKEN).returncode != 0  # git runs it from there
+
+
+def test_the_repository_cannot_stand_in_for_coders_imports(repo):
+    write(repo, "git.py", "raise SystemExit('the repository was imported')\n")
+    done = commit(repo, BROKEN)
+    assert "the repository was imported" not in done.stderr
+    assert done.returncode != 0 and "syntax error" in done.stderr
 
 
 def test_hook_outside_a_repository_is_one_clear_line(tmp_path):
