@@ -3,7 +3,8 @@
 A finding is kept only when
 - the line it quotes is at the line it names; a model that miscounts by a line or
   three is forgiven when the quote matches exactly one line that near, and the
-  finding moves there;
+  finding moves there; a quote of what a hunk that near removed (the model quoted
+  the code before the change) puts the finding on the hunk's first changed line;
 - every name it blames in `backticks` exists: in the reviewed file, as a builtin, or
   as a definition in the repository index.
 """
@@ -50,6 +51,13 @@ def place(finding: Finding, change: FileChange) -> str | None:
     if len(near) == 1:
         finding.line = near[0]
         return None
+    for hunk in change.hunks:
+        first = hunk.new_start
+        last = hunk.new_start + max(hunk.new_count, 1) - 1
+        close = first - NEAR_LINES <= finding.line <= last + NEAR_LINES
+        if close and any(quote_matches(finding.quote, removed) for removed in hunk.removed):
+            finding.line = first
+            return None
     return f"quotes {normalise(finding.quote)[:60]!r}, which is not at line {finding.line}"
 
 

@@ -91,6 +91,12 @@ def test_a_miscounted_line_moves_to_its_quote_and_duplicates_merge(tmp_path):
     assert found.line == 3 and found.severity == "error"
 
 
+def test_a_quote_of_the_removed_line_puts_the_finding_on_its_replacement(tmp_path):
+    _, changes = staged_repo(tmp_path)
+    result, _ = review(changes, [reply(finding(4, "for i in range(len(items)):"))])
+    assert [(f.line, f.quote) for f in result.findings] == [(3, "for i in range(len(items)):")]
+
+
 def test_unparsable_parts_are_reported_with_verbose(tmp_path):
     _, changes = staged_repo(tmp_path)
     broken = '{"findings": [' + json.dumps(finding(3, "for i in range(len(items) + 1):")) + ', {"line": oops}]}'
