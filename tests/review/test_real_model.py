@@ -92,11 +92,12 @@ def test_the_real_model_points_at_an_obvious_bug(tmp_path, qwen):
     assert hits, render(result, "text", verbose=True)
 
 
+@pytest.mark.slow
 def test_cli_and_hook_end_to_end_on_the_real_model(tmp_path, qwen_model):
     root = buggy_repo(tmp_path / "repo")
     env = {**os.environ, "CODER_CHAT_MODEL": str(qwen_model)}
     sarif = subprocess.run([sys.executable, "-m", "coder", "review", "--format", "sarif"], cwd=root, env=env,
-                           capture_output=True, text=True, timeout=600)
+                           capture_output=True, text=True, timeout=1200)
     document = json.loads(sarif.stdout)
     assert list(sarif_validator().iter_errors(document)) == []
     assert sarif.returncode == (1 if any(r["level"] == "error" for r in document["runs"][0]["results"]) else 0)
