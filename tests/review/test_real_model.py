@@ -92,7 +92,6 @@ def test_the_real_model_points_at_an_obvious_bug(tmp_path, qwen):
     assert hits, render(result, "text", verbose=True)
 
 
-@pytest.mark.slow
 def test_cli_and_hook_end_to_end_on_the_real_model(tmp_path, qwen_model):
     root = buggy_repo(tmp_path / "repo")
     env = {**os.environ, "CODER_CHAT_MODEL": str(qwen_model)}
