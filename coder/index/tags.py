@@ -233,15 +233,79 @@ def _definition_position(row: tuple) -> tuple[int, int]:
     return row[4], row[5]
 
 
-def extract_rows(language: str, source: bytes, path: str) -> tuple[list[tuple], list[tuple]]:
+def _point(source: bytes, offset: int) -> tuple[int, int]:
+    """(row, byte column) of a byte offset."""
+    row = source.count(b"\n", 0, offset)
+    return row, offset - (source.rfind(b"\n", 0, offset) + 1)
+
+
+def _common_prefix(a: bytes, b: bytes) -> int:
+    """Length of the longest common prefix: a bisection of slice comparisons (each a
+    memcmp), not a byte loop in Python."""
+    low, high = 0, min(len(a), len(b))  # a[:low] == b[:low]; the answer is at most high
+    while low < high:
+        middle = (low + high + 1) // 2
+        if a[low:middle] == b[low:middle]:
+            low = middle
+        else:
+            high = middle - 1
+    return low
+
+
+def _common_suffix(a: bytes, b: bytes, limit: int) -> int:
+    """Length of the longest common suffix, at most ``limit``."""
+    low, high = 0, limit
+    while low < high:
+        middle = (low + high + 1) // 2
+        if a[len(a) - middle : len(a) - low] == b[len(b) - middle : len(b) - low]:
+            low = middle
+        else:
+            high = middle - 1
+    return low
+
+
+def parse_incrementally(language: str, source: bytes, old_tree=None, old_source: bytes | None = None):
+    """The syntax tree of ``source``, reusing ``old_tree`` where it can, or None
+    when the language has no grammar here.
+
+    With ``old_source`` (the text ``old_tree`` was parsed from) the edit is worked
+    out here, as the one changed span between the two texts, and applied to
+    ``old_tree`` (which the caller must no longer use); without it ``old_tree``
+    must already be edited to match ``source``."""
+    parser = new_parser(language)
+    if parser is None:
+        return None
+    if old_tree is None:
+        return parser.parse(source)
+    if old_source is not None:
+        if old_source == source:
+            return old_tree
+        limit = min(len(old_source), len(source))
+        start = _common_prefix(old_source, source)
+        suffix = _common_suffix(old_source, source, limit - start)
+        old_end, new_end = len(old_source) - suffix, len(source) - suffix
+        old_tree.edit(
+            start_byte=start, old_end_byte=old_end, new_end_byte=new_end,
+            start_point=_point(source, start), old_end_point=_point(old_source, old_end),
+            new_end_point=_point(source, new_end),
+        )
+    return parser.parse(source, old_tree)
+
+
+def extract_rows(language: str, source: bytes, path: str, *, tree=None) -> tuple[list[tuple], list[tuple]]:
     """Definitions as tuples of Tag's fields, and references as (line, column,
     name, kind) tuples, both in source order: the index stores these without
-    building an object per reference."""
+    building an object per reference. ``tree``: the source's syntax tree, when the
+    caller already has it (an incremental parse)."""
     query = tags_query(language)
-    parser = new_parser(language)
-    if query is None or parser is None:
+    if query is None:
         return [], []
-    root = parser.parse(source).root_node
+    if tree is None:
+        parser = new_parser(language)
+        if parser is None:
+            return [], []
+        tree = parser.parse(source)
+    root = tree.root_node
     ascii_only = source.isascii()
     seen: set[int] = set()  # start bytes of names already tagged
     fields_seen: set[tuple[str, str | None]] = set()
@@ -295,11 +359,16 @@ def extract_rows(language: str, source: bytes, path: str) -> tuple[list[tuple], 
     return definitions, references
 
 
-def extract_tags(language: str, source: bytes, path: str) -> list[Tag]:
-    """Every definition and reference the language's query finds, in source order."""
-    definitions, references = extract_rows(language, source, path)
+def rows_to_tags(definitions: list[tuple], references: list[tuple], path: str) -> list[Tag]:
+    """extract_rows' output as Tags, in source order."""
     tags = [Tag(*row) for row in definitions]
     tags += [Tag(name, kind, "reference", path, line, column, line, None, "") for line, column, name, kind in references]
     tags.sort(key=lambda t: (t.line, t.column))
     return tags
+
+
+def extract_tags(language: str, source: bytes, path: str) -> list[Tag]:
+    """Every definition and reference the language's query finds, in source order."""
+    definitions, references = extract_rows(language, source, path)
+    return rows_to_tags(definitions, references, path)
 
