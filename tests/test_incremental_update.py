@@ -73,3 +73,41 @@ def test_a_callers_edited_tree_is_used_as_given(tmp_path):
     assert [t.name for t in index.definitions_in("a.py")] == ["first", "second"]
     assert [(t.name, t.line) for t in index.references_in("a.py")] == [("first", 5)]
     assert isinstance(tree, tree_sitter.Tree)
+
+
+def test_fields_of_same_named_classes_stay_as_a_full_parse_finds_them(tmp_path):
+    """Only the first of two `Meta` classes' fields is tagged: an edit in the second
+    must not bring its fields back, nor an edit in the first lose them."""
+    root = tmp_path / "repo"
+    root.mkdir()
+    text = (
+        "class A:\n    class Meta:\n        ordering = 1\n\n\n"
+        "class B:\n    class Meta:\n        ordering = 2\n        label = 'b'\n\n\n"
+        "x = 1; y = 2\n"
+    )
+    (root / "models.py").write_text(text)
+    index = RepoIndex(root, tmp_path / "cache.sqlite3")
+    index.refresh()
+    index.update_file("models.py", text)
+    edits = [
+        text.replace("ordering = 2", "ordering = 3"),
+        text.replace("ordering = 1\n", ""),
+        text.replace("x = 1; y = 2", "x = 10; y = 2"),
+        text.replace("class A:", "class A(Base):"),
+        text + "\n\ndef tail():\n    return Meta\n",
+    ]
+    for edited in edits:
+        index.update_file("models.py", edited)
+        expected = extract_tags("python", edited.encode("utf-8"), "models.py")
+        assert by_position(index.definitions_in("models.py") + index.references_in("models.py")) == by_position(expected)
+
+
+def test_a_typed_character_is_queried_again_only_around_it(tmp_path):
+    from coder.index.buffer_tags import buffer_tags
+
+    text = SOURCE.read_bytes()
+    first = buffer_tags("m.py", "python", text)
+    middle = text.index(b"\n    def ", len(text) // 2) + 1
+    typed = buffer_tags("m.py", "python", text[:middle] + b"    x = 1\n" + text[middle:], first)
+    assert typed.ranged
+    assert by_position(typed.tags) == by_position(extract_tags("python", text[:middle] + b"    x = 1\n" + text[middle:], "m.py"))

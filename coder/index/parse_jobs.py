@@ -57,25 +57,38 @@ def parse_source(relative: str, language: str, source: bytes) -> Result:
 
 def read_and_parse(root: str, jobs: list[Job], max_file_bytes: int) -> bytes:
     """Results of a chunk of jobs, marshalled (runs in a worker process)."""
+    return marshal.dumps(_read_and_parse(root, jobs, max_file_bytes))
+
+
+def _read_and_parse(root: str, jobs: list[Job], max_file_bytes: int) -> list[Result]:
     results = []
-    for relative, language, _ in jobs:
+    for relative, language, size in jobs:
         try:
             with open(os.path.join(root, relative), "rb") as handle:
-                source = handle.read(max_file_bytes + 1)
+                # A file without tags is only sniffed; one with tags read whole, as
+                # big as the stat said (a larger buffer costs an allocation and a copy).
+                read_more = has_tags(language)
+                source = handle.read(size + 1 if read_more else BINARY_SNIFF_BYTES)
+                if b"\0" in source[:BINARY_SNIFF_BYTES]:
+                    results.append((relative, BINARY))
+                    continue
+                if language == PLAIN_TEXT and "." not in relative.rsplit("/", 1)[-1]:
+                    # A script without an extension: its shebang line names the language.
+                    first = source[:200].split(b"\n", 1)[0].decode("utf-8", "replace")
+                    language = detect_language(relative, first)
+                    read_more = has_tags(language)  # then it is read whole
+                elif read_more:
+                    read_more = len(source) > size  # grown since the stat
+                if read_more:
+                    source += handle.read(max_file_bytes + 1 - len(source))
         except OSError:
             results.append((relative, GONE))  # gone (or unreadable) since it was listed
             continue
         if len(source) > max_file_bytes:
-            results.append((relative, TOO_LARGE))  # grew since the stat
+            results.append((relative, TOO_LARGE))
             continue
-        if b"\0" in source[:BINARY_SNIFF_BYTES]:
-            results.append((relative, BINARY))
-            continue
-        if language == PLAIN_TEXT and "." not in relative.rsplit("/", 1)[-1]:
-            # A script without an extension: its shebang line names the language.
-            language = detect_language(relative, source[:200].split(b"\n", 1)[0].decode("utf-8", "replace"))
         results.append(parse_source(relative, language, source))
-    return marshal.dumps(results)
+    return results
 
 
 def chunked(jobs: list[Job]) -> list[list[Job]]:

@@ -40,12 +40,13 @@ from coder import paths
 from coder.errors import CoderError
 from coder.index.files import BINARY_SNIFF_BYTES, has_binary_extension, list_candidates
 from coder.index.parse_jobs import BINARY, GONE, PARSED, TOO_LARGE, parse_source, parsed_chunks
-from coder.index.tags import Tag, extract_rows, has_tags, parse_incrementally, rows_to_tags
+from coder.index.buffer_tags import BufferTags, buffer_tags
+from coder.index.tags import Tag, has_tags
 from coder.syntax.languages import PLAIN_TEXT, detect_language
 
 # Bump when the tables change: an older cache is dropped and rebuilt. The blobs are
 # marshal data (fast, and unlike pickle it cannot run code), tied to its format version.
-SCHEMA_VERSION = 40 + marshal.version
+SCHEMA_VERSION = 42 + marshal.version
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS files (
     path TEXT PRIMARY KEY, mtime_ns INTEGER NOT NULL, size INTEGER NOT NULL, language TEXT NOT NULL
@@ -60,7 +61,8 @@ CREATE TABLE IF NOT EXISTS defs (
 );
 CREATE INDEX IF NOT EXISTS defs_name ON defs(name);
 CREATE INDEX IF NOT EXISTS defs_path ON defs(path);
-CREATE INDEX IF NOT EXISTS defs_scope ON defs(scope);
+-- Most definitions have no scope: the index of those that do is a third of the size.
+CREATE INDEX IF NOT EXISTS defs_scope ON defs(scope) WHERE scope IS NOT NULL;
 CREATE TABLE IF NOT EXISTS refs (
     path TEXT PRIMARY KEY,
     total INTEGER NOT NULL,
@@ -101,14 +103,19 @@ class IndexStats:
 
 @dataclass
 class _Buffer:
-    """An unsaved editor buffer: its text, tags and syntax tree (for the next edit)."""
+    """An unsaved editor buffer: its text, and its tags with its syntax tree."""
 
     text: str
-    source: bytes
-    language: str
-    tags: list[Tag]
-    tree: object | None
+    parsed: BufferTags
     version: int  # the overlay_version it was made at
+
+    @property
+    def language(self) -> str:
+        return self.parsed.language
+
+    @property
+    def tags(self) -> list[Tag]:
+        return self.parsed.tags
 
 
 def _language_of(path: Path) -> str:
@@ -362,16 +369,10 @@ class RepoIndex:
 
     def _update_buffer(self, relative: str, text: str, buffer: _Buffer | None, old_tree) -> None:
         language = buffer.language if buffer is not None else self.language_of(relative)
-        source = text.encode("utf-8")
-        if old_tree is None and buffer is not None:
-            old_tree, old_source = buffer.tree, buffer.source
-        else:
-            old_source = None  # the caller's tree is already edited (or there is none)
-        tree = parse_incrementally(language, source, old_tree, old_source)
-        definitions, references = extract_rows(language, source, relative, tree=tree)
+        previous = buffer.parsed if buffer is not None else None
+        parsed = buffer_tags(relative, language, text.encode("utf-8"), previous, old_tree)
         self.overlay_version += 1
-        tags = rows_to_tags(definitions, references, relative)
-        self._overlay[relative] = _Buffer(text, source, language, tags, tree, self.overlay_version)
+        self._overlay[relative] = _Buffer(text, parsed, self.overlay_version)
         self._counts = None
 
     def _update_from_disk(self, relative: str) -> None:
@@ -509,9 +510,8 @@ class RepoIndex:
                 row = self._db.execute("SELECT counts FROM refs WHERE path = ?", (relative,)).fetchone()
                 for name, count in (marshal.loads(row[0]) if row else {}).items():
                     merged[name] -= count
-                for tag in buffer.tags:
-                    if tag.role == "reference":
-                        merged[tag.name] = merged.get(tag.name, 0) + 1
+                for _, _, name, _ in buffer.parsed.spans.references:
+                    merged[name] = merged.get(name, 0) + 1
             self._counts = {name: count for name, count in merged.items() if count > 0}
             return self._counts
 
@@ -535,7 +535,7 @@ class RepoIndex:
             by_file = {path: marshal.loads(blob) for path, blob in rows}
         for relative, buffer in buffers:
             by_file[relative] = dict(Counter(
-                t.name for t in buffer.tags if t.role == "reference" and (kind is None or t.kind == kind)
+                name for _, _, name, of_kind in buffer.parsed.spans.references if kind is None or of_kind == kind
             ))
         return {path: counts for path, counts in by_file.items() if counts}
 
