@@ -20,7 +20,7 @@ import builtins
 import heapq
 import math
 from collections.abc import Collection, Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import NamedTuple
 
 import numpy
@@ -76,6 +76,8 @@ class ReferenceGraph:
     uses: dict[str, dict[str, float]]  # path -> {name: uses in that file, arguments weighted down}
     definers: dict[str, set[str]]  # name -> paths defining it
     weights: dict[str, float]  # name -> name_weight(name, its definers)
+    # Arrays derived from the above, made on first use (see links_of, definition_arrays).
+    cached: dict = field(default_factory=dict, repr=False, compare=False)
 
 
 class FileFacts(NamedTuple):
@@ -235,6 +237,8 @@ def pagerank(links: list[list[tuple[int, float]]], definer_nodes: list[list[int]
 class Ranking:
     files: dict[str, float]  # path -> rank; they sum to 1
     arriving: dict[str, float]  # name -> rank each file defining it receives through it
+    rank: numpy.ndarray | None = None  # the same per node of the graph (graph.files order)
+    arriving_by_id: numpy.ndarray | None = None  # and per name id (links_of(graph).name_ids)
 
 
 def focus_name_set(graph: ReferenceGraph, focus_paths: Iterable[str], focus_names: Iterable[str]) -> set[str]:
@@ -245,43 +249,93 @@ def focus_name_set(graph: ReferenceGraph, focus_paths: Iterable[str], focus_name
     return names
 
 
+class Links(NamedTuple):
+    """The graph's links before any focus: per (file, name) pair, the file's node,
+    the name's id and the weight of the link (sqrt of the uses times the name's
+    weight); per name id, its definers' nodes."""
+
+    name_ids: dict[str, int]
+    definer_nodes: list[list[int]]
+    link_node: numpy.ndarray
+    link_name: numpy.ndarray
+    link_weight: numpy.ndarray
+    step_name: numpy.ndarray
+    step_node: numpy.ndarray
+    step_share: numpy.ndarray
+
+
+def links_of(graph: ReferenceGraph) -> Links:
+    found = graph.cached.get("links")
+    if found is not None:
+        return found
+    node_of = {path: node for node, path in enumerate(graph.files)}
+    name_ids: dict[str, int] = {}
+    definer_nodes: list[list[int]] = []
+    link_node: list[int] = []
+    link_name: list[int] = []
+    link_weight: list[float] = []
+    definers, weights, sqrt = graph.definers, graph.weights, math.sqrt
+    empty: dict[str, float] = {}
+    for node, path in enumerate(graph.files):
+        for name, count in graph.uses.get(path, empty).items():
+            paths = definers.get(name)
+            if not paths or path in paths:
+                continue  # nothing defines it (a builtin), or this file does: a local use
+            name_id = name_ids.get(name)
+            if name_id is None:
+                name_id = name_ids[name] = len(definer_nodes)
+                definer_nodes.append(sorted(node_of[p] for p in paths))
+            link_node.append(node)
+            link_name.append(name_id)
+            link_weight.append(sqrt(count) * weights[name])
+    step_name = [name for name, nodes in enumerate(definer_nodes) for _ in nodes]
+    step_node = [node for nodes in definer_nodes for node in nodes]
+    step_share = [1.0 / len(nodes) for nodes in definer_nodes for _ in nodes]
+    found = graph.cached["links"] = Links(
+        name_ids, definer_nodes, numpy.array(link_node, dtype=numpy.int64), numpy.array(link_name, dtype=numpy.int64),
+        numpy.array(link_weight, dtype=numpy.float64), numpy.array(step_name, dtype=numpy.int64),
+        numpy.array(step_node, dtype=numpy.int64), numpy.array(step_share, dtype=numpy.float64),
+    )
+    return found
+
+
+def _boost(ids: dict[str, int], size: int, boosted_names: Collection[str]) -> numpy.ndarray | None:
+    """Per id, FOCUS_NAME_BOOST for the boosted names and 1 for the others."""
+    boosted = [ids[name] for name in boosted_names if name in ids]
+    if not boosted:
+        return None
+    factor = numpy.ones(size, dtype=numpy.float64)
+    factor[boosted] = FOCUS_NAME_BOOST
+    return factor
+
+
 def rank_files(
     graph: ReferenceGraph, focus_paths: Collection[str] = (), boosted_names: Collection[str] = (),
     start: dict[str, float] | None = None,
 ) -> Ranking:
     """``start``: earlier ranks per path to begin the iterations from."""
-    node_of = {path: node for node, path in enumerate(graph.files)}
-    name_ids: dict[str, int] = {}
-    definer_nodes: list[list[int]] = []
-    links: list[list[tuple[int, float]]] = []
-    empty: dict[str, float] = {}
-    for path in graph.files:
-        weighted = []
-        for name, count in graph.uses.get(path, empty).items():
-            paths = graph.definers.get(name)
-            if not paths or path in paths:
-                continue  # nothing defines it (a builtin), or this file does: a local use
-            weight = math.sqrt(count) * graph.weights[name]
-            if name in boosted_names:
-                weight *= FOCUS_NAME_BOOST
-            name_id = name_ids.get(name)
-            if name_id is None:
-                name_id = name_ids[name] = len(definer_nodes)
-                definer_nodes.append(sorted(node_of[p] for p in paths))
-            weighted.append((name_id, weight))
-        total = sum(weight for _, weight in weighted)
-        links.append([(name, weight / total) for name, weight in weighted])
     if not graph.files:
         return Ranking({}, {})
-    arrays = link_arrays(links, definer_nodes)
+    links = links_of(graph)
+    nodes = len(graph.files)
+    weight = links.link_weight
+    boost = _boost(links.name_ids, len(links.definer_nodes), boosted_names)
+    if boost is not None:
+        weight = weight * boost[links.link_name]
+    totals = numpy.bincount(links.link_node, weights=weight, minlength=nodes)
+    arrays = LinkArrays(
+        links.link_node, links.link_name, weight / totals[links.link_node], totals == 0,
+        links.step_name, links.step_node, links.step_share, len(links.definer_nodes),
+    )
     guess = None
     if start:
         guess = numpy.array([start.get(path, 0.0) for path in graph.files], dtype=numpy.float64)
-        guess = guess + 1.0 / len(graph.files) if not guess.sum() else guess
+        guess = guess + 1.0 / nodes if not guess.sum() else guess
     rank = pagerank_arrays(arrays, numpy.array(_restart(graph.files, focus_paths), dtype=numpy.float64), guess)
-    at_name = _flow_to_names(arrays, rank)
-    arriving = {name: DAMPING * float(at_name[i]) / len(definer_nodes[i]) for name, i in name_ids.items()}
-    return Ranking(dict(zip(graph.files, rank.tolist())), arriving)
+    definer_counts = numpy.array([len(n) for n in links.definer_nodes], dtype=numpy.float64)
+    at_name = DAMPING * _flow_to_names(arrays, rank) / numpy.maximum(definer_counts, 1.0)
+    arriving = dict(zip(links.name_ids, at_name[list(links.name_ids.values())].tolist()))
+    return Ranking(dict(zip(graph.files, rank.tolist())), arriving, rank, at_name)
 
 
 def _restart(files: list[str], focus_paths: Collection[str]) -> list[float]:
@@ -293,6 +347,43 @@ def _restart(files: list[str], focus_paths: Collection[str]) -> list[float]:
     return [spread + (pulled if path in focus_paths else 0.0) for path in files]
 
 
+class DefinitionArrays(NamedTuple):
+    """Per definition of the graph, what its score is made of apart from the ranking."""
+
+    name_id: numpy.ndarray  # its name's id in links_of(graph), or -1 when no link arrives through it
+    node: numpy.ndarray  # its file's node
+    local: numpy.ndarray  # (sqrt(own file's uses) + UNUSED_WEIGHT) * name weight / definitions in the file
+    factor: numpy.ndarray  # DATA_WEIGHT for fields and variables, else 1
+    name_of: dict[str, list[int]]  # name -> its definitions' positions, for boosts
+
+
+def definition_arrays(graph: ReferenceGraph) -> DefinitionArrays:
+    found = graph.cached.get("definitions")
+    if found is not None:
+        return found
+    links = links_of(graph)
+    node_of = {path: node for node, path in enumerate(graph.files)}
+    definitions_in: dict[str, int] = {}
+    for tag in graph.definitions:
+        definitions_in[tag.path] = definitions_in.get(tag.path, 0) + 1
+    name_id, node, local, factor = [], [], [], []
+    name_of: dict[str, list[int]] = {}
+    empty: dict[str, float] = {}
+    for position, tag in enumerate(graph.definitions):
+        name = tag.name
+        name_id.append(links.name_ids.get(name, -1))
+        node.append(node_of[tag.path])
+        own_uses = math.sqrt(graph.uses.get(tag.path, empty).get(name, 0))
+        local.append((own_uses + UNUSED_WEIGHT) * graph.weights[name] / definitions_in[tag.path])
+        factor.append(DATA_WEIGHT if tag.kind in DATA_KINDS else 1.0)
+        name_of.setdefault(name, []).append(position)
+    found = graph.cached["definitions"] = DefinitionArrays(
+        numpy.array(name_id, dtype=numpy.int64), numpy.array(node, dtype=numpy.int64),
+        numpy.array(local, dtype=numpy.float64), numpy.array(factor, dtype=numpy.float64), name_of,
+    )
+    return found
+
+
 def rank_definitions(
     graph: ReferenceGraph, ranking: Ranking, boosted_names: Collection[str] = (),
     exclude_paths: Collection[str] = (), limit: int | None = None,
@@ -301,26 +392,35 @@ def rank_definitions(
     first: the rank its file receives through its name from the files that use it,
     plus, so that what only its own file uses still shows (after the rest), a small
     part of the file's own rank."""
-    definitions_in: dict[str, int] = {}
-    for tag in graph.definitions:
-        definitions_in[tag.path] = definitions_in.get(tag.path, 0) + 1
-    scored = []
-    for tag in graph.definitions:
-        if tag.path in exclude_paths:
-            continue
-        name = tag.name
-        own_uses = math.sqrt(graph.uses.get(tag.path, {}).get(name, 0))
-        local = (own_uses + UNUSED_WEIGHT) * graph.weights[name] / definitions_in[tag.path]
-        score = ranking.arriving.get(name, 0.0) + OWN_FILE_WEIGHT * ranking.files[tag.path] * local
-        if tag.kind in DATA_KINDS:
-            score *= DATA_WEIGHT
-        if name in boosted_names:
-            score *= FOCUS_NAME_BOOST
-        scored.append(ScoredDefinition(tag, score))
-    if limit is not None and limit < len(scored):
-        return heapq.nsmallest(limit, scored, key=_best_first)
-    scored.sort(key=_best_first)
-    return scored
+    if not graph.definitions:
+        return []
+    if ranking.rank is None:
+        ranking = rank_files(graph)  # a Ranking made elsewhere: only its arrays are used
+    arrays = definition_arrays(graph)
+    # A name id of -1 (no link arrives through the name) picks the 0 appended last.
+    arriving = numpy.append(ranking.arriving_by_id, 0.0)[arrays.name_id]
+    score = (arriving + OWN_FILE_WEIGHT * ranking.rank[arrays.node] * arrays.local) * arrays.factor
+    boosted = [position for name in boosted_names for position in arrays.name_of.get(name, ())]
+    if boosted:
+        score[boosted] *= FOCUS_NAME_BOOST
+    if exclude_paths:
+        excluded = [node for node, path in enumerate(graph.files) if path in exclude_paths]
+        if excluded:
+            score[numpy.isin(arrays.node, excluded)] = -numpy.inf
+    kept = int(numpy.count_nonzero(score > -numpy.inf))
+    count = kept if limit is None else min(limit, kept)
+    if count <= 0:
+        return []
+    if count < len(score):
+        # The count best, and any tied with the last of them (ties go by path and line).
+        threshold = numpy.partition(score, len(score) - count)[len(score) - count]
+        chosen = numpy.flatnonzero(score >= threshold)
+    else:
+        chosen = numpy.flatnonzero(score > -numpy.inf)
+    scores = score[chosen].tolist()
+    items = [ScoredDefinition(graph.definitions[i], value) for i, value in zip(chosen.tolist(), scores)]
+    items.sort(key=_best_first)
+    return items[:count]
 
 
 def _best_first(item: ScoredDefinition) -> tuple:

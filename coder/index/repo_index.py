@@ -24,8 +24,10 @@ derived from the whole index (the ranked repo map) is cached under both.
 
 from __future__ import annotations
 
+import fcntl
 import hashlib
 import marshal
+import multiprocessing
 import os
 import sqlite3
 import stat as stat_module
@@ -33,6 +35,7 @@ import threading
 import time
 from collections import Counter
 from collections.abc import Callable
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -173,8 +176,28 @@ class RepoIndex:
         refresh stops and returns with ``complete`` False. A KeyboardInterrupt stops
         it the same way and propagates. Either way what was parsed stays indexed and
         the next refresh reads only the rest."""
-        with self._lock:
+        with self._lock, self._refresh_lock():
             return self._refresh(progress, cancel)
+
+    @contextmanager
+    def _refresh_lock(self):
+        """One refresh at a time per cache file, across processes (an editor's
+        server and `coder index` in a terminal): the second waits, then finds the
+        files the first indexed in the cache."""
+        with open(str(self.cache_path) + ".lock", "a") as lock:
+            try:
+                fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                if multiprocessing.parent_process() is not None:
+                    # A parse worker running the caller's script again: waiting would
+                    # deadlock with the parent that started it.
+                    raise CoderError("the index is being built by the parent process: a script that builds "
+                                     "an index needs the `if __name__ == \"__main__\":` guard") from None
+                fcntl.flock(lock, fcntl.LOCK_EX)
+            try:
+                yield
+            finally:
+                fcntl.flock(lock, fcntl.LOCK_UN)
 
     def _refresh(self, progress: Progress | None, cancel: threading.Event | None) -> IndexStats:
         started = time.perf_counter()
@@ -282,7 +305,7 @@ class RepoIndex:
                 self._db.executemany("DELETE FROM skipped WHERE path = ?", every)
                 self._db.executemany("DELETE FROM files WHERE path = ?", dropped)
             self._db.executemany("INSERT INTO defs VALUES (?, ?, ?, ?, ?, ?, ?, ?)", definitions)
-            self._db.executemany("INSERT INTO refs VALUES (?, ?, ?, ?, ?)", references)
+            self._db.executemany("INSERT OR REPLACE INTO refs VALUES (?, ?, ?, ?, ?)", references)
             self._db.executemany("INSERT OR REPLACE INTO files VALUES (?, ?, ?, ?)", files)
             self._db.executemany("INSERT OR REPLACE INTO skipped VALUES (?, ?, ?, ?)", skipped)
             self._db.execute(BUMP_GENERATION)
