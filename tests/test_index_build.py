@@ -156,3 +156,19 @@ def test_a_script_without_extension_is_read_by_its_shebang(tmp_path):
     index = RepoIndex(root, tmp_path / "cache.sqlite3")
     stats = index.refresh()
     assert stats.languages == {"python": 1} and [t.name for t in index.definitions("main")] == ["main"]
+
+
+@pytest.mark.skipif(sys.version_info < (3, 11), reason="PYTHONSAFEPATH is Python 3.11's")
+def test_parse_workers_never_import_the_repositorys_modules(tmp_path):
+    """The workers start in the user's working directory, the repository: its own
+    `multiprocessing` package must not be what they import."""
+    root = write_modules(tmp_path / "repo", 100)
+    marker = tmp_path / "ran"
+    (root / "multiprocessing").mkdir()
+    (root / "multiprocessing" / "__init__.py").write_text(f"open({str(marker)!r}, 'w').close()\n")
+    env = dict(os.environ, CODER_HOME=str(tmp_path / "home"), PYTHONPATH=str(ROOT))
+    done = subprocess.run([sys.executable, "-m", "coder", "index", "."], cwd=root, env=env,
+                          capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr
+    assert "files:      101 (101 parsed" in done.stdout
+    assert not marker.exists()

@@ -21,6 +21,7 @@ from collections import Counter, deque
 from collections.abc import Iterator
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
+from contextlib import contextmanager
 
 from coder.index.files import BINARY_SNIFF_BYTES
 from coder.index.tags import extract_rows, has_tags
@@ -106,6 +107,24 @@ def chunked(jobs: list[Job]) -> list[list[Job]]:
     return chunks
 
 
+@contextmanager
+def _safe_path():
+    """A spawned worker runs `python -c ...` in this process's working directory,
+    often the user's repository, which `-c` puts first on sys.path: a repository's
+    `multiprocessing/` or `tree_sitter.py` would run in the worker. PYTHONSAFEPATH
+    (Python >= 3.11) leaves it off; set only while workers start (the pool starts
+    them on submit), so the user's own commands keep their usual path."""
+    previous = os.environ.get("PYTHONSAFEPATH")
+    os.environ["PYTHONSAFEPATH"] = "1"
+    try:
+        yield
+    finally:
+        if previous is None:
+            os.environ.pop("PYTHONSAFEPATH", None)
+        else:
+            os.environ["PYTHONSAFEPATH"] = previous
+
+
 def _ignore_interrupts() -> None:
     # Ctrl-C reaches the whole process group: the parent stops the build and the
     # workers with it, without a traceback from each of them.
@@ -135,7 +154,8 @@ def parsed_chunks(root: str, jobs: list[Job], max_file_bytes: int) -> Iterator[t
         try:
             while done < len(chunks):
                 while submitted < len(chunks) and len(pending) < WORKERS * IN_FLIGHT_PER_WORKER:
-                    pending.append(pool.submit(read_and_parse, root, chunks[submitted], max_file_bytes))
+                    with _safe_path():
+                        pending.append(pool.submit(read_and_parse, root, chunks[submitted], max_file_bytes))
                     submitted += 1
                 results = marshal.loads(pending.popleft().result())
                 done += 1
