@@ -112,8 +112,9 @@ def _safe_path():
     """A spawned worker runs `python -c ...` in this process's working directory,
     often the user's repository, which `-c` puts first on sys.path: a repository's
     `multiprocessing/` or `tree_sitter.py` would run in the worker. PYTHONSAFEPATH
-    (Python >= 3.11) leaves it off; set only while workers start (the pool starts
-    them on submit), so the user's own commands keep their usual path."""
+    (Python >= 3.11) leaves it off; set only while the pool starts its processes
+    (its resource tracker when made, the workers on submit), so the user's own
+    commands keep their usual path."""
     previous = os.environ.get("PYTHONSAFEPATH")
     os.environ["PYTHONSAFEPATH"] = "1"
     try:
@@ -143,9 +144,10 @@ def parsed_chunks(root: str, jobs: list[Job], max_file_bytes: int) -> Iterator[t
     try:
         # spawn, not fork: the caller may hold threads (an editor server, a model).
         # A script that builds an index needs the `if __name__ == "__main__":` guard.
-        pool = ProcessPoolExecutor(
-            max_workers=WORKERS, mp_context=multiprocessing.get_context("spawn"), initializer=_ignore_interrupts
-        )
+        with _safe_path():  # the pool's resource tracker process starts here
+            pool = ProcessPoolExecutor(
+                max_workers=WORKERS, mp_context=multiprocessing.get_context("spawn"), initializer=_ignore_interrupts
+            )
     except (OSError, RuntimeError, NotImplementedError):
         pool = None
     if pool is not None:
