@@ -175,7 +175,7 @@ class CompletionEngine:
             late = (time.perf_counter() - started) * 1000 > CANDIDATE_DEADLINE_MS
             if attempt and late and tried[-1]["rejected"] != "invalid_names":
                 break  # out of time for this keystroke; an invented name is still worth a retry
-            generated = self._generate(context.token_ids, request, mode, prefix, grammar, attempt, bias)
+            generated = self._generate(context.token_ids, request, mode, prefix, suffix, grammar, attempt, bias)
             stats = generated.stats
             totals.evaluated_tokens += stats.evaluated_tokens
             totals.generated_tokens += stats.generated_tokens
@@ -231,7 +231,7 @@ class CompletionEngine:
             candidates=tried,
         )
 
-    def _generate(self, prompt_ids, request, mode, prefix, grammar, attempt, bias=()) -> _Generated:
+    def _generate(self, prompt_ids, request, mode, prefix, suffix, grammar, attempt, bias=()) -> _Generated:
         sampled = attempt > 0
         generation = self.backend.stream(
             GenerationRequest(
@@ -251,7 +251,7 @@ class CompletionEngine:
         pieces = iter(generation)
         for piece in pieces:
             raw += piece
-            if mode == "multi" and block_ended(raw, language=request.language, prefix=prefix):
+            if mode == "multi" and block_ended(raw, language=request.language, prefix=prefix, suffix=suffix):
                 block_end = True
                 generation.cancel()  # the rest would be cut away: do not wait for it
                 break
