@@ -308,11 +308,14 @@ class CompletionEngine:
                 return cut
         return ""
 
-    @staticmethod
-    def _mode(request: CompletionRequest, prefix: str, suffix: str) -> str:
+    def _mode(self, request: CompletionRequest, prefix: str, suffix: str) -> str:
         if request.multiline in ("always", "never"):
             return "multi" if request.multiline == "always" else "single"
-        return decide_mode(request.language, prefix, suffix)
+        return decide_mode(request.language, prefix, suffix, sees_suffix=self._sees_suffix(request))
+
+    def _sees_suffix(self, request: CompletionRequest) -> bool:
+        """Whether the prompt carries the code after the cursor."""
+        return self.builder.format.uses_suffix and request.context != "none"
 
 
 def _cut_before(text: str, names: list[str]) -> str:

@@ -76,10 +76,13 @@ class PromptFormat:
         return f"{file_header(language, snippet.path)}{snippet.text.rstrip()}\n\n"
 
     def _render_qwen_repo(self, tokenize, repo, language, snippets, snippet_ids, path, prefix, suffix):
+        # Qwen's repository-level layout without its `<|repo_name|>` line: with that
+        # line, Qwen2.5-Coder-0.5B-Instruct takes the cursor for the end of the file
+        # and ignores the suffix (an empty line before a loop's body is filled with
+        # `return count`, then a new function); with the files under `<|file_sep|>`
+        # alone it fills the hole, and still uses a name from another file.
         ids = self.ids
         stable: list[int] = []
-        if ids.get("repo_name") is not None:
-            stable += [ids["repo_name"]] + tokenize(f"{repo}\n")
         if ids.get("file_sep") is not None:
             for piece in snippet_ids:
                 stable += [ids["file_sep"]] + piece
