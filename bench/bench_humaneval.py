@@ -12,7 +12,7 @@ Each task is completed, in the same run and one after the other, by:
 
 - raw: llama.cpp alone on the same model, greedy, nothing trimmed. A FIM model gets
   the plain FIM prompt of the task, ``<|fim_prefix|>{prompt}<|fim_suffix|>{suffix}
-  <|fim_middle|>``, and writes until its end of generation (at most 128 tokens); a
+  <|fim_middle|>``, and writes until its end of generation (at most 64 tokens, the engine's default); a
   prefix-only model gets the prompt. For single-line tasks the first non-empty line
   of its output is the answer (as usually quoted), for multi-line tasks the whole
   output (a prefix-only model's multi-line answer is also cut to its first line: it
@@ -54,7 +54,7 @@ from coder.models.llama_backend import LlamaWorkerBackend  # noqa: E402
 DATA = Path(__file__).resolve().parents[2] / "shared" / "data" / "humaneval-infilling"
 SETS = {"single": "HumanEval-SingleLineInfilling.jsonl.gz", "multi": "HumanEval-MultiLineInfilling.jsonl.gz"}
 DEFAULT_EVERY = {"single": 10, "multi": 50}
-RAW_MAX_TOKENS = 128
+RAW_MAX_TOKENS = 64  # the engine's default max_tokens
 ENGINE_MODES = ("auto", "never", "always")
 
 
@@ -104,18 +104,34 @@ def raw_answer(backend, fim: dict | None, bos: list[int], task: dict, kind: str)
     else:
         prompt = bos + tokenize(task["prompt"])
     generation = backend.stream(GenerationRequest(prompt, max_tokens=RAW_MAX_TOKENS, temperature=0.0))
-    output = "".join(generation)
+    output = ""
+    one_line = kind == "single" or fim is None
+    pieces = iter(generation)
+    for piece in pieces:
+        output += piece
+        if one_line and "\n" in output.lstrip("\n"):
+            generation.cancel()  # the first non-empty line is complete: the rest is not used
+            break
+    for _ in pieces:
+        pass  # the stats come with the end
     stats = generation.stats
-    if kind == "single" or fim is None:
-        answer = first_line(output)
-    else:
-        answer = output
+    answer = first_line(output) if one_line else output
     return output, answer, {"evaluated": stats.evaluated_tokens, "ms": round(stats.total_s * 1000)}
 
 
 def load_tasks(kind: str, every: int | None, full: bool) -> list[dict]:
     tasks = [json.loads(line) for line in gzip.open(DATA / SETS[kind], "rt")]
     return tasks if full else tasks[:: every or DEFAULT_EVERY[kind]]
+
+
+def default_model() -> Path:
+    """The default completion model (Qwen2.5-Coder-0.5B-Instruct, joined from its
+    installed PyPI parts), else the demo model."""
+    from coder.models.demo import demo_model_path
+    from coder.models.registry import QWEN_05B_INSTRUCT
+    from coder.models.resolve import installed_path
+
+    return installed_path(QWEN_05B_INSTRUCT) or demo_model_path()
 
 
 def main() -> None:
@@ -137,9 +153,7 @@ def main() -> None:
     if any(m not in ENGINE_MODES for m in modes):
         parser.error(f"modes are {', '.join(ENGINE_MODES)}")
     if args.model is None:
-        from coder.models.demo import demo_model_path
-
-        args.model = str(demo_model_path())
+        args.model = str(default_model())
     kinds = ("single", "multi") if args.set == "both" else (args.set,)
     backend = LlamaWorkerBackend(args.model, n_ctx=2048, n_threads=args.threads)
     info = backend.info()
@@ -203,13 +217,13 @@ def main() -> None:
                 out.close()
     print(f"model: {Path(args.model).name}  format: {engine.builder.format.name}  context: {args.context}  "
           f"time: {time.perf_counter() - started:.0f} s")
-    print(f"{'set':<8}{'tasks':>6}  {'answer':<14}{'exact':>8}{'pass@1':>8}{'empty':>7}{'p50 ms':>8}")
+    print(f"{'set':<8}{'tasks':>6}  {'answer':<22}{'exact':>8}{'pass@1':>8}{'empty':>7}{'p50 ms':>8}")
     for kind, scores in results.items():
         count = scores.pop("tasks")
         for name, score in scores.items():
             label = "raw llama.cpp" if name == "raw" else f"engine {name}" + (" (default)" if name == "auto" else "")
             latencies = sorted(score["ms"]) or [0]
-            print(f"{kind:<8}{count:>6}  {label:<20}{score['exact'] / count:>8.1%}{score['passed'] / count:>8.1%}"
+            print(f"{kind:<8}{count:>6}  {label:<22}{score['exact'] / count:>8.1%}{score['passed'] / count:>8.1%}"
                   f"{score['empty']:>7}{latencies[len(latencies) // 2]:>8.0f}")
 
 
