@@ -2,6 +2,7 @@
 
     .venv/bin/python bench/bench_humaneval.py [--set single|multi|both] [--every K]
         [--full] [--model PATH] [--modes auto,never] [--context repo] [--out FILE.jsonl]
+    .venv/bin/python bench/bench_humaneval.py --report FILE.jsonl   # the table of a run's records
 
 Data: ../shared/data/humaneval-infilling/ (single-line and multi-line infilling: each
 HumanEval solution with one line, or several whole lines, removed). The default
@@ -148,7 +149,11 @@ def main() -> None:
     parser.add_argument("--model", default=None)
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--out", type=Path, default=None, help="one JSON line per task and answer")
+    parser.add_argument("--report", type=Path, default=None, help="print the table of an earlier --out file (no model)")
     args = parser.parse_args()
+    if args.report:
+        report(args.report)
+        return
     modes = [m.strip() for m in args.modes.split(",") if m.strip()]
     if any(m not in ENGINE_MODES for m in modes):
         parser.error(f"modes are {', '.join(ENGINE_MODES)}")
@@ -217,6 +222,10 @@ def main() -> None:
                 out.close()
     print(f"model: {Path(args.model).name}  format: {engine.builder.format.name}  context: {args.context}  "
           f"time: {time.perf_counter() - started:.0f} s")
+    print_table(results)
+
+
+def print_table(results: dict) -> None:
     print(f"{'set':<8}{'tasks':>6}  {'answer':<22}{'exact':>8}{'pass@1':>8}{'empty':>7}{'p50 ms':>8}")
     for kind, scores in results.items():
         count = scores.pop("tasks")
@@ -226,6 +235,22 @@ def main() -> None:
             print(f"{kind:<8}{count:>6}  {label:<22}{score['exact'] / count:>8.1%}{score['passed'] / count:>8.1%}"
                   f"{score['empty']:>7}{latencies[len(latencies) // 2]:>8.0f}")
 
+
+def report(path: Path) -> None:
+    """The table again from the records of an earlier run (also of one cut short)."""
+    results: dict = {}
+    for line in path.open():
+        record = json.loads(line)
+        scores = results.setdefault(record["set"], {"tasks": 0})
+        scores["tasks"] += 1
+        for name, answer in record.items():
+            if isinstance(answer, dict) and "exact" in answer:
+                score = scores.setdefault(name, {"exact": 0, "passed": 0, "empty": 0, "ms": []})
+                score["exact"] += answer["exact"]
+                score["passed"] += answer["passed"]
+                score["empty"] += not answer["answer"].strip()
+                score["ms"].append(answer["ms"])
+    print_table(results)
 
 if __name__ == "__main__":
     main()

@@ -74,6 +74,11 @@ def _block_indent(prefix: str, suffix: str) -> int:
 
 def _truncate_block_indent(lines: list[str], prefix: str, suffix: str = "") -> list[str]:
     body = _block_indent(prefix, suffix)
+    if not prefix.rsplit("\n", 1)[-1] and lines[0].strip():
+        # At column 0 of an empty line the cursor says nothing about the block:
+        # the suggestion's first line does (an indented line continues the block
+        # above, and a new top-level definition after it is not part of it).
+        body = max(body, _indent(lines[0]))
     kept = [lines[0]]
     for line in lines[1:]:
         if line.strip() and _indent(line) < body:
