@@ -19,6 +19,23 @@ from lsp.convert import Cursor
 from lsp.documents import Snapshot
 
 log = logging.getLogger(__name__)
+# A document beyond the tree limit is handed to the core as a window around the
+# cursor: far more than any prompt holds, small enough that the core's parses and
+# scans stay cheap (a 5 MB buffer cost 20 s of parsing otherwise).
+WINDOW_BEFORE_CHARS = 200_000
+WINDOW_AFTER_CHARS = 50_000
+
+
+def window(text: str, line: int, column: int, limit: int) -> tuple[str, int, int]:
+    """(text, line, column) of the window the core sees: all of text within limit."""
+    if len(text) <= limit:
+        return text, line, column
+    lines = text.split("\n")
+    offset = sum(len(l) + 1 for l in lines[:line]) + column
+    start = text.rfind("\n", 0, max(0, offset - WINDOW_BEFORE_CHARS)) + 1
+    end = text.find("\n", offset + WINDOW_AFTER_CHARS)
+    cut = text[start : len(text) if end < 0 else end]
+    return cut, line - text.count("\n", 0, start), column
 
 
 @dataclass(frozen=True)
@@ -43,9 +60,11 @@ class CompletionService:
             return Answer("")
         # The core counts lines at "\n": a "\r" before it is not part of any column.
         text = snapshot.text.replace("\r\n", "\n") if "\r" in snapshot.text else snapshot.text
+        limit = workspace.settings.index.max_file_bytes
+        text, line, column = window(text, cursor.line, cursor.column, limit)
         try:
             request = workspace.completion_request(
-                snapshot.path, text, cursor.line, cursor.column, language=snapshot.language, tree=snapshot.tree,
+                snapshot.path, text, line, column, language=snapshot.language, tree=snapshot.tree,
             )
             engine = workspace.engine_without_waiting(request.context)
             suggestion = engine.complete(request)
@@ -64,6 +83,24 @@ class CompletionService:
             invalid_names=len(suggestion.grounding.get("invalid_names", ())),
         )
         return Answer(suggestion.text, token=token, cached=suggestion.cached)
+
+    def warm(self, snapshot: Snapshot) -> None:
+        """Have the model evaluate this document's prompt in the background, so its
+        first completion reuses the KV cache; any real request preempts it."""
+        workspace = self.workspace
+        if not workspace.ready.is_set():
+            return
+        text = snapshot.text.replace("\r\n", "\n") if "\r" in snapshot.text else snapshot.text
+        line = text.count("\n")
+        column = len(text) - (text.rfind("\n") + 1)
+        try:
+            request = workspace.completion_request(snapshot.path, text, line, column, language=snapshot.language,
+                                                   tree=snapshot.tree)
+            engine = workspace.engine_without_waiting(request.context)
+            if hasattr(engine, "warm"):
+                engine.warm(request)
+        except CoderError as error:
+            log.info("warming %s failed: %s", snapshot.path, error.message)
 
     def _model_name(self) -> str:
         try:

@@ -130,6 +130,10 @@ class DocumentStore:
             document = self._docs.get(uri)
             return document.snapshot() if document is not None else None
 
+    def uris(self) -> list[str]:
+        with self._lock:
+            return list(self._docs)
+
     def __len__(self) -> int:
         return len(self._docs)
 

@@ -24,8 +24,9 @@ log = logging.getLogger(__name__)
 
 
 class Job:
-    def __init__(self, key: str, version: int, work: Callable[["Job"], Any], stale: Any):
+    def __init__(self, key: str, version: int, work: Callable[["Job"], Any], stale: Any, measure: bool = True):
         self.key = key
+        self.measure = measure  # its time counts as the model's latency (not for cache warming)
         self.version = version
         self.work = work
         self.stale = stale
@@ -56,8 +57,9 @@ class CompletionScheduler:
         self._thread = threading.Thread(target=self._loop, name="coder-completions", daemon=True)
         self._thread.start()
 
-    def submit(self, key: str, version: int, work: Callable[[Job], Any], stale: Any = None) -> Job:
-        job = Job(key, version, work, stale)
+    def submit(self, key: str, version: int, work: Callable[[Job], Any], stale: Any = None,
+               measure: bool = True) -> Job:
+        job = Job(key, version, work, stale, measure)
         with self._cond:
             if self._closed:
                 job.answer(stale)
@@ -105,7 +107,8 @@ class CompletionScheduler:
                     continue
                 started = time.monotonic()
                 value = job.work(job)
-                self.debounce.note_latency(time.monotonic() - started)
+                if job.measure:
+                    self.debounce.note_latency(time.monotonic() - started)
                 self.counts["run"] += 1
                 job.answer(job.stale if job.superseded.is_set() else value)
             except BaseException:  # noqa: BLE001 - the worker thread must survive anything

@@ -94,8 +94,17 @@ class CoderServer(LanguageServer):
             self.warn(f"{error}; completions are off until it is fixed")
             return
         self._freeze_heap()
+        for uri in self.documents.uris():
+            self.warm(uri)
         for notice in self.workspace_.notices:
             self.send(types.WINDOW_LOG_MESSAGE, types.LogMessageParams(types.MessageType.Info, f"coder: {notice}"))
+
+    def warm(self, uri: str) -> None:
+        """Warm the model's cache for a document, as a job a real request supersedes."""
+        snapshot = self.documents.snapshot(uri)
+        if snapshot is None or self.service is None or len(snapshot.text) > self.documents.tree_limit:
+            return
+        self.scheduler.submit(uri, snapshot.version, lambda job: self.service.warm(snapshot), measure=False)
 
     def _freeze_heap(self) -> None:
         """Move what is loaded so far out of the collector's sight: full collections
@@ -265,6 +274,8 @@ def did_open(ls: CoderServer, params: types.DidOpenTextDocumentParams) -> None:
     document = ls.documents.open(item.uri, item.text, item.version, item.language_id)
     if ls.workspace_ is not None and len(item.text) <= ls.documents.tree_limit:
         ls.workspace_.recent.note_opened(document.path, item.text)
+        if ls.workspace_.ready.is_set():
+            ls.warm(item.uri)
 
 
 @server.feature(types.TEXT_DOCUMENT_DID_CHANGE)

