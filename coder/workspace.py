@@ -209,9 +209,13 @@ class Workspace:
 
                 index = RepoIndex(self.root, max_file_bytes=self.settings.index.max_file_bytes,
                                   exclude=self.settings.index.exclude)
-                try:
-                    index.refresh(progress=progress) if progress is not None else index.refresh()
-                except TypeError:  # an index without progress reports
+                import inspect
+
+                # An index that reports progress takes refresh(progress=...); one that
+                # does not is refreshed plainly.
+                if progress is not None and "progress" in inspect.signature(index.refresh).parameters:
+                    index.refresh(progress=progress)
+                else:
                     index.refresh()
                 with self._lock:
                     if self._index is None:

@@ -307,6 +307,8 @@ def did_close(ls: CoderServer, params: types.DidCloseTextDocumentParams) -> None
     ls.documents.close(uri)
     ls.scheduler.debounce.forget(uri)
     path = uri_to_path(uri)
+    if ls.workspace_ is not None:
+        ls.workspace_.recent.forget(path)
     if ls.index_updates is not None and ls.in_repo(path):
         ls.index_updates.from_disk(path)
 
