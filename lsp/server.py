@@ -13,6 +13,7 @@ import asyncio
 import gc
 import logging
 import os
+import threading
 from pathlib import Path
 
 from lsprotocol import types
@@ -30,6 +31,7 @@ from lsp.scheduler import CompletionScheduler
 
 log = logging.getLogger(__name__)
 PROGRESS_TOKEN = "coder/index"
+CLOSE_WAIT_S = 3.0
 
 
 class CoderServer(LanguageServer):
@@ -210,7 +212,11 @@ class CoderServer(LanguageServer):
             self.history.flush(2.0)
             self.history.close()
         if self.workspace_ is not None:
-            self.workspace_.close()
+            # A model still loading holds the workspace's lock until it is loaded:
+            # exiting does not wait for that (the worker ends when its pipe closes).
+            closer = threading.Thread(target=self.workspace_.close, name="coder-close", daemon=True)
+            closer.start()
+            closer.join(CLOSE_WAIT_S)
 
 
 server = CoderServer()

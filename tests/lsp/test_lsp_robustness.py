@@ -41,7 +41,7 @@ def env(qwen_model, coder_home):
 @pytest.fixture(scope="module")
 def server(repo, env):
     client = RawClient(SERVER, env, cwd=repo)
-    client.initialize(repo, {"maxTokens": 8, "candidates": 1})
+    client.initialize(repo, {"maxTokens": 8, "candidates": 1, "budget": 256})
     client.notify("initialized", {})
     client.wait_ready()
     yield client
