@@ -91,10 +91,13 @@ class RawClient:
 
     # -- session -------------------------------------------------------------------------
 
-    def initialize(self, root, options=None, process_id=None) -> dict:
+    def initialize(self, root, options=None, process_id=None, encodings=None) -> dict:
+        capabilities = {"textDocument": {"inlineCompletion": {}}, "window": {"workDoneProgress": False}}
+        if encodings:
+            capabilities["general"] = {"positionEncodings": encodings}
         return self.call("initialize", {
             "processId": process_id, "rootUri": root.as_uri(),
-            "capabilities": {"textDocument": {"inlineCompletion": {}}, "window": {"workDoneProgress": False}},
+            "capabilities": capabilities,
             "initializationOptions": options or {},
         })
 

@@ -168,7 +168,9 @@ def test_a_huge_document_does_not_end_the_server(server, repo, request):
 
 def test_shutdown_then_requests_are_refused_and_exit_is_clean(repo, env):
     client = RawClient(SERVER, env, cwd=repo)
-    client.initialize(repo)
+    answer = client.initialize(repo, encodings=["utf-8", "utf-16"])
+    assert answer["result"]["capabilities"]["positionEncoding"] == "utf-8"  # offered first: used
+    assert client.status()["positionEncoding"] == "utf-8"
     assert client.call("shutdown")["result"] is None
     refused = client.call("coder/status", {})
     assert refused["error"]["code"] == -32600
