@@ -93,9 +93,9 @@ def start_server(root: Path, model: str, home: Path, max_tokens: int) -> tuple[R
     return client, started
 
 
-def inline_params(uri: str, line: int, character: int) -> dict:
+def inline_params(uri: str, line: int, character: int, invoked: bool = False) -> dict:
     return {"textDocument": {"uri": uri}, "position": {"line": line, "character": character},
-            "context": {"triggerKind": 2}}
+            "context": {"triggerKind": 1 if invoked else 2}}
 
 
 def replay_lsp(args, path: Path, head: str, typed_part: str, tail: str, home: Path) -> dict:
@@ -108,9 +108,9 @@ def replay_lsp(args, path: Path, head: str, typed_part: str, tail: str, home: Pa
     client.notify("textDocument/didOpen", {"textDocument": {"uri": uri, "languageId": "python", "version": 1,
                                                             "text": text}})
     line, character = positions.position_at(text, len(head))
-    while True:  # the first served completion: answers are empty until the model is loaded
-        answer = client.call("textDocument/inlineCompletion", inline_params(uri, line, character))
-        if answer["result"]["items"]:
+    while True:  # the first completion the model serves (until it is loaded, answers are empty at once)
+        client.call("textDocument/inlineCompletion", inline_params(uri, line, character, invoked=True), timeout=900)
+        if client.status()["served"]:
             break
         time.sleep(0.02)
     first_served_s = time.monotonic() - started
@@ -129,7 +129,7 @@ def replay_lsp(args, path: Path, head: str, typed_part: str, tail: str, home: Pa
         if ask:
             after = before + char + tail
             line, character = positions.position_at(after, offset + 1)
-            client.call("textDocument/inlineCompletion", inline_params(uri, line, character))
+            client.call("textDocument/inlineCompletion", inline_params(uri, line, character), timeout=900)
             latencies.append((time.perf_counter() - sent) * 1000)
     status = client.status()
     client.close()
@@ -232,7 +232,9 @@ def main() -> None:
     lines = path.read_text().split("\n")
     head = "\n".join(lines[: args.start - 1]) + "\n"
     typed_part = "\n".join(lines[args.start - 1 : args.start - 1 + args.lines]) + "\n"
-    tail = "\n".join(lines[args.start - 1 + args.lines :])
+    # The typed lines go into a blank line of their own: no code right of the cursor
+    # (automatic requests there are answered empty unless midLine is on).
+    tail = "\n" + "\n".join(lines[args.start - 1 + args.lines :])
     home = Path(tempfile.mkdtemp(prefix="bench-lsp-home-"))
     print(f"file: {path} lines {args.start}-{args.start + args.lines - 1}; model {Path(args.model).name}; "
           f"max tokens {args.max_tokens}; load {os.getloadavg()[0]:.2f}")
