@@ -200,20 +200,24 @@ def measure_rss(args, home: Path) -> dict:
         target = root / f"pkg{number // 100}" / f"m{number}_{source.name}"
         target.parent.mkdir(parents=True, exist_ok=True)
         shutil.copyfile(source, target)
-    client, _ = start_server(root, args.model, home, args.max_tokens)
-    status = client.wait_ready(timeout=900)
+    client, started = start_server(root, args.model, home, args.max_tokens)
+    status = client.wait_ready(timeout=1800)
+    ready_s = time.monotonic() - started
+    loaded = {"server_mb": rss_mb(client.process.pid), "worker_mb": rss_mb(status.get("workerPid"))}
     first = root / "pkg0"
     some_file = next(first.iterdir())
     text = some_file.read_text(errors="replace")
     client.notify("textDocument/didOpen", {"textDocument": {"uri": some_file.as_uri(), "languageId": "python",
                                                             "version": 1, "text": text}})
     lines = text.split("\n")
-    client.call("textDocument/inlineCompletion", inline_params(some_file.as_uri(), len(lines) - 1, len(lines[-1])))
+    client.call("textDocument/inlineCompletion", inline_params(some_file.as_uri(), len(lines) - 1, len(lines[-1]),
+                                                               invoked=True), timeout=1800)
     status = client.status()
     server_mb, worker_mb = rss_mb(client.process.pid), rss_mb(status.get("workerPid"))
     client.close()
     shutil.rmtree(root, ignore_errors=True)
-    return {"files": len(sources), "server_mb": server_mb, "worker_mb": worker_mb}
+    return {"files": len(sources), "server_mb": server_mb, "worker_mb": worker_mb, "ready_s": ready_s,
+            "loaded": loaded}
 
 
 def main() -> None:
@@ -226,6 +230,7 @@ def main() -> None:
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--llama-server", default=None, help="a llama-server binary to compare with")
     parser.add_argument("--rss-files", type=int, default=2000, help="files of the repository for RSS (0: skip)")
+    parser.add_argument("--no-replay", action="store_true", help="only the RSS measurement")
     args = parser.parse_args()
     args.model = args.model or default_model()
     path = args.file or default_file()
@@ -238,6 +243,15 @@ def main() -> None:
     home = Path(tempfile.mkdtemp(prefix="bench-lsp-home-"))
     print(f"file: {path} lines {args.start}-{args.start + args.lines - 1}; model {Path(args.model).name}; "
           f"max tokens {args.max_tokens}; load {os.getloadavg()[0]:.2f}")
+    if args.rss_files:  # first: printed even when a slow replay is cut short
+        rss = measure_rss(args, home)
+        loaded = rss["loaded"]["server_mb"] + rss["loaded"]["worker_mb"]
+        total = rss["server_mb"] + rss["worker_mb"]
+        print(f"{rss['files']} files indexed and the model loaded after {rss['ready_s']:.1f} s: RSS "
+              f"{loaded:.0f} MB; after a completion: server {rss['server_mb']:.0f} MB + "
+              f"worker {rss['worker_mb']:.0f} MB = {total:.0f} MB (target < 800)", flush=True)
+    if args.no_replay:
+        return
     ours = replay_lsp(args, path, head, typed_part, tail, home)
     p50, p95 = percentile(ours["latencies"], 0.5), percentile(ours["latencies"], 0.95)
     print(f"coder lsp over stdio: {len(ours['latencies'])} requests, keystroke to response ms: "
@@ -249,11 +263,6 @@ def main() -> None:
         print(f"llama-server /infill (cache_prompt): {len(theirs['latencies'])} requests, ms: "
               f"p50 {q50:.0f}  p95 {q95:.0f}")
         print(f"ratio coder/llama-server: p50 {p50 / q50:.2f} (target <= 1.0)  p95 {p95 / q95:.2f} (target <= 1.2)")
-    if args.rss_files:
-        rss = measure_rss(args, home)
-        total = rss["server_mb"] + rss["worker_mb"]
-        print(f"RSS with the model loaded and {rss['files']} files indexed: server {rss['server_mb']:.0f} MB + "
-              f"worker {rss['worker_mb']:.0f} MB = {total:.0f} MB (target < 800)")
     print(f"load after: {os.getloadavg()[0]:.2f}")
     shutil.rmtree(home, ignore_errors=True)
 
