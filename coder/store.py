@@ -135,6 +135,19 @@ class Store:
         ).fetchone()
         return accepted / shown if shown else None
 
+    def acceptance_by_language(self, since: float | None = None) -> list[dict]:
+        """Per language: suggestions shown and accepted and the acceptance rate, most
+        shown first (``since``: a time.time() lower bound)."""
+        rows = self.connection.execute(
+            "SELECT language, COUNT(*), COUNT(accepted_at) FROM completions WHERE created_at >= ? "
+            "GROUP BY language ORDER BY COUNT(*) DESC, language",
+            (since or 0.0,),
+        ).fetchall()
+        return [
+            {"language": language, "shown": shown, "accepted": accepted, "rate": accepted / shown}
+            for language, shown, accepted in rows
+        ]
+
     def completion_totals(self) -> dict:
         """Suggestions shown and accepted, and invented names caught before showing."""
         shown, accepted, caught = self.connection.execute(

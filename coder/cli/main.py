@@ -20,6 +20,8 @@ COMMAND_MODULES = (
     "coder.cli.index_cmd",
     "coder.cli.model_cmd",
     "coder.cli.doctor_cmd",
+    "coder.cli.lsp_cmd",
+    "coder.cli.stats_cmd",
     "coder.cli.later_cmds",
 )
 

@@ -49,6 +49,9 @@ class CompletionRequest:
     # prompt; "on" also constrains the first identifier and checks every suggestion.
     grounding: str = "on"
     candidates: int = 3  # most generations for one request (1: the greedy one only)
+    # A tree-sitter tree of text when the front keeps one per version (the language
+    # server does); otherwise the builder parses when it needs the enclosing headers.
+    tree: object = field(default=None, compare=False, repr=False)
 
 
 @dataclass
@@ -159,7 +162,7 @@ class CompletionEngine:
         context = self.builder.build(
             request.text, request.language, request.path, request.line, request.column,
             budget_tokens=request.budget_tokens, max_new_tokens=request.max_tokens,
-            level=request.context, prefix=prefix, suffix=suffix, hint=hint,
+            level=request.context, prefix=prefix, suffix=suffix, hint=hint, tree=request.tree,
         )
         # A model that saw the suffix has fitted its output to it already.
         check_fit = not self.builder.format.uses_suffix and request.context != "none" and bool(suffix.strip())
