@@ -20,6 +20,9 @@ COMMAND_MODULES = (
     "coder.cli.index_cmd",
     "coder.cli.model_cmd",
     "coder.cli.doctor_cmd",
+    "coder.cli.fix_cmd",
+    "coder.cli.optimize_cmd",
+    "coder.cli.runs_cmd",
     "coder.cli.later_cmds",
 )
 
