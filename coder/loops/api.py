@@ -30,7 +30,9 @@ def split_spec(spec: str | None) -> tuple[str | None, str | None]:
 
 
 def _relative(root: Path, path: str) -> str:
-    resolved = Path(path).resolve()
+    """path as given on a command line (from the current folder), or relative to the root."""
+    given = Path(path)
+    resolved = (given if given.is_absolute() or given.exists() else root / given).resolve()
     try:
         relative = resolved.relative_to(root).as_posix()
     except ValueError:
@@ -71,7 +73,7 @@ def fix(root: Path, spec: str | None, backend, options: LoopOptions, *, on_event
         emit = on_event or (lambda event: None)
         baseline_copy = sandbox.new_copy()
         baseline = run_tests(sandbox, baseline_copy, python, options.test_args, limits=options.limits,
-                             cancelled=(cancel or Cancel()).event)
+                             cancelled=(cancel or Cancel()).event, env=options.env)
         sandbox.discard(baseline_copy)
         _check_runnable(baseline, python)
         require_failing(baseline, options.test_args)

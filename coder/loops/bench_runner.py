@@ -12,6 +12,7 @@ pytest plugin). Only the standard library is used: this runs in the project's ow
 interpreter. The result is written as JSON to the path the job names.
 """
 
+import gc
 import importlib.util
 import json
 import pickle
@@ -79,7 +80,18 @@ def measure_time(original, candidate, job):
         loops *= 4 if elapsed < job.get("batch_s", 0.02) / 8 else 2
     times = {"original": [], "candidate": [], "original_again": []}
     shuffle = random.Random(0)
-    for _ in range(job.get("repeats", 11)):
+    for _ in range(loops):  # warm the candidate as the calibration warmed the original
+        run_candidate()
+    gc.disable()  # collections land on whichever batch happens to run (as timeit does)
+    try:
+        rounds = _timed_rounds(times, run_original, run_candidate, loops, job.get("repeats", 11), shuffle)
+    finally:
+        gc.enable()
+    return {"loops": loops, "rounds": rounds, **times}
+
+
+def _timed_rounds(times, run_original, run_candidate, loops, repeats, shuffle):
+    for _ in range(repeats):
         order = [("original", run_original), ("candidate", run_candidate), ("original_again", run_original)]
         shuffle.shuffle(order)
         for name, run in order:
@@ -87,7 +99,7 @@ def measure_time(original, candidate, job):
             for _ in range(loops):
                 run()
             times[name].append((time.perf_counter() - start) / loops)
-    return {"loops": loops, **times}
+    return repeats
 
 
 def count_bytecode(run, limit):

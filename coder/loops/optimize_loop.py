@@ -27,18 +27,16 @@ def record_workload(session: LoopSession, bench: str | None) -> tuple[Workload, 
     """The baseline test run (recording the target's calls when no benchmark is named)."""
     target = session.target
     module = module_name(target.path)
-    env = None
-    if not bench:
-        env = {"CODER_LOOP_RECORD": f"{module}:{target.qualname}", "CODER_LOOP_RECORD_OUT": ""}
     copy = session.sandbox.new_copy()
-    if env is not None:
-        env["CODER_LOOP_RECORD_OUT"] = str(copy / CALLS_FILE)
+    env = dict(session.options.env)
+    if not bench:
+        env.update(CODER_LOOP_RECORD=f"{module}:{target.qualname}", CODER_LOOP_RECORD_OUT=str(copy / CALLS_FILE))
     from coder.loops.test_feedback import run_tests
 
     baseline = run_tests(session.sandbox, copy, session.python, session.options.test_args,
                          limits=session.options.limits, cancelled=session.cancel.event, env=env)
     calls_file = None
-    if env is not None and baseline.ok:
+    if not bench and baseline.ok:
         recorded = copy / CALLS_FILE
         if not recorded.exists():
             session.sandbox.discard(copy)
@@ -56,7 +54,7 @@ def _measure(session: LoopSession, workload: Workload, file_text: str | None, mo
     copy = session.sandbox.new_copy({session.target.path: file_text} if file_text is not None else None)
     try:
         measured = measure(session.sandbox, copy, session.python, workload, modes=modes,
-                           limits=session.options.limits, cancelled=session.cancel.event)
+                           limits=session.options.limits, cancelled=session.cancel.event, env=session.options.env)
     finally:
         session.sandbox.discard(copy)
     session.check_cancelled()

@@ -41,6 +41,7 @@ class LoopOptions:
     python: str | None = None
     feedback_chars: int = 3000
     escalate_rounds: int = 0  # rounds the larger model gets when the small one fails
+    env: dict = field(default_factory=dict)  # more environment for the test runs
 
 
 @dataclass
@@ -113,7 +114,8 @@ class LoopSession:
         replaced = {self.target.path: file_text} if file_text is not None else None
         copy = self.sandbox.new_copy(replaced)
         run = run_tests(self.sandbox, copy, self.python, self.options.test_args,
-                        limits=self.options.limits, cancelled=self.cancel.event, env=env)
+                        limits=self.options.limits, cancelled=self.cancel.event,
+                        env={**self.options.env, **(env or {})})
         return run, copy
 
     # -- the model ---------------------------------------------------------------
