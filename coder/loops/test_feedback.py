@@ -22,6 +22,7 @@ REPORT_NAME = ".coder-loop-report.json"
 
 @dataclass(frozen=True)
 class TestResult:
+    __test__ = False  # not a pytest test class, despite the name
     nodeid: str
     outcome: str  # passed | failed | error | skipped
     message: str = ""
@@ -33,6 +34,7 @@ class TestResult:
 
 @dataclass
 class TestRun:
+    __test__ = False
     results: list[TestResult]
     finished: bool  # pytest reached the end of the session
     exitstatus: int | None

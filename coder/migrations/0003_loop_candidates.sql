@@ -1,5 +1,5 @@
 -- Fix and optimize loops (issue 12): a run's target file and what it started from, so
--- a kept candidate can be applied later only onto that same file; every candidate tried.
+-- a kept candidate can be applied later only onto that same file, and every candidate tried.
 ALTER TABLE loop_runs ADD COLUMN path TEXT;
 ALTER TABLE loop_runs ADD COLUMN repo_root TEXT;
 ALTER TABLE loop_runs ADD COLUMN model TEXT;
