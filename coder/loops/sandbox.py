@@ -203,6 +203,8 @@ class Sandbox:
             "LANG": "C.UTF-8", "PYTHONDONTWRITEBYTECODE": "1", "PYTHONHASHSEED": "0",
             "PYTHONPATH": os.pathsep.join([str(copy), str(copy / "src"), str(self.support)]),
         }
+        # pytest's own settings (PYTEST_ADDOPTS, PYTEST_DISABLE_PLUGIN_AUTOLOAD) pass through.
+        full_env.update({k: v for k, v in os.environ.items() if k.startswith("PYTEST_") and k != "PYTEST_CURRENT_TEST"})
         full_env.update(env or {})
         command = self._bwrap_prefix(copy, read_only) + argv if self.isolated else argv
         # The process limit counts every task of the user the command runs as.
