@@ -56,6 +56,14 @@ def main() -> int:
                 boxed.append(time.perf_counter() - start)
                 copy_times.append(copied - start)
                 assert run.finished and run.failed == 2, run.summary()
+            # The sandbox's own start, without pytest's noise: `true` in it vs bare.
+            start_costs = []
+            for _ in range(args.repeats * 3):
+                start = time.perf_counter()
+                subprocess.run(["true"])
+                middle = time.perf_counter()
+                sandbox.run(["true"], bare_copy)
+                start_costs.append(time.perf_counter() - middle - (middle - start))
     overhead = [b - a for a, b in zip(bare, boxed)]
     print(f"bare pytest run:            median {statistics.median(bare) * 1e3:7.1f} ms")
     print(f"copy + sandboxed run:       median {statistics.median(boxed) * 1e3:7.1f} ms "
@@ -63,6 +71,8 @@ def main() -> int:
     print(f"overhead per candidate:     median {statistics.median(overhead) * 1e3:7.1f} ms "
           f"(quartiles {statistics.quantiles(overhead, n=4)[0] * 1e3:.1f}-"
           f"{statistics.quantiles(overhead, n=4)[2] * 1e3:.1f} ms, {args.repeats} pairs)")
+    print(f"sandbox start (`true`):     median {statistics.median(start_costs) * 1e3:7.1f} ms "
+          f"over a bare `true` ({len(start_costs)} pairs)")
     print(f"load average: {os.getloadavg()[0]:.2f}")
     return 0
 

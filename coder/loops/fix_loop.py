@@ -47,7 +47,7 @@ def run_fix(session: LoopSession, baseline: TestRun) -> LoopResult:
     task = render(
         "loops/fix_task", function_name=target.name, path=target.path, function=target.source,
         tests=render("loops/fix_tests", sources=tests) if tests else "",
-        feedback=feedback(baseline, budget=options.feedback_chars),
+        feedback=_feedback(baseline, options),
     )
     system = template("loops/fix_system")
     exchanges: list[tuple[str, str]] = []
@@ -110,7 +110,7 @@ def _one_round(session: LoopSession, backend, round_number: int, system: str, ta
             session.emit(ev.BEST, f"candidate {round_number}.{index} passes the tests",
                          round=round_number, candidate=index, passed=run.passed)
             return candidate
-        candidate.feedback = render("loops/fix_feedback", feedback=feedback(run, budget=options.feedback_chars),
+        candidate.feedback = render("loops/fix_feedback", feedback=_feedback(run, options),
                                     function_name=target.name)
         session.record(candidate)
         if round_feedback is None or round_feedback[1].startswith("That reply could not"):
@@ -118,6 +118,12 @@ def _one_round(session: LoopSession, backend, round_number: int, system: str, ta
     if round_feedback is not None:
         exchanges.append(round_feedback)
     return None
+
+
+def _feedback(run: TestRun, options) -> str:
+    if not options.test_output:  # the one-shot baseline of the benchmark: no test output
+        return f"Test results: {run.summary()}."
+    return feedback(run, budget=options.feedback_chars)
 
 
 def require_failing(baseline: TestRun, test_args: str | None) -> None:

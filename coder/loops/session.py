@@ -42,6 +42,7 @@ class LoopOptions:
     feedback_chars: int = 3000
     escalate_rounds: int = 0  # rounds the larger model gets when the small one fails
     env: dict = field(default_factory=dict)  # more environment for the test runs
+    test_output: bool = True  # fix: show the model the tests' output (False: only that they fail)
 
 
 @dataclass
