@@ -11,6 +11,7 @@ from __future__ import annotations
 import difflib
 import hashlib
 import json
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -22,7 +23,8 @@ from coder.loops.target import CandidateRejected, FunctionTarget, candidate_defi
 from coder.loops.test_feedback import TestRun, install_plugin, run_tests
 from coder.models.backend import ChatMessage, ChatRequest
 
-REPLY_TOKENS = 1024
+REPLY_TOKENS = 768
+CLOSED_BLOCK = re.compile(r"```[\w+-]*[ \t]*\n.*?\bdef\b.*?\n[ \t]*```", re.S)
 HISTORY_EXCHANGES = 2  # earlier (candidate, feedback) pairs the model still sees
 
 
@@ -126,8 +128,15 @@ class LoopSession:
         generation = backend.chat(ChatRequest(messages=tuple(messages), max_tokens=REPLY_TOKENS,
                                               temperature=temperature, seed=seed))
         self.cancel.watch(generation)
+        text = ""
         try:
-            text = "".join(generation)
+            for piece in generation:
+                text += piece
+                # The reply is one code block: once it is closed, what follows is talk
+                # (a small model explains at length) and costs time for nothing.
+                if CLOSED_BLOCK.search(text):
+                    generation.cancel()
+                    break
         finally:
             self.cancel.unwatch(generation)
         self.check_cancelled()
