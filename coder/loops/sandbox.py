@@ -324,14 +324,21 @@ def _blocked_ancestors(paths) -> list[Path]:
 
 
 def interpreter_paths(python: str | Path) -> tuple[Path, ...]:
-    """What running `python` needs from the host: its venv and its base installation."""
-    python = Path(python)
-    probe = subprocess.run(
-        [str(python), "-c", "import sys; print(sys.prefix); print(sys.base_prefix)"],
-        capture_output=True, text=True, timeout=30,
-    )
-    prefixes = [Path(line) for line in probe.stdout.split()] if probe.returncode == 0 else []
-    return tuple(dict.fromkeys([python.parent.parent, *prefixes]))
+    """What running `python` needs from the host: its venv and its base installation.
+
+    Read from the files, never by running it: the project's interpreter is the
+    project's (a .pth file in its venv runs at start-up), so it runs only inside."""
+    python = Path(python).absolute()
+    found = [python.parent.parent, Path(os.path.realpath(python)).parent.parent]
+    config = python.parent.parent / "pyvenv.cfg"
+    try:
+        for line in config.read_text(encoding="utf-8").splitlines():
+            key, _, value = line.partition("=")
+            if key.strip() == "home" and value.strip():
+                found.append(Path(value.strip()).parent)
+    except OSError:
+        pass  # not a venv: the interpreter's own installation is all it needs
+    return tuple(dict.fromkeys(found))
 
 
 def _kill_group(process: subprocess.Popen) -> None:

@@ -208,3 +208,25 @@ def test_a_write_inside_the_copy_works_and_stays_there(buggy_repo, python):
         assert (copy / "made.txt").read_text() == "ok"
     assert tree_hash(buggy_repo) == before
     assert not (buggy_repo / "made.txt").exists()
+
+
+def test_the_projects_own_interpreter_runs_only_inside(buggy_repo, tmp_path):
+    """A .pth file in the project's venv runs whenever that interpreter starts: coder
+    must never start it outside the sandbox (not even to ask it for its paths)."""
+    import subprocess
+    import sys
+
+    from coder.errors import UsageError
+    from coder.loops.api import fix
+    from coder.loops.session import LoopOptions
+    from tests.support.scripted_backend import ScriptedBackend
+
+    subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(buggy_repo / ".venv")], check=True)
+    marker = tmp_path / "ran-on-the-host"
+    site = next((buggy_repo / ".venv" / "lib").glob("python*/site-packages"))
+    (site / "hostile.pth").write_text(f"import pathlib; pathlib.Path({str(marker)!r}).write_text('owned')\n")
+    before = tree_hash(buggy_repo)
+    with pytest.raises(UsageError, match="pytest is not installed"):  # a bare venv: no pytest in it
+        fix(buggy_repo, None, ScriptedBackend([]), LoopOptions(limits=LIMITS))
+    assert not marker.exists()
+    assert tree_hash(buggy_repo) == before
