@@ -6,7 +6,9 @@ import argparse
 import sys
 from pathlib import Path
 
-from coder.cli.loop_common import Progress, add_loop_arguments, finish, loop_options, open_store
+from coder.cli.loop_common import (
+    Progress, add_loop_arguments, finish, loop_options, open_store, terminated_cleanly,
+)
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -32,8 +34,9 @@ def run(args: argparse.Namespace) -> int:
         escalation = escalation_backend(workspace.settings)
         store = open_store(workspace.settings)
         try:
-            result = fix(workspace.root, args.target, backend, options, on_event=Progress(quiet=args.json),
-                         store=store, escalation_backend=escalation)
+            with terminated_cleanly():
+                result = fix(workspace.root, args.target, backend, options, on_event=Progress(quiet=args.json),
+                             store=store, escalation_backend=escalation)
         finally:
             if escalation is not None:
                 escalation.close()

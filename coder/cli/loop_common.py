@@ -8,6 +8,8 @@ terminal; otherwise the run is kept and `coder runs apply ID` applies it later.
 from __future__ import annotations
 
 import argparse
+import contextlib
+import signal
 import sys
 import time
 
@@ -51,6 +53,24 @@ def loop_options(args: argparse.Namespace, settings):
         limits=Limits(wall_s=args.timeout or float(loops.timeout_s), memory_bytes=loops.memory_mb << 20),
         escalate_rounds=loops.escalate_rounds,
     )
+
+
+@contextlib.contextmanager
+def terminated_cleanly():
+    """SIGTERM (a `timeout`, a closed terminal) ends the loop like Ctrl-C does, so the
+    sandbox is torn down and the run recorded instead of the process just vanishing."""
+    def interrupt(signum, frame):
+        raise KeyboardInterrupt
+
+    try:
+        previous = signal.signal(signal.SIGTERM, interrupt)
+    except ValueError:  # not the main thread: the caller owns signals
+        yield
+        return
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
 
 
 class Progress:
