@@ -79,11 +79,11 @@ def run_optimize(session: LoopSession, workload: Workload, baseline: TestRun, *,
                  feedback_mode: str = "profile") -> LoopResult:
     target, options = session.target, session.options
     install_runner(session.sandbox)
-    session.start_record(model_name(session.backend))
     modes = ("time", "cost", "profile") if feedback_mode == "profile" else ("time", "cost")
     _, original = _measure(session, workload, None, ("time", "profile"))
     if original.error:
         raise UsageError(f"the workload cannot run on the original {target.qualname}: {original.error}")
+    session.start_record(model_name(session.backend))
     session.emit(ev.BASELINE, f"original: {original.original_s * 1e3:.3f} ms per run of {describe_workload(workload)}",
                  original_s=original.original_s, passed=baseline.passed)
     measured_text = f"One run of {describe_workload(workload)} takes {original.original_s * 1e3:.3f} ms."

@@ -166,7 +166,7 @@ class Sandbox:
         copy_tree(self.repo_root, self.snapshot)
         self.support = self.run_dir / "support"  # coder's helper scripts, read-only inside
         self.support.mkdir()
-        _hand_to_nobody(self.run_dir)
+        _hand_to_nobody(self.snapshot)  # readable inside whatever the user's modes were (bound read-only)
         self._copies = 0
         self._closed = False
 
@@ -188,7 +188,6 @@ class Sandbox:
     def add_support_file(self, name: str, text: str) -> Path:
         path = self.support / name
         path.write_text(text, encoding="utf-8")
-        _hand_to_nobody(path)
         return path
 
     # -- running ---------------------------------------------------------------
