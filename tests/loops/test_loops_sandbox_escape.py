@@ -188,7 +188,7 @@ def test_escape_attempt_fails_safely(case, buggy_repo, tmp_path, listener, pytho
     if case in ("infinite_loop", "sleep_past_the_limit", "read_stdin_forever", "escape_the_process_group"):
         assert run.run.timed_out or run.failures, case
     if case == "print_1_gb":
-        assert run.run.output_exceeded or run.failures
+        assert run.run.output_exceeded or run.run.timed_out or run.failures  # pytest captures to a file in /tmp
         assert len(run.run.output) <= LIMITS.kept_output_bytes + 200
 
 
@@ -230,3 +230,12 @@ def test_the_projects_own_interpreter_runs_only_inside(buggy_repo, tmp_path):
         fix(buggy_repo, None, ScriptedBackend([]), LoopOptions(limits=LIMITS))
     assert not marker.exists()
     assert tree_hash(buggy_repo) == before
+
+
+def test_a_flood_on_stdout_is_cut_at_the_output_limit(buggy_repo, python):
+    """Output pytest does not capture (a subprocess, a plain script) meets the output limit."""
+    with Sandbox(buggy_repo, limits=LIMITS, read_only_paths=interpreter_paths(python)) as sandbox:
+        copy = sandbox.new_copy()
+        run = sandbox.run([python, "-c", "import os\nwhile True: os.write(1, b'x' * 65536)"], copy)
+    assert run.output_exceeded and not run.timed_out
+    assert len(run.output) <= LIMITS.kept_output_bytes + 200
