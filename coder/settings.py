@@ -60,6 +60,28 @@ class IndexSettings:
 
 
 @dataclass
+class LoopSettings:
+    rounds: int = 3
+    """Rounds of model candidates and test feedback in `coder fix` and `coder optimize`."""
+    candidates: int = 1
+    """Candidates per round: the first is greedy, the others sampled."""
+    timeout_s: int = 60
+    """Wall-clock limit of one test or benchmark run in the sandbox (seconds)."""
+    memory_mb: int = 2048
+    """Address space each process in the sandbox may use (MiB)."""
+    python: str | None = None
+    """The interpreter that runs the project's tests (default: the repository's .venv,
+    else $VIRTUAL_ENV, else coder's own)."""
+    escalate_model: str | None = None
+    """A larger model that gets the task when the small one fails (a name from `coder
+    model list` or a GGUF path); off when unset."""
+    escalate_server_url: str | None = None
+    """An OpenAI-compatible server to escalate to instead of a local model."""
+    escalate_rounds: int = 2
+    """Rounds the larger model gets."""
+
+
+@dataclass
 class Settings:
     model: str | None = None
     """A model name from `coder model list` or a path to a GGUF file."""
@@ -82,6 +104,7 @@ class Settings:
     """Where the history store lives (default: the user data directory)."""
     completion: CompletionSettings = field(default_factory=CompletionSettings)
     index: IndexSettings = field(default_factory=IndexSettings)
+    loops: LoopSettings = field(default_factory=LoopSettings)
     sources: list[str] = field(default_factory=list, compare=False, repr=False)
     """Files and variables the values came from, in the order they were applied."""
 
@@ -94,9 +117,10 @@ CHOICES = {
 }
 POSITIVE = {
     "threads", "context_length", "chat_context_length", "completion.max_tokens", "completion.prompt_tokens",
-    "completion.candidates", "index.max_file_bytes",
+    "completion.candidates", "index.max_file_bytes", "loops.rounds", "loops.candidates", "loops.timeout_s",
+    "loops.memory_mb", "loops.escalate_rounds",
 }
-SECTIONS = {"completion": CompletionSettings, "index": IndexSettings}
+SECTIONS = {"completion": CompletionSettings, "index": IndexSettings, "loops": LoopSettings}
 
 
 def _fields(cls) -> dict[str, dataclasses.Field]:

@@ -13,8 +13,6 @@ from coder.errors import CoderError
 LATER_COMMANDS = {
     "tui": "open the terminal UI",
     "review": "review the staged diff with the model",
-    "fix": "fix failing tests in a model/test feedback loop",
-    "optimize": "make slow code faster in a model/test feedback loop",
 }
 
 

@@ -22,6 +22,9 @@ COMMAND_MODULES = (
     "coder.cli.doctor_cmd",
     "coder.cli.lsp_cmd",
     "coder.cli.stats_cmd",
+    "coder.cli.fix_cmd",
+    "coder.cli.optimize_cmd",
+    "coder.cli.runs_cmd",
     "coder.cli.later_cmds",
 )
 
