@@ -82,6 +82,34 @@ class LoopSettings:
 
 
 @dataclass
+class ReviewSettings:
+    block_severity: str = "error"
+    """The commit hook blocks a commit on findings of this severity or graver: error,
+    warning or note."""
+    time_budget: float = 20.0
+    """Seconds the commit hook may take; past them the commit goes through with a
+    warning and the output says what was left unreviewed."""
+    min_confidence: float = 0.5
+    """Model findings less sure than this (0 to 1, from the model's own token
+    probabilities or repeated sampling) are not shown."""
+    confidence: str = "auto"
+    """How a finding's confidence is measured: logprobs, sampling (the reply sampled
+    `samples` times), auto (logprobs where the backend reports them, else sampling)
+    or off (every finding counts as sure)."""
+    samples: int = 3
+    """Replies sampled per change when confidence comes from sampling."""
+    max_tokens: int = 384
+    """Most tokens of one review reply."""
+    prompt_tokens: int = 2048
+    """Token budget of one review prompt (code, definitions from other files, map)."""
+    repo_map_tokens: int = 256
+    """Most tokens of the repository map in a review prompt; 0 leaves it out."""
+    checks: bool = True
+    """Run the sure checks (a changed line that no longer parses, a call of a name
+    defined nowhere) before the model."""
+
+
+@dataclass
 class Settings:
     model: str | None = None
     """A model name from `coder model list` or a path to a GGUF file."""
@@ -105,6 +133,7 @@ class Settings:
     completion: CompletionSettings = field(default_factory=CompletionSettings)
     index: IndexSettings = field(default_factory=IndexSettings)
     loops: LoopSettings = field(default_factory=LoopSettings)
+    review: ReviewSettings = field(default_factory=ReviewSettings)
     sources: list[str] = field(default_factory=list, compare=False, repr=False)
     """Files and variables the values came from, in the order they were applied."""
 
@@ -114,13 +143,18 @@ CHOICES = {
     "completion.context": ("none", "local", "repo"),
     "completion.multiline": ("auto", "always", "never"),
     "completion.grounding": ("off", "hint", "on"),
+    "review.block_severity": ("note", "warning", "error"),
+    "review.confidence": ("auto", "logprobs", "sampling", "off"),
 }
 POSITIVE = {
     "threads", "context_length", "chat_context_length", "completion.max_tokens", "completion.prompt_tokens",
     "completion.candidates", "index.max_file_bytes", "loops.rounds", "loops.candidates", "loops.timeout_s",
-    "loops.memory_mb", "loops.escalate_rounds",
+    "loops.memory_mb", "loops.escalate_rounds", "review.samples", "review.max_tokens",
+    "review.prompt_tokens", "review.time_budget",
 }
-SECTIONS = {"completion": CompletionSettings, "index": IndexSettings, "loops": LoopSettings}
+# Ranges of fractional settings (inclusive).
+FRACTIONS = {"review.min_confidence": (0.0, 1.0)}
+SECTIONS = {"completion": CompletionSettings, "index": IndexSettings, "loops": LoopSettings, "review": ReviewSettings}
 
 
 def _fields(cls) -> dict[str, dataclasses.Field]:
@@ -142,6 +176,21 @@ def _coerce(key: str, value: Any, annotation: str, origin: str, from_text: bool)
             raise fail("a positive integer")
         if key in POSITIVE and value <= 0:
             raise fail("a positive integer")
+        return value
+    if annotation.startswith("float"):
+        if from_text:
+            try:
+                value = float(value)
+            except ValueError:
+                raise fail("a number") from None
+        if isinstance(value, bool) or not isinstance(value, (int, float)):
+            raise fail("a number")
+        value = float(value)
+        if key in POSITIVE and value <= 0:
+            raise fail("a positive number")
+        low, high = FRACTIONS.get(key, (float("-inf"), float("inf")))
+        if not low <= value <= high:
+            raise fail(f"a number from {low:g} to {high:g}")
         return value
     if annotation.startswith("bool"):
         if from_text:

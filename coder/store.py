@@ -167,6 +167,45 @@ class Store:
             (time.time(), path, line, severity, message),
         )
 
+    def record_review(self, *, repo: str, result, outcome: str, diff_key: str | None = None) -> int:
+        """Keep a review (a coder.review ReviewResult) and each of its findings."""
+        import json
+
+        run_id = self._insert(
+            "INSERT INTO review_runs (created_at, repo, label, base, commit_sha, diff_key, model, outcome, result) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            (time.time(), repo, result.label, result.base, result.commit, diff_key, result.model, outcome,
+             json.dumps(result.as_dict())),
+        )
+        for finding in result.findings:
+            self._insert(
+                "INSERT INTO review_findings (created_at, path, line, severity, message, run_id, column_no, "
+                "confidence, source, suggestion, commit_sha) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                (time.time(), finding.path, finding.line, finding.severity, finding.message, run_id,
+                 finding.column, finding.confidence, finding.source, finding.suggestion, result.commit),
+            )
+        return run_id
+
+    def last_review(self, repo: str) -> dict | None:
+        """The latest review of a repository: its row, with ``result`` as a dict."""
+        import json
+
+        cursor = self.connection.execute(
+            "SELECT id, created_at, label, base, commit_sha, diff_key, model, outcome, result FROM review_runs "
+            "WHERE repo = ? ORDER BY id DESC LIMIT 1", (repo,),
+        )
+        row = cursor.fetchone()
+        if row is None:
+            return None
+        record = dict(zip([d[0] for d in cursor.description], row))
+        record["result"] = json.loads(record["result"])
+        return record
+
+    def attach_review_commit(self, run_id: int, commit: str) -> None:
+        """The commit a staged review became, once it exists."""
+        self.connection.execute("UPDATE review_runs SET commit_sha = ? WHERE id = ?", (commit, run_id))
+        self.connection.execute("UPDATE review_findings SET commit_sha = ? WHERE run_id = ?", (commit, run_id))
+
     def recent_completions(self, limit: int = 20) -> list[dict]:
         cursor = self.connection.execute(
             "SELECT id, created_at, path, language, model, suggestion, latency_ms, accepted_at "

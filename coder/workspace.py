@@ -90,7 +90,10 @@ class Workspace:
             if self._chat_backend is None:
                 from coder.models.factory import open_chat_backend
 
-                opened = open_chat_backend(self.settings, self.explicit_model, completion=self.backend)
+                # The completion model is shared when it is already loaded, never loaded
+                # for this: a review or a loop needs only the chat model (the commit
+                # hook would otherwise start two workers).
+                opened = open_chat_backend(self.settings, self.explicit_model, completion=self._backend)
                 if opened.backend is self._backend:
                     self._owns_chat = False
                 self._chat_backend = opened.backend

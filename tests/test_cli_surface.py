@@ -8,7 +8,7 @@ import pytest
 from coder.cli.later_cmds import LATER_COMMANDS
 from coder.cli.main import main
 
-COMMANDS = ("complete", "lsp", "stats", "tui", "review", "fix", "optimize", "model", "index", "doctor")
+COMMANDS = ("complete", "lsp", "stats", "tui", "review", "hook", "fix", "optimize", "runs", "model", "index", "doctor")
 
 
 def test_help_lists_every_command():

@@ -12,7 +12,6 @@ from coder.errors import CoderError
 
 LATER_COMMANDS = {
     "tui": "open the terminal UI",
-    "review": "review the staged diff with the model",
 }
 
 

@@ -25,6 +25,8 @@ COMMAND_MODULES = (
     "coder.cli.fix_cmd",
     "coder.cli.optimize_cmd",
     "coder.cli.runs_cmd",
+    "coder.cli.review_cmd",
+    "coder.cli.hook_cmd",
     "coder.cli.later_cmds",
 )
 
