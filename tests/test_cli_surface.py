@@ -7,7 +7,7 @@ import pytest
 
 from coder.cli.main import main
 
-COMMANDS = ("complete", "lsp", "tui", "review", "fix", "optimize", "model", "index", "doctor")
+COMMANDS = ("complete", "ask", "lsp", "tui", "review", "fix", "optimize", "model", "index", "doctor")
 
 
 def test_help_lists_every_command():
@@ -19,7 +19,7 @@ def test_help_lists_every_command():
         assert f"    {command}" in result.stdout, command
 
 
-@pytest.mark.parametrize("command", ["lsp", "tui", "review", "fix", "optimize"])
+@pytest.mark.parametrize("command", ["lsp", "review", "fix", "optimize"])
 def test_later_commands_say_not_yet_available(command, capsys):
     assert main([command]) == 2
     err = capsys.readouterr().err.strip()

@@ -12,7 +12,6 @@ from coder.errors import CoderError
 
 LATER_COMMANDS = {
     "lsp": "run the language server for editors (stdio)",
-    "tui": "open the terminal UI",
     "review": "review the staged diff with the model",
     "fix": "fix failing tests in a model/test feedback loop",
     "optimize": "make slow code faster in a model/test feedback loop",

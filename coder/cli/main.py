@@ -17,9 +17,11 @@ from coder.errors import CoderError
 # Command modules, in the order --help lists them.
 COMMAND_MODULES = (
     "coder.cli.complete_cmd",
+    "coder.cli.ask_cmd",
     "coder.cli.index_cmd",
     "coder.cli.model_cmd",
     "coder.cli.doctor_cmd",
+    "coder.cli.tui_cmd",
     "coder.cli.later_cmds",
 )
 
