@@ -96,7 +96,7 @@ def build_ask_context(
     map_files: list[str] = []
     if with_map:
         focus = [target.path] if target.path is not None else []
-        whole_file = shown is not None and shown.kind == "file" and shown.line == 0 and shown.end_line == len(text.split("\n")) - 1
+        whole_file = shown is not None and shown.kind == "file" and (shown.line, shown.end_line) == (0, len(_lines(text)) - 1)
         repo_map = build_repo_map(index, budget_tokens=budget.map_tokens, focus_paths=focus,
                                   focus_names=names[:20], count_tokens=count_tokens,
                                   exclude_paths=focus if whole_file else ())
@@ -106,7 +106,7 @@ def build_ask_context(
     spent = 0
     for tag in relevant_definitions(index, names, skip=already_there):
         rendered = render_definition(index, tag)
-        part = render("ask/definition", kind=tag.kind.capitalize(), name=tag.name, path=tag.path,
+        part = render("ask/definition", kind=tag.kind.capitalize(), symbol=tag.name, path=tag.path,
                       line=str(tag.line + 1), language=detect_language(tag.path), code=rendered.code)
         cost = count_tokens(part)
         if spent + cost > budget.definition_tokens:
@@ -122,7 +122,7 @@ def build_ask_context(
 
 def _code(target: AskTarget, text: str, count_tokens, budget_tokens: int) -> tuple[str, Source]:
     """The code part: the selection, or the file (around the line when it is too long)."""
-    lines = text.split("\n")
+    lines = _lines(text)
     language = detect_language(target.path, lines[0] if lines else None)
     if target.scope == "selection":
         start = target.start_line or 0
@@ -136,6 +136,12 @@ def _code(target: AskTarget, text: str, count_tokens, budget_tokens: int) -> tup
         where += f", at line {target.start_line + 1}: `{lines[target.start_line].strip()}`"
     code = "\n".join(lines[start:end + 1])
     return render("ask/code", where=where, language=language, code=code), Source(target.path, start, end, "file")
+
+
+def _lines(text: str) -> list[str]:
+    """The file's lines, without the empty one after a final newline."""
+    lines = text.split("\n")
+    return lines[:-1] if len(lines) > 1 and lines[-1] == "" else lines
 
 
 def _window(lines: list[str], line: int | None, count_tokens, budget_tokens: int) -> tuple[int, int]:
