@@ -17,8 +17,9 @@ class FilesListed(Message):
 
 @dataclass
 class IndexProgress(Message):
-    state: str  # what the status bar shows: "building", "ready: 1,234 files", "failed"
+    state: str  # what the status bar shows: "index: building", "index: 1,234 files, ...", "index: failed"
     done: bool = False
+    seconds: float = 0.0  # how long the build took, once done
 
 
 @dataclass

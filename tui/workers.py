@@ -41,7 +41,7 @@ def build_index(workspace, post: Post) -> None:
         post(messages.WorkFailed(error.title, error.message))
         return
     seconds = time.perf_counter() - started
-    post(messages.IndexProgress(f"index: {stats.files:,} files, {stats.definitions:,} defs ({seconds:.1f} s)", done=True))
+    post(messages.IndexProgress(f"index: {stats.files:,} files, {stats.definitions:,} defs", done=True, seconds=seconds))
 
 
 def load_completion_model(workspace, post: Post) -> None:

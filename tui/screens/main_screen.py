@@ -123,7 +123,7 @@ class MainScreen(Screen):
         self.status.note = ""
         if message.tokens_per_second is not None:
             self.status.tokens_per_second = message.tokens_per_second
-        await self.ask_panel.finish("stopped" if message.cancelled else f"{message.seconds:.1f} s")
+        await self.ask_panel.finish("stopped" if message.cancelled else "")
 
     # -- what widgets ask for ----------------------------------------------------
 

@@ -191,6 +191,13 @@ class CodeEditor(TextArea):
         if self._ghost and (not selection.is_empty or selection.end != self._ghost_at):
             self.dismiss_completion()
 
+    def _watch_has_focus(self, focus: bool) -> None:
+        super()._watch_has_focus(focus)
+        # TextArea caches rendered lines by a key that leaves focus out, so the cursor
+        # and the ghost text (both drawn only with focus) could linger after a blur.
+        self._line_cache.clear()
+        self.refresh()
+
     async def _on_key(self, event: events.Key) -> None:
         if self._ghost and event.key == "tab":
             event.stop()
