@@ -1,0 +1,56 @@
+"""`coder tui` in a real terminal (tmux): the tree, the editor and a completion from the
+real model appear on screen; it quits on its key, asking about unsaved changes first."""
+
+from __future__ import annotations
+
+import re
+import shutil
+import sys
+
+import pytest
+
+from support.sample_repo import make_sample_repo
+from support.tmux_session import TmuxSession, terminal_env
+
+pytestmark = pytest.mark.skipif(shutil.which("tmux") is None, reason="tmux is not installed (make system-deps)")
+
+
+@pytest.fixture
+def repo(tmp_path):
+    return make_sample_repo(tmp_path / "sample")
+
+
+@pytest.fixture
+def session_factory():
+    sessions = []
+
+    def start(repo, *args):
+        session = TmuxSession([sys.executable, "-m", "coder", *args, "tui", "."], cwd=repo, env=terminal_env())
+        sessions.append(session)
+        return session
+
+    yield start
+    for session in sessions:
+        session.close()
+
+
+def test_tree_editor_completion_and_quit_in_a_real_terminal(repo, demo_model, session_factory):
+    tui = session_factory(repo, "--model", str(demo_model))
+    screen = tui.wait_for(lambda s: "stats.py" in s and "defs" in s, what="the tree and the index")
+    assert "docs/" in screen and "shapes.py" in screen and "build/" not in screen and "debug.log" not in screen
+    # The tree has the focus: down to stats.py (docs/, .gitignore, report.py, shapes.py, stats.py).
+    tui.keys(*["Down"] * 5, "Enter")
+    tui.wait_for(lambda s: "def mean(values):" in s, what="stats.py in the editor")
+    tui.keys(*["Down"] * 6, "End", "Space")
+    screen = tui.wait_for(lambda s: re.search(r"7\s+return \S", s) is not None, timeout_s=90,
+                          what="a completion after `return `")
+    shown = re.search(r"7\s+(return .*?)\s*(│|$)", screen, re.M).group(1)
+    assert "completion" in screen and re.search(r"completion \d+ ms", screen), screen
+    tui.keys("Tab")
+    tui.wait_for(lambda s: "stats.py ●" in s, what="the accepted completion (unsaved)")
+    tui.keys("C-q")
+    tui.wait_for(lambda s: "Unsaved changes in stats.py" in s, what="the unsaved-changes prompt")
+    tui.keys("d")
+    tui.wait_for(lambda s: "CODER-EXITED 0" in s, what="coder to exit with 0")
+    assert shown.startswith("return ")
+    assert (repo / "stats.py").read_text().splitlines()[6] == "    return"  # not saved
