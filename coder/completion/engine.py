@@ -231,6 +231,23 @@ class CompletionEngine:
             candidates=tried,
         )
 
+    def warm(self, request: CompletionRequest):
+        """Evaluate the prompt a completion at this position would use, in the
+        background, so the first real request in a file reuses it from the KV cache
+        instead of paying a cold prompt. Any request from the user preempts it.
+
+        Returns the running Generation (iterate or ignore it), or None where the
+        backend cannot run work that yields (a server)."""
+        if not self.backend.supports_background:
+            return None
+        prefix, suffix = split_at(request.text, request.line, request.column)
+        context = self.builder.build(
+            request.text, request.language, request.path, request.line, request.column,
+            budget_tokens=request.budget_tokens, max_new_tokens=request.max_tokens,
+            level=request.context, prefix=prefix, suffix=suffix, hint=None,
+        )
+        return self.backend.stream(GenerationRequest(context.token_ids, max_tokens=0, background=True))
+
     def _generate(self, prompt_ids, request, mode, prefix, grammar, attempt, bias=()) -> _Generated:
         sampled = attempt > 0
         generation = self.backend.stream(

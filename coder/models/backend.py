@@ -153,6 +153,9 @@ class Backend(abc.ABC):
     # Whether GenerationRequest.grammar is applied: True, False, or None while not
     # yet known (a server is asked on first use).
     supports_grammar: bool | None = True
+    # Whether GenerationRequest.background yields to other requests (cache warming is
+    # only worth it where it can never delay the user).
+    supports_background: bool = False
 
     @abc.abstractmethod
     def info(self) -> ModelInfo: ...

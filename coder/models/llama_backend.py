@@ -19,13 +19,13 @@ import os
 import queue
 import signal
 import subprocess
-import sys
 import threading
 import time
 import weakref
 from pathlib import Path
 from typing import Iterator, Sequence
 
+from coder import isolation
 from coder.errors import BackendError, ModelError
 from coder.models import worker_protocol
 from coder.models.backend import (
@@ -42,10 +42,11 @@ GGUF_MAGIC = b"GGUF"
 
 
 class _Job:
-    def __init__(self, job_id: int, message: dict, channel: str | None = None):
+    def __init__(self, job_id: int, message: dict, channel: str | None = None, background: bool = False):
         self.id = job_id
         self.message = {**message, "id": job_id}
         self.channel = channel
+        self.background = background  # yields to any other job (cache warming)
         self.events: queue.Queue = queue.Queue()
         self.cancelled = threading.Event()
         self.submitted = time.perf_counter()
@@ -88,6 +89,7 @@ class _WorkerGeneration(Generation):
         for key in ("prompt_tokens", "reused_tokens", "evaluated_tokens", "generated_tokens"):
             setattr(self.stats, key, stats.get(key, 0))
         self.stats.time_to_first_token_s = stats.get("time_to_first_token_s")
+        self.tokens = [(str(text), float(logprob)) for text, logprob in reply.get("tokens") or ()]
         started = job.started or time.perf_counter()
         self.stats.queue_s = started - job.submitted
         self.stats.total_s = time.perf_counter() - job.submitted
@@ -100,6 +102,8 @@ class _WorkerGeneration(Generation):
 
 class LlamaWorkerBackend(Backend):
     """A GGUF model served by llama.cpp in a crash-isolated worker process."""
+
+    supports_background = True
 
     def __init__(
         self,
@@ -137,9 +141,10 @@ class LlamaWorkerBackend(Backend):
             "seed": request.seed,
             "grammar": request.grammar,
             "first_token_bias": [[int(token), float(bias)] for token, bias in request.first_token_bias],
+            "logprobs": request.logprobs,
         }
         host = self._host
-        return _WorkerGeneration(host, host.submit(message, request.channel))
+        return _WorkerGeneration(host, host.submit(message, request.channel, background=request.background))
 
     def close(self) -> None:
         self._finalizer()
@@ -218,7 +223,9 @@ class _WorkerHost:
         self.stderr_tail.clear()
         started = time.perf_counter()
         process = subprocess.Popen(
-            [sys.executable, "-m", "coder.models.llama_worker"],
+            # Isolated and outside the repository: see coder.isolation.
+            isolation.python_command("coder.models.llama_worker"),
+            cwd=isolation.neutral_directory(),
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
@@ -262,6 +269,9 @@ class _WorkerHost:
                 f"llama.cpp could not load {name}: the worker {how}{why}; the file is corrupt "
                 "or not a model this llama.cpp supports (check it with `coder model info`)"
             )
+        if reply.get("startup"):
+            # The worker could not import what it runs on: the model is not the cause.
+            return f"the llama.cpp worker could not start: {reply['error']}"
         why = detail or reply["error"].split(": ", 1)[-1]
         return (
             f"llama.cpp could not load {name} ({why}); "
@@ -299,11 +309,18 @@ class _WorkerHost:
 
     # -- scheduling ------------------------------------------------------------
 
-    def submit(self, message: dict, channel: str | None = None) -> _Job:
-        job = _Job(next(self.ids), message, channel)
+    def submit(self, message: dict, channel: str | None = None, background: bool = False) -> _Job:
+        job = _Job(next(self.ids), message, channel, background)
         with self.cond:
             if self.closed:
                 raise BackendError(f"the model {self.model_path.name} has been closed")
+            if not background:
+                # A request from the user preempts warming work, queued or running.
+                for waiting in self.queue:
+                    if waiting.background:
+                        waiting.cancelled.set()
+                if self.current is not None and self.current.background:
+                    self.send_cancel(self.current)
             if channel is not None:
                 for older in self.queue:
                     if older.channel == channel:

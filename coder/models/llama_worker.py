@@ -63,6 +63,35 @@ class Cancelled(Exception):
     pass
 
 
+class StartupError(Exception):
+    """What the worker runs on cannot be imported: the message names the import."""
+
+
+def import_llama_cpp():
+    """llama_cpp, or a StartupError saying which import failed and from which file."""
+    try:
+        import llama_cpp
+    except Exception as error:  # any failure here is the environment's, not the model's
+        raise StartupError(_describe_import_failure("llama_cpp", error)) from None
+    return llama_cpp
+
+
+def _describe_import_failure(module: str, error: BaseException) -> str:
+    import traceback
+
+    where = getattr(error, "filename", None) if isinstance(error, SyntaxError) else None
+    if where is None:
+        frames = traceback.extract_tb(error.__traceback__)
+        where = frames[-1].filename if frames else None
+    failed = getattr(error, "name", None) or module
+    origin = f" in {where}" if where else ""
+    return (
+        f"importing {module} failed{origin} ({type(error).__name__}: {error}; module {failed}); "
+        f"reinstall coder's environment (pip install --force-reinstall llama-cpp-python) "
+        f"if that file belongs to it"
+    )
+
+
 class Worker:
     def __init__(self, out_stream):
         self.out = out_stream
@@ -74,6 +103,7 @@ class Worker:
         self.candidates = None  # the full-vocabulary token array, allocated once
         self.current_id: int | None = None  # the request being generated
         self.abort_callback = None  # kept referenced while llama.cpp holds it
+        self.token_logprobs: list | None = None  # of the running request, when asked
 
     # -- input -----------------------------------------------------------------
 
@@ -102,6 +132,8 @@ class Worker:
                 if handler is None:
                     raise ValueError(f"unknown operation {op!r}")
                 reply = handler(message)
+            except StartupError as error:
+                reply = {"error": str(error), "startup": True}
             except Exception as error:  # reported to the parent, which owns the message
                 reply = {"error": f"{type(error).__name__}: {error}"}
             reply["id"] = message.get("id")
@@ -111,8 +143,7 @@ class Worker:
     # -- load and describe -----------------------------------------------------
 
     def op_load(self, message: dict) -> dict:
-        import llama_cpp
-
+        llama_cpp = import_llama_cpp()
         started = time.perf_counter()
         self.llm = llama_cpp.Llama(
             model_path=message["path"],
@@ -296,6 +327,7 @@ class Worker:
             int(seed) if seed is not None else llama_cpp.LLAMA_DEFAULT_SEED,
         )
         stats = {"prompt_tokens": len(prompt), "generated_tokens": 0}
+        self.token_logprobs = [] if message.get("logprobs") else None
         self.current_id = request_id
         try:
             self.evaluate_prompt(prompt, request_id, stats)
@@ -306,7 +338,10 @@ class Worker:
             self.current_id = None
             llama_cpp.llama_sampler_free(chain)
         stats["worker_s"] = time.perf_counter() - started
-        return {"stats": stats}
+        reply = {"stats": stats}
+        if self.token_logprobs is not None:
+            reply["tokens"] = self.token_logprobs
+        return reply
 
     def evaluate_prompt(self, prompt: list[int], request_id: int, stats: dict) -> None:
         """Bring the KV cache to ``prompt``, counting reused and evaluated tokens.
@@ -380,6 +415,10 @@ class Worker:
                 break
             if grammar is not None:
                 llama_cpp.llama_sampler_accept(grammar, token)
+            if self.token_logprobs is not None:
+                self.token_logprobs.append(
+                    [llm.detokenize([token]).decode("utf-8", "replace"), self.logprob(token)]
+                )
             stats["generated_tokens"] += 1
             before = len(text)
             # Control tokens detokenize to nothing (special=False); user-defined ones
@@ -421,6 +460,18 @@ class Worker:
         if grammar is not None and not _grammar_allows(grammar, token):
             token = self.constrained_sample(chain, grammar)
         return token
+
+    def logprob(self, token: int) -> float:
+        """log P(token) under the model's own distribution at this step (before any
+        grammar or sampling filter): a confidence the caller can read."""
+        import numpy as np
+        import llama_cpp
+
+        logits = np.ctypeslib.as_array(
+            llama_cpp.llama_get_logits_ith(self.llm._ctx.ctx, -1), shape=(self.llm.n_vocab(),)
+        ).astype(np.float64)
+        top = logits.max()
+        return float(logits[token] - top - np.log(np.exp(logits - top).sum()))
 
     def biased_sample(self, chain, grammar, bias) -> int | None:
         """``sample`` with ``bias`` added to the current logits, restored afterwards:

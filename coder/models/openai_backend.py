@@ -34,6 +34,7 @@ from urllib.parse import urlsplit
 from coder.errors import BackendError
 from coder.models.backend import (
     Backend,
+    ChatRequest,
     Generation,
     GenerationRequest,
     GenerationStats,
@@ -68,9 +69,11 @@ class _Cancelled(Exception):
 
 
 class _HTTPGeneration(Generation):
-    def __init__(self, backend: "OpenAICompatibleBackend", request: GenerationRequest):
+    def __init__(self, backend: "OpenAICompatibleBackend", request: GenerationRequest,
+                 chat: ChatRequest | None = None):
         self._backend = backend
         self.request = request
+        self.chat = chat  # a chat turn goes to /chat/completions instead
         self.stats = GenerationStats()
         self.tokens: list[tuple[str, float]] = []
         self.submitted = time.perf_counter()
@@ -248,7 +251,19 @@ class OpenAICompatibleBackend(Backend):
     # -- scheduling ------------------------------------------------------------
 
     def stream(self, request: GenerationRequest) -> Generation:
-        generation = _HTTPGeneration(self, request)
+        return self._submit(_HTTPGeneration(self, request))
+
+    def chat(self, request: ChatRequest) -> Generation:
+        """A chat turn through the server's own chat template (/v1/chat/completions)."""
+        as_generation = GenerationRequest(
+            "", max_tokens=request.max_tokens, stop=request.stop, temperature=request.temperature,
+            top_p=request.top_p, seed=request.seed, grammar=request.grammar,
+            logprobs=request.logprobs, channel=request.channel,
+        )
+        return self._submit(_HTTPGeneration(self, as_generation, chat=request))
+
+    def _submit(self, generation: _HTTPGeneration) -> Generation:
+        request = generation.request
         with self._cond:
             if self._closed:
                 raise BackendError(f"the connection to {self.base_url} is closed; open the backend again")
@@ -355,17 +370,90 @@ class OpenAICompatibleBackend(Backend):
             body["grammar"] = request.grammar
         return body
 
-    def _open(self, generation: _HTTPGeneration, body: dict):
+    def _open(self, generation: _HTTPGeneration, body: dict, path: str = "/completions"):
         if generation.connection is not None:
             generation.connection.close()
         connection = generation.connection = self._new_connection()
         connection.connect()
         if generation.cancelled:  # cancel() may have run before there was a socket to close
             raise _Cancelled()
-        connection.request("POST", self._url("/completions", True), body=json.dumps(body), headers=self._headers())
+        connection.request("POST", self._url(path, True), body=json.dumps(body), headers=self._headers())
         return connection.getresponse()
 
+    def _chat_body(self, chat: ChatRequest) -> dict:
+        body = {
+            "model": self.model,
+            "messages": [{"role": m.role, "content": m.content} for m in chat.messages],
+            "max_tokens": chat.max_tokens,
+            "temperature": chat.temperature,
+            "top_p": chat.top_p,
+            "stream": True,
+            "stream_options": {"include_usage": True},
+        }
+        if chat.stop:
+            body["stop"] = list(chat.stop)
+        if chat.seed is not None:
+            body["seed"] = chat.seed
+        if chat.logprobs:
+            body["logprobs"] = True
+        if chat.grammar and self.supports_grammar is not False:
+            body["grammar"] = chat.grammar
+        return body
+
+    def _generate_chat(self, generation: _HTTPGeneration, started: float) -> None:
+        stats = generation.stats
+        body = self._chat_body(generation.chat)
+        path = "/chat/completions"
+        response = self._open(generation, body, path)
+        if response.status >= 400 and "grammar" in body and self.supports_grammar is None:
+            response.read()  # perhaps this server has no grammar support
+            body.pop("grammar")
+            response = self._open(generation, body, path)
+            if response.status < 400:
+                self.supports_grammar = False
+        if response.status >= 400:
+            raise self._http_error(response.status, response.read(), self._url(path, True))
+        for data in self._events(generation, response, path):
+            choices = data.get("choices") or []
+            choice = choices[0] if choices and isinstance(choices[0], dict) else {}
+            delta = choice.get("delta") if isinstance(choice.get("delta"), dict) else {}
+            piece = delta.get("content") or ""
+            if piece:
+                if stats.time_to_first_token_s is None:
+                    stats.time_to_first_token_s = time.perf_counter() - started
+                stats.generated_tokens += 1
+                generation.events.put(("piece", piece))
+            logprobs = choice.get("logprobs")
+            if isinstance(logprobs, dict):
+                for entry in logprobs.get("content") or ():
+                    if isinstance(entry, dict) and "logprob" in entry:
+                        generation.tokens.append((str(entry.get("token", "")), float(entry["logprob"])))
+            if choice.get("finish_reason"):
+                stats.finish_reason = choice["finish_reason"]
+            _read_usage(stats, data)
+
+    def _events(self, generation: _HTTPGeneration, response, path: str):
+        """The JSON events of a streamed response, until [DONE] or a cancel."""
+        for event in _server_sent_events(response):
+            if generation.cancelled or event == "[DONE]":
+                return
+            try:
+                data = json.loads(event)
+            except ValueError:
+                raise BackendError(
+                    f"the model server at {self.base_url} sent a malformed event on {path}; "
+                    "is server_url an OpenAI-compatible server?"
+                ) from None
+            if not isinstance(data, dict):
+                continue
+            if data.get("error"):
+                raise self._http_error(500, json.dumps(data).encode(), self._url(path, True))
+            yield data
+
     def _generate(self, generation: _HTTPGeneration, started: float) -> None:
+        if generation.chat is not None:
+            self._generate_chat(generation, started)
+            return
         request, stats = generation.request, generation.stats
         body = self._completion_body(request)
         response = self._open(generation, body)
@@ -390,20 +478,7 @@ class OpenAICompatibleBackend(Backend):
             stats.prompt_tokens = len(request.prompt)  # servers that report usage overwrite it
         if "grammar" in body:
             self.supports_grammar = True
-        for event in _server_sent_events(response):
-            if generation.cancelled or event == "[DONE]":
-                break
-            try:
-                data = json.loads(event)
-            except ValueError:
-                raise BackendError(
-                    f"the model server at {self.base_url} sent a malformed event on /completions; "
-                    "is server_url an OpenAI-compatible server?"
-                ) from None
-            if not isinstance(data, dict):
-                continue
-            if data.get("error"):
-                raise self._http_error(500, json.dumps(data).encode(), self._url("/completions", True))
+        for data in self._events(generation, response, "/completions"):
             choices = data.get("choices") or []
             choice = choices[0] if choices and isinstance(choices[0], dict) else {}
             piece = choice.get("text") or ""

