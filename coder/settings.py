@@ -60,6 +60,15 @@ class IndexSettings:
 
 
 @dataclass
+class AskSettings:
+    max_tokens: int = 1024
+    """Most tokens one answer of `coder ask` (and the TUI's ask panel) may have."""
+    context_tokens: int = 3072
+    """Token budget of the context sent with a question: the code asked about (half),
+    the definitions it touches (a third) and the repository map (the rest)."""
+
+
+@dataclass
 class Settings:
     model: str | None = None
     """A model name from `coder model list` or a path to a GGUF file."""
@@ -82,6 +91,7 @@ class Settings:
     """Where the history store lives (default: the user data directory)."""
     completion: CompletionSettings = field(default_factory=CompletionSettings)
     index: IndexSettings = field(default_factory=IndexSettings)
+    ask: AskSettings = field(default_factory=AskSettings)
     sources: list[str] = field(default_factory=list, compare=False, repr=False)
     """Files and variables the values came from, in the order they were applied."""
 
@@ -94,9 +104,9 @@ CHOICES = {
 }
 POSITIVE = {
     "threads", "context_length", "chat_context_length", "completion.max_tokens", "completion.prompt_tokens",
-    "completion.candidates", "index.max_file_bytes",
+    "completion.candidates", "index.max_file_bytes", "ask.max_tokens", "ask.context_tokens",
 }
-SECTIONS = {"completion": CompletionSettings, "index": IndexSettings}
+SECTIONS = {"completion": CompletionSettings, "index": IndexSettings, "ask": AskSettings}
 
 
 def _fields(cls) -> dict[str, dataclasses.Field]:

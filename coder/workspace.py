@@ -156,9 +156,12 @@ class Workspace:
 
     def ask_session(self):
         """A new conversation (coder.ask) over the chat model and the index."""
+        from coder.ask.context import AskBudget
         from coder.ask.session import AskSession
 
-        return AskSession(self.chat_backend, self.index())
+        ask = self.settings.ask
+        budget = AskBudget.within(ask.context_tokens)
+        return AskSession(self.chat_backend, self.index(), budget=budget, answer_tokens=ask.max_tokens)
 
     def choose_model(self, role: str, name: str) -> None:
         """Use another model for a role ("completion" or "chat") from the next request

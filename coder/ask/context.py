@@ -50,6 +50,11 @@ class AskBudget:
     definition_tokens: int = 1024
     map_tokens: int = 512
 
+    @classmethod
+    def within(cls, total: int) -> "AskBudget":
+        """Half for the code asked about, a third for definitions, the rest for the map."""
+        return cls(code_tokens=total // 2, definition_tokens=total // 3, map_tokens=total - total // 2 - total // 3)
+
 
 @dataclass
 class AskContext:

@@ -10,23 +10,8 @@ from textual.screen import ModalScreen
 from textual.widgets import Label, OptionList
 from textual.widgets.option_list import Option
 
-from coder.errors import CoderError
 from coder.models import registry
-
-
-def model_available(model: registry.KnownModel) -> bool:
-    """Whether a known model can be opened without a download."""
-    if model is registry.DEMO:
-        from coder.models.demo import demo_package_installed
-
-        return demo_package_installed()
-    from coder.models.resolve import resolve_model
-
-    try:
-        resolve_model(model.name, None, env={})
-        return True
-    except CoderError:
-        return False
+from coder.models.resolve import install_hint, is_installed
 
 
 class ModelPicker(ModalScreen[tuple[str, str] | None]):
@@ -47,15 +32,15 @@ class ModelPicker(ModalScreen[tuple[str, str] | None]):
 
     def on_mount(self) -> None:
         options = self.query_one(OptionList)
-        for role, roles in (("completion", ("completion", "demo")), ("chat", ("chat", "demo"))):
+        for role in ("completion", "chat"):
             options.add_option(Option(f"── {role} ──", disabled=True))
             self._choices.append(None)
             for model in registry.KNOWN_MODELS:
-                if model.role not in roles:
+                if not (model.can(role) or (role == "completion" and model is registry.DEMO)):
                     continue
-                available = model_available(model)
-                mark = "*" if self.current.get(role) == model.name else " "
-                status = "" if available else f"  (not here: coder model pull {model.name})"
+                available = is_installed(model)
+                mark = "*" if self.current.get(role) in (model.name, model.filename) else " "
+                status = "" if available else f"  (not here: {install_hint(model)})"
                 options.add_option(Option(f"{mark} {model.name:34} {model.parameters:>5}{status}", disabled=not available))
                 self._choices.append((role, model.name))
         options.focus()
