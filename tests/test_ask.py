@@ -151,3 +151,18 @@ def test_targets_parse(value, expected):
 def test_bad_targets_are_one_line_errors(value, message):
     with pytest.raises(UsageError, match=message):
         parse_target(value)
+
+
+@pytest.mark.parametrize(("args", "message"), [
+    (["   "], "the question is empty; write what you want to know, in quotes"),
+    (["why?", "missing.py"], "missing.py: no such file"),
+    (["why?", "stats.py:99"], "stats.py: line 99 is outside the file (13 lines)"),
+    (["why?", "docs:3"], "docs: is a directory; a line needs a file"),
+    (["why?", "stats.py", "--max-tokens", "0"], "--max-tokens must be at least 1"),
+])
+def test_coder_ask_bad_input_is_one_line_before_any_model_loads(repo, monkeypatch, capsys, args, message):
+    from coder.cli.main import main
+
+    monkeypatch.chdir(repo)
+    assert main(["ask", *args]) == 2
+    assert capsys.readouterr().err.strip() == f"coder: {message}"

@@ -1,5 +1,6 @@
-"""`coder tui` in a real terminal (tmux): the tree, the editor and a completion from the
-real model appear on screen; it quits on its key, asking about unsaved changes first."""
+"""`coder tui` in a real terminal (tmux), on the default model (Qwen2.5-Coder-0.5B-Instruct
+serving completion and chat): the tree, the editor, a completion and an answer appear
+on screen; it quits on its key, asking about unsaved changes first."""
 
 from __future__ import annotations
 
@@ -24,8 +25,8 @@ def repo(tmp_path):
 def session_factory():
     sessions = []
 
-    def start(repo, *args):
-        session = TmuxSession([sys.executable, "-m", "coder", *args, "tui", "."], cwd=repo, env=terminal_env())
+    def start(repo, *args, **env):
+        session = TmuxSession([sys.executable, "-m", "coder", *args, "tui", "."], cwd=repo, env=terminal_env(**env))
         sessions.append(session)
         return session
 
@@ -34,8 +35,9 @@ def session_factory():
         session.close()
 
 
-def test_tree_editor_completion_and_quit_in_a_real_terminal(repo, demo_model, session_factory):
-    tui = session_factory(repo, "--model", str(demo_model))
+@pytest.mark.model
+def test_tree_editor_completion_answer_and_quit_in_a_real_terminal(repo, qwen_model, session_factory):
+    tui = session_factory(repo, CODER_ASK_MAX_TOKENS="60")
     screen = tui.wait_for(lambda s: "stats.py" in s and "defs" in s, what="the tree and the index")
     assert "docs/" in screen and "shapes.py" in screen and "build/" not in screen and "debug.log" not in screen
     # The tree has the focus: down to stats.py (docs/, .gitignore, report.py, shapes.py, stats.py).
@@ -48,6 +50,16 @@ def test_tree_editor_completion_and_quit_in_a_real_terminal(repo, demo_model, se
     assert "completion" in screen and re.search(r"completion \d+ ms", screen), screen
     tui.keys("Tab")
     tui.wait_for(lambda s: "stats.py ●" in s, what="the accepted completion (unsaved)")
+    tui.keys("C-l")
+    tui.type("What does variance compute?")
+    tui.keys("Enter")
+    tui.wait_for(lambda s: "answering" in s, timeout_s=120, what="the answer to start")
+    screen = tui.wait_for(lambda s: "answering" not in s, timeout_s=300, what="the answer to end")
+    panel = " ".join(line.rpartition("│")[2].strip(" ▊▎") for line in screen.splitlines())
+    assert "You (stats.py:7)" in panel, screen
+    answer = panel.split("compute?", 1)[-1].split("Sources", 1)[0]
+    assert len(answer.strip()) > 20 and re.search(r"varian|mean|average|spread|squar", answer, re.I), screen
+    assert "stats.py:" in panel.split("Sources", 1)[-1], screen  # the sources are listed
     tui.keys("C-q")
     tui.wait_for(lambda s: "Unsaved changes in stats.py" in s, what="the unsaved-changes prompt")
     tui.keys("d")

@@ -66,7 +66,7 @@ def parse_target(value: str) -> tuple[Path, int | None, int | None]:
 
 def check_lines(target: AskTarget, text: str) -> None:
     """A UsageError when the target's lines are outside the text."""
-    count = len(text.split("\n"))
+    count = len(text.split("\n")) - (1 if text.endswith("\n") else 0)  # as an editor numbers them
     for line in (target.start_line, target.end_line):
         if line is not None and not 0 <= line < count:
             raise UsageError(f"{target.path}: line {line + 1} is outside the file ({count} lines)")
