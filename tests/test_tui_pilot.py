@@ -240,3 +240,27 @@ async def test_help_lists_every_key_and_the_palette_every_action(repo):
             for action in actions:  # each names a real action of the app or the screen
                 owner = app if action in {"quit", "help", "pick_model"} else app.main_screen
                 assert callable(getattr(owner, f"action_{action}", None)), action
+
+
+async def test_the_model_picker_lists_installed_models_and_switches_the_role(repo):
+    from tui.screens.model_picker import ModelPicker
+
+    with scripted_workspace(repo) as workspace:
+        app = CoderApp(workspace)
+        async with app.run_test(size=SIZE) as pilot:
+            await ready(pilot, app)
+            await pilot.press("f2")
+            await wait_for(pilot, lambda: isinstance(app.screen, ModelPicker), what="the picker")
+            picker = app.screen
+            options = picker.query_one("#picker-models")
+            prompts = [str(options.get_option_at_index(i).prompt) for i in range(options.option_count)]
+            assert prompts[0].startswith("── completion") and any(p.startswith("── chat") for p in prompts)
+            chat_rows = prompts[prompts.index(next(p for p in prompts if p.startswith("── chat"))):]
+            assert any("qwen2.5-coder-0.5b-instruct" in p and "not here" not in p for p in chat_rows)
+            assert any("not here: run `coder model pull" in p for p in prompts)  # hub models not pulled
+            row = next(i for i, p in enumerate(prompts) if p.startswith("── chat"))
+            row += next(i for i, p in enumerate(chat_rows) if "0.5b-instruct" in p)
+            options.highlighted = row
+            await pilot.press("enter")
+            await wait_for(pilot, lambda: not isinstance(app.screen, ModelPicker), what="the picker to close")
+            assert workspace.chosen_models == {"chat": "qwen2.5-coder-0.5b-instruct"}

@@ -43,6 +43,7 @@ class MainScreen(Screen):
         self.models: dict[str, str] = {}  # role -> name, once loaded
         self._asked_about_disk: set[str] = set()
         self._close_pending: tuple[str, float] | None = None
+        self._index_clock = None
 
     def compose(self) -> ComposeResult:
         with Horizontal(id="panes"):
@@ -92,6 +93,16 @@ class MainScreen(Screen):
 
     def on_index_progress(self, message: messages.IndexProgress) -> None:
         self.status.index_state = message.state
+        if not message.done and self._index_clock is None:
+            started = time.monotonic()
+
+            def tick() -> None:  # a long build shows it is still going
+                self.status.index_state = f"{message.state} {time.monotonic() - started:.0f} s"
+
+            self._index_clock = self.set_interval(1.0, tick)
+        elif message.done and self._index_clock is not None:
+            self._index_clock.stop()
+            self._index_clock = None
 
     def on_model_loaded(self, message: messages.ModelLoaded) -> None:
         self.models[message.role] = message.name
