@@ -43,14 +43,19 @@ def test_tree_editor_completion_answer_and_quit_in_a_real_terminal(repo, qwen_mo
     # The tree has the focus: down to stats.py (docs/, .gitignore, report.py, shapes.py, stats.py).
     tui.keys(*["Down"] * 5, "Enter")
     tui.wait_for(lambda s: "def mean(values):" in s, what="stats.py in the editor")
+    # The footer shows the editor's own key once the editor has the focus; keys sent
+    # before that would still go to the tree.
+    tui.keys("C-e")
+    tui.wait_for(lambda s: "^g Complete" in s, what="the editor to have the focus")
     tui.keys(*["Down"] * 6, "End", "Space")
-    screen = tui.wait_for(lambda s: re.search(r"7\s+return \S", s) is not None, timeout_s=90,
+    screen = tui.wait_for(lambda s: re.search(r"7\s+return \S", s) is not None, timeout_s=300,
                           what="a completion after `return `")
     shown = re.search(r"7\s+(return .*?)\s*(│|$)", screen, re.M).group(1)
     assert "completion" in screen and re.search(r"completion \d+ ms", screen), screen
     tui.keys("Tab")
     tui.wait_for(lambda s: "stats.py ●" in s, what="the accepted completion (unsaved)")
     tui.keys("C-l")
+    tui.wait_for(lambda s: "^g Complete" not in s, what="the question box to have the focus")
     tui.type("What does variance compute?")
     tui.keys("Enter")
     tui.wait_for(lambda s: "answering" in s, timeout_s=120, what="the answer to start")
