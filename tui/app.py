@@ -24,6 +24,13 @@ class CoderApp(App):
 
     def __init__(self, workspace, *, open_path: Path | None = None):
         super().__init__()
+        # The index parses a large repository in worker processes. multiprocessing's
+        # resource tracker starts with the first of them and is handed sys.stderr,
+        # which Textual has replaced by then (fileno() -1: "bad value(s) in
+        # fds_to_keep"), so it is started here, while the real stderr is in place.
+        from multiprocessing import resource_tracker
+
+        resource_tracker.ensure_running()
         self.workspace = workspace
         self.main_screen: MainScreen | None = None
         self._open_path = open_path

@@ -184,6 +184,8 @@ class MainScreen(Screen):
             return None
         text = data.decode("utf-8", errors="replace")
         editor = await self.tabs.open_file(path, absolute, text, mtime_ns)
+        if self.files:
+            self.query_one(FileTree).reveal(path)
         self.workspace.recent.note_opened(path, editor.text)
         self._show_target()
         return editor
