@@ -184,6 +184,7 @@ def main() -> None:
     parser.add_argument("--files", type=int, default=2000)
     parser.add_argument("--keys", type=int, default=30)
     parser.add_argument("--skip-terminal", action="store_true")
+    parser.add_argument("--startup-only", action="store_true")
     args = parser.parse_args()
     print(f"load: {os.getloadavg()[0]:.2f} {os.getloadavg()[1]:.2f} {os.getloadavg()[2]:.2f}")
     with tempfile.TemporaryDirectory() as folder:
@@ -191,7 +192,8 @@ def main() -> None:
         asyncio.run(startup(repo))
         if not args.skip_terminal and shutil.which("tmux"):
             startup_in_terminal(repo)
-        asyncio.run(typing_while_generating(repo, args.keys))
+        if not args.startup_only:
+            asyncio.run(typing_while_generating(repo, args.keys))
 
 
 if __name__ == "__main__":

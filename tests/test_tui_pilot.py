@@ -264,3 +264,17 @@ async def test_the_model_picker_lists_installed_models_and_switches_the_role(rep
             await pilot.press("enter")
             await wait_for(pilot, lambda: not isinstance(app.screen, ModelPicker), what="the picker to close")
             assert workspace.chosen_models == {"chat": "qwen2.5-coder-0.5b-instruct"}
+
+
+async def test_a_repository_large_enough_for_a_parallel_index_build_indexes_inside_the_app(tmp_path):
+    """Over 64 files the index parses in worker processes, whose start-up must not
+    trip over the stderr Textual puts in place (it did: 'bad value(s) in fds_to_keep')."""
+    repo = make_sample_repo(tmp_path / "large")
+    for n in range(80):
+        (repo / f"module_{n}.py").write_text(f"def function_{n}(value):\n    return value + {n}\n")
+    with scripted_workspace(repo) as workspace:
+        app = CoderApp(workspace)
+        async with app.run_test(size=SIZE) as pilot:
+            await wait_for(pilot, lambda: "defs" in app.main_screen.status.index_state, timeout_s=120,
+                           what="the parallel index build")
+            assert app.main_screen.status.index_state.startswith("index: 85 files")

@@ -66,9 +66,7 @@ class MainScreen(Screen):
         return self.query_one(AskPanel)
 
     async def on_mount(self) -> None:
-        post = self.post_message
-        self.run_worker(partial(workers.list_files, self.workspace, post), thread=True, group="files")
-        self.run_worker(partial(self._start_in_background, post), thread=True, group="start")
+        self.run_worker(partial(self._start_in_background, self.post_message), thread=True, group="start")
         self.set_interval(DISK_CHECK_S, self.check_disk)
         self._show_target()
         if self.open_path is not None:
@@ -77,7 +75,10 @@ class MainScreen(Screen):
             self.query_one(FileTree).focus()
 
     def _start_in_background(self, post) -> None:
-        """The index first (completions and answers use it), then the completion model."""
+        """The file list first (the tree waits for it), then the index (completions and
+        answers use it), then the completion model: one after the other, so the first
+        does not share the machine with the others."""
+        workers.list_files(self.workspace, post)
         workers.build_index(self.workspace, post)
         workers.load_completion_model(self.workspace, post)
 
