@@ -110,6 +110,15 @@ class ReviewSettings:
 
 
 @dataclass
+class AskSettings:
+    max_tokens: int = 1024
+    """Most tokens one answer of `coder ask` (and the TUI's ask panel) may have."""
+    context_tokens: int = 3072
+    """Token budget of the context sent with a question: the code asked about (half),
+    the definitions it touches (a third) and the repository map (the rest)."""
+
+
+@dataclass
 class Settings:
     model: str | None = None
     """A model name from `coder model list` or a path to a GGUF file."""
@@ -134,6 +143,7 @@ class Settings:
     index: IndexSettings = field(default_factory=IndexSettings)
     loops: LoopSettings = field(default_factory=LoopSettings)
     review: ReviewSettings = field(default_factory=ReviewSettings)
+    ask: AskSettings = field(default_factory=AskSettings)
     sources: list[str] = field(default_factory=list, compare=False, repr=False)
     """Files and variables the values came from, in the order they were applied."""
 
@@ -150,11 +160,12 @@ POSITIVE = {
     "threads", "context_length", "chat_context_length", "completion.max_tokens", "completion.prompt_tokens",
     "completion.candidates", "index.max_file_bytes", "loops.rounds", "loops.candidates", "loops.timeout_s",
     "loops.memory_mb", "loops.escalate_rounds", "review.samples", "review.max_tokens",
-    "review.prompt_tokens", "review.time_budget",
+    "review.prompt_tokens", "review.time_budget", "ask.max_tokens", "ask.context_tokens",
 }
 # Ranges of fractional settings (inclusive).
 FRACTIONS = {"review.min_confidence": (0.0, 1.0)}
-SECTIONS = {"completion": CompletionSettings, "index": IndexSettings, "loops": LoopSettings, "review": ReviewSettings}
+SECTIONS = {"completion": CompletionSettings, "index": IndexSettings, "loops": LoopSettings,
+            "review": ReviewSettings, "ask": AskSettings}
 
 
 def _fields(cls) -> dict[str, dataclasses.Field]:

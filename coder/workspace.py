@@ -47,6 +47,10 @@ class Workspace:
         self.load_error: str | None = None
         self.notices: list[str] = []  # one-time lines for the user (demo model, ...)
         self.backend_description = "" if backend is None else "given by the caller"
+        self.chat_description = "" if chat_backend is None else "given by the caller"
+        # Models picked while running (the TUI's model picker), per role; they win
+        # over --model and the settings until the workspace closes.
+        self.chosen_models: dict[str, str] = {}
 
     @classmethod
     def open(cls, start: Path | str = ".", *, explicit_model: str | None = None,
@@ -69,7 +73,7 @@ class Workspace:
             if self._backend is None:
                 from coder.models.factory import open_backend
 
-                opened = open_backend(self.settings, self.explicit_model)
+                opened = open_backend(self.settings, self.chosen_models.get("completion", self.explicit_model))
                 self._backend = opened.backend
                 self.backend_description = opened.description
                 if opened.notice:
@@ -93,10 +97,11 @@ class Workspace:
                 # The completion model is shared when it is already loaded, never loaded
                 # for this: a review or a loop needs only the chat model (the commit
                 # hook would otherwise start two workers).
-                opened = open_chat_backend(self.settings, self.explicit_model, completion=self._backend)
-                if opened.backend is self._backend:
-                    self._owns_chat = False
+                opened = open_chat_backend(self.settings, self.chosen_models.get("chat", self.explicit_model),
+                                           completion=self._backend)
+                self._owns_chat = opened.backend is not self._backend
                 self._chat_backend = opened.backend
+                self.chat_description = opened.description
             return self._chat_backend
 
     @property
@@ -262,6 +267,47 @@ class Workspace:
         with self._lock:
             self.settings = updated
         return problems
+
+    def files(self) -> list[str]:
+        """The repository's text files, repo-relative, as the index sees them (gitignore
+        and index.exclude respected) but whatever their size: what a file tree shows."""
+        import sys
+
+        from coder.index.files import list_source_files
+
+        names, _ = list_source_files(self.root, max_file_bytes=sys.maxsize, exclude=self.settings.index.exclude)
+        return names
+
+    @property
+    def chat_loaded(self) -> bool:
+        return self._chat_backend is not None
+
+    def ask_session(self):
+        """A new conversation (coder.ask) over the chat model and the index."""
+        from coder.ask.context import AskBudget
+        from coder.ask.session import AskSession
+
+        ask = self.settings.ask
+        budget = AskBudget.within(ask.context_tokens)
+        return AskSession(self.chat_backend, self.index(), budget=budget, answer_tokens=ask.max_tokens)
+
+    def choose_model(self, role: str, name: str) -> None:
+        """Use another model for a role ("completion" or "chat") from the next request
+        on: the one in use is closed (when this workspace opened it) and the new one
+        opens on first use, so a bad choice fails there, as a CoderError."""
+        if role not in ("completion", "chat"):
+            raise UsageError(f"a model serves completion or chat, not {role!r}")
+        with self._lock:
+            self.chosen_models[role] = name
+            chat_shared = self._chat_backend is not None and self._chat_backend is self._backend
+            if role == "completion" or chat_shared:
+                if self._backend is not None and self._owns_backend:
+                    self._backend.close()
+                self._backend, self._owns_backend, self._engine = None, True, None
+            if role == "chat" or chat_shared:
+                if self._chat_backend is not None and self._owns_chat and not chat_shared:
+                    self._chat_backend.close()
+                self._chat_backend, self._owns_chat = None, True
 
     def store(self):
         """A new connection to the history store (close it, or use it in a with block)."""
