@@ -3,7 +3,6 @@
 import subprocess
 import sys
 
-from coder.cli.main import main
 
 COMMANDS = ("complete", "ask", "lsp", "stats", "tui", "review", "hook", "fix", "optimize", "runs", "model",
             "index", "doctor")
