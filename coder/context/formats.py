@@ -76,16 +76,19 @@ class PromptFormat:
         return f"{file_header(language, snippet.path)}{snippet.text.rstrip()}\n\n"
 
     def _render_qwen_repo(self, tokenize, repo, language, snippets, snippet_ids, path, prefix, suffix):
-        # Qwen's repository-level layout without its `<|repo_name|>` line: with that
-        # line Qwen2.5-Coder-0.5B-Instruct takes the cursor for the end of the file
-        # and ignores the suffix (the empty line before a loop's body gets `return
-        # count` and a new function). The files under `<|file_sep|>` alone fill that
-        # hole, still let the model use a name from another file, and the current
-        # file's path line is worth keeping even with no other file: without it the
-        # model ends `return` in `def add(a, b):` at once, with it it writes ` a + b`.
+        # With no other file to show: Qwen's file-level FIM, nothing before it. With
+        # other files: each under `<|file_sep|>`, then the current file's path and
+        # FIM. Qwen's `<|repo_name|>` line is left out: with it Qwen2.5-Coder-0.5B-
+        # Instruct takes the cursor for the end of the file and ignores the suffix
+        # (the empty line before a loop's body gets `return count` and a new
+        # function); even a lone path line before the FIM turned a right HumanEval
+        # line wrong (`if key.isupper():` became `return False`, HumanEval/95), so
+        # it only comes with the files it separates (there it still lets the model
+        # use a name from another file). The price: at `return|` in `def add(a, b):`
+        # plain FIM ends at once where the path line got ` a + b`.
         ids = self.ids
         stable: list[int] = []
-        if ids.get("file_sep") is not None:
+        if ids.get("file_sep") is not None and snippet_ids:
             for piece in snippet_ids:
                 stable += [ids["file_sep"]] + piece
             stable += [ids["file_sep"]] + tokenize(f"{path}\n")
