@@ -29,8 +29,9 @@ Scores: exact match (single-line: the answer stripped equals the removed line
 stripped; multi-line: the same lines, trailing spaces and blank lines at either end
 aside) and pass@1 (the finished program runs its tests in a subprocess with a
 timeout, inside a bubblewrap sandbox, no network and a read-only file system, when
-bwrap is available). Prompt evaluation dominates the time: raw and the engine do
-not share a prompt (the engine's has the repository header), the engine's modes do.
+bwrap is available). Prompt evaluation dominates the time: raw and the engine share
+their prompt up to the suffix (file-level FIM when no other file is shown), the
+engine's modes share all of it.
 """
 
 from __future__ import annotations
@@ -140,7 +141,7 @@ def main() -> None:
     parser.add_argument("--set", default="both", choices=("single", "multi", "both"))
     parser.add_argument("--every", type=int, default=None, help="every k-th task (default 10 single, 50 multi)")
     parser.add_argument("--limit", type=int, default=None, help="at most this many tasks per set")
-    parser.add_argument("--full", action="store_true", help="every task of each set")
+    parser.add_argument("--full", "--all", action="store_true", help="every task of each set")
     parser.add_argument("--modes", default="auto,never", help=f"engine modes, comma-separated: {', '.join(ENGINE_MODES)}")
     parser.add_argument("--context", default="repo", choices=("none", "local", "repo"))
     parser.add_argument("--candidates", type=int, default=3)

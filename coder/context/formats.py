@@ -82,9 +82,10 @@ class PromptFormat:
         # Instruct takes the cursor for the end of the file and ignores the suffix
         # (the empty line before a loop's body gets `return count` and a new
         # function); even a lone path line before the FIM turned a right HumanEval
-        # line wrong (`if key.isupper():` became `return False`), so it only comes
-        # with the files it separates (there it still lets the model use a name
-        # from another file).
+        # line wrong (`if key.isupper():` became `return False`, HumanEval/95), so
+        # it only comes with the files it separates (there it still lets the model
+        # use a name from another file). The price: at `return|` in `def add(a, b):`
+        # plain FIM ends at once where the path line got ` a + b`.
         ids = self.ids
         stable: list[int] = []
         if ids.get("file_sep") is not None and snippet_ids:
