@@ -5,7 +5,7 @@ PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 # The test suite's system tools (bubblewrap, neovim, git), from Debian.
-APT_PACKAGES := git bubblewrap
+APT_PACKAGES := git bubblewrap tmux
 
 .PHONY: demo test install install-dev system-deps bench clean
 

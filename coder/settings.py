@@ -60,6 +60,28 @@ class IndexSettings:
 
 
 @dataclass
+class LoopSettings:
+    rounds: int = 3
+    """Rounds of model candidates and test feedback in `coder fix` and `coder optimize`."""
+    candidates: int = 1
+    """Candidates per round: the first is greedy, the others sampled."""
+    timeout_s: int = 60
+    """Wall-clock limit of one test or benchmark run in the sandbox (seconds)."""
+    memory_mb: int = 2048
+    """Address space each process in the sandbox may use (MiB)."""
+    python: str | None = None
+    """The interpreter that runs the project's tests (default: the repository's .venv,
+    else $VIRTUAL_ENV, else coder's own)."""
+    escalate_model: str | None = None
+    """A larger model that gets the task when the small one fails (a name from `coder
+    model list` or a GGUF path); off when unset."""
+    escalate_server_url: str | None = None
+    """An OpenAI-compatible server to escalate to instead of a local model."""
+    escalate_rounds: int = 2
+    """Rounds the larger model gets."""
+
+
+@dataclass
 class ReviewSettings:
     block_severity: str = "error"
     """The commit hook blocks a commit on findings of this severity or graver: error,
@@ -88,6 +110,15 @@ class ReviewSettings:
 
 
 @dataclass
+class AskSettings:
+    max_tokens: int = 1024
+    """Most tokens one answer of `coder ask` (and the TUI's ask panel) may have."""
+    context_tokens: int = 3072
+    """Token budget of the context sent with a question: the code asked about (half),
+    the definitions it touches (a third) and the repository map (the rest)."""
+
+
+@dataclass
 class Settings:
     model: str | None = None
     """A model name from `coder model list` or a path to a GGUF file."""
@@ -110,7 +141,9 @@ class Settings:
     """Where the history store lives (default: the user data directory)."""
     completion: CompletionSettings = field(default_factory=CompletionSettings)
     index: IndexSettings = field(default_factory=IndexSettings)
+    loops: LoopSettings = field(default_factory=LoopSettings)
     review: ReviewSettings = field(default_factory=ReviewSettings)
+    ask: AskSettings = field(default_factory=AskSettings)
     sources: list[str] = field(default_factory=list, compare=False, repr=False)
     """Files and variables the values came from, in the order they were applied."""
 
@@ -125,12 +158,14 @@ CHOICES = {
 }
 POSITIVE = {
     "threads", "context_length", "chat_context_length", "completion.max_tokens", "completion.prompt_tokens",
-    "completion.candidates", "index.max_file_bytes", "review.samples", "review.max_tokens",
-    "review.prompt_tokens", "review.time_budget",
+    "completion.candidates", "index.max_file_bytes", "loops.rounds", "loops.candidates", "loops.timeout_s",
+    "loops.memory_mb", "loops.escalate_rounds", "review.samples", "review.max_tokens",
+    "review.prompt_tokens", "review.time_budget", "ask.max_tokens", "ask.context_tokens",
 }
 # Ranges of fractional settings (inclusive).
 FRACTIONS = {"review.min_confidence": (0.0, 1.0)}
-SECTIONS = {"completion": CompletionSettings, "index": IndexSettings, "review": ReviewSettings}
+SECTIONS = {"completion": CompletionSettings, "index": IndexSettings, "loops": LoopSettings,
+            "review": ReviewSettings, "ask": AskSettings}
 
 
 def _fields(cls) -> dict[str, dataclasses.Field]:

@@ -17,12 +17,18 @@ from coder.errors import CoderError
 # Command modules, in the order --help lists them.
 COMMAND_MODULES = (
     "coder.cli.complete_cmd",
+    "coder.cli.ask_cmd",
     "coder.cli.index_cmd",
     "coder.cli.model_cmd",
     "coder.cli.doctor_cmd",
+    "coder.cli.lsp_cmd",
+    "coder.cli.stats_cmd",
+    "coder.cli.fix_cmd",
+    "coder.cli.optimize_cmd",
+    "coder.cli.runs_cmd",
     "coder.cli.review_cmd",
     "coder.cli.hook_cmd",
-    "coder.cli.later_cmds",
+    "coder.cli.tui_cmd",
 )
 
 

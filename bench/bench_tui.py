@@ -1,0 +1,200 @@
+"""The TUI's responsiveness: start-up in a large repository, key presses while the
+model works, memory with the default models loaded.
+
+    .venv/bin/python bench/bench_tui.py [--files 2000] [--keys 30] [--skip-terminal]
+
+- start-up: a generated repository of --files Python files (a git work tree). Headless
+  (Textual's test driver, in process): from creating the app to the main screen
+  mounted with the file tree filled, and to the background index being ready. In a
+  real terminal (tmux, a new `coder tui` process): from launch to the tree on screen.
+- key press to screen update: while an answer streams from the real chat model and
+  while a completion is generating, --keys characters are typed into the editor one
+  at a time; each is timed from the key press to the screen having processed it
+  (Textual's pilot: the key, the edit and every message it caused handled, the
+  repaint requested; the frame itself follows within Textual's 1/60 s refresh).
+- memory: resident set of the app and of its model worker processes once the
+  completion and chat models have answered.
+Prints one line per figure; record them with the machine load (uptime).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "tests"))
+
+from coder.workspace import Workspace  # noqa: E402
+from tui.app import CoderApp  # noqa: E402
+
+MODULE = '''"""Generated module {n}."""
+
+from pkg{parent}.mod{parent_n} import Helper{parent_n}
+
+
+class Helper{n}:
+    def __init__(self, size):
+        self.size = size
+
+    def scaled(self, factor):
+        return Helper{n}(self.size * factor)
+
+
+def build_{n}(values):
+    total = 0
+    for value in values:
+        total += Helper{parent_n}(value).size
+    return Helper{n}(total)
+'''
+
+
+def make_repo(root: Path, files: int) -> Path:
+    for n in range(files):
+        folder = root / f"pkg{n // 100}"
+        folder.mkdir(parents=True, exist_ok=True)
+        parent_n = max(0, n - 1)
+        (folder / f"mod{n}.py").write_text(MODULE.format(n=n, parent=parent_n // 100, parent_n=parent_n))
+    subprocess.run(["git", "init", "-q", str(root)], check=True)
+    return root
+
+
+def rss_kb(pid: int) -> int:
+    try:
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1])
+    except OSError:
+        pass
+    return 0
+
+
+def descendants(pid: int) -> list[int]:
+    children = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+            except OSError:
+                continue
+            if int(fields[1]) == pid:
+                children.append(int(entry.name))
+    return children + [d for child in children for d in descendants(child)]
+
+
+async def wait_for(pilot, condition, timeout_s=600.0):
+    deadline = time.monotonic() + timeout_s
+    while not condition():
+        if time.monotonic() > deadline:
+            raise SystemExit("timed out")
+        await pilot.pause(0.01)
+
+
+async def startup(repo: Path) -> None:
+    started = time.perf_counter()
+    with Workspace.open(repo) as workspace:
+        app = CoderApp(workspace)
+        async with app.run_test(size=(140, 40)) as pilot:
+            await wait_for(pilot, lambda: app.main_screen is not None and app.main_screen.is_mounted)
+            mounted = time.perf_counter()
+            await wait_for(pilot, lambda: app.main_screen.files)
+            tree = time.perf_counter()
+            await wait_for(pilot, lambda: "defs" in app.main_screen.status.index_state)
+            indexed = time.perf_counter()
+            print(f"start-up headless ({len(app.main_screen.files)} files): main screen {1000 * (mounted - started):.0f} ms, "
+                  f"tree filled {1000 * (tree - started):.0f} ms, index ready {indexed - started:.1f} s (background)")
+
+
+def startup_in_terminal(repo: Path) -> None:
+    from support.tmux_session import TmuxSession, terminal_env
+
+    started = time.perf_counter()
+    session = TmuxSession([sys.executable, "-m", "coder", "tui", "."], cwd=repo, env=terminal_env())
+    try:
+        session.wait_for(lambda s: "pkg0/" in s and "pkg19/" in s, timeout_s=120)
+        shown = time.perf_counter()
+        print(f"start-up in tmux (new process, imports included): tree on screen {1000 * (shown - started):.0f} ms")
+    finally:
+        session.close()
+
+
+async def typing_while_generating(repo: Path, keys: int) -> None:
+    with Workspace.open(repo) as workspace:
+        app = CoderApp(workspace, open_path=repo / "pkg0" / "mod5.py")
+        async with app.run_test(size=(140, 40)) as pilot:
+            screen = app.main_screen
+            await wait_for(pilot, lambda: screen.tabs.current is not None and "defs" in screen.status.index_state)
+            await wait_for(pilot, lambda: "completion" in screen.models, timeout_s=600)
+            editor = screen.tabs.current
+            # Completions and answers in flight: a completion asked for at every key
+            # (the pause is shorter than typing), and a long answer streaming.
+            editor.move_cursor((editor.document.line_count - 1, 0))
+            await pilot.press("ctrl+l")
+            await pilot.press(*"Explain every function in this file in detail.", "enter")
+            await wait_for(pilot, lambda: len(screen.ask_panel.answer_text) > 20, timeout_s=600)
+            editor.focus()
+            answer_times = await _type(pilot, editor, keys, lambda: screen.ask_panel.answering)
+            await wait_for(pilot, lambda: not screen.ask_panel.answering, timeout_s=600)
+            chat_pid_rss = sum(rss_kb(pid) for pid in descendants(os.getpid()))
+            editor.action_complete_now()
+            completion_times = await _type(pilot, editor, keys, lambda: True, complete_each=True)
+            _report("while an answer streams", answer_times)
+            _report("while completions generate", completion_times)
+            own = rss_kb(os.getpid())
+            workers = sum(rss_kb(pid) for pid in descendants(os.getpid()))
+            print(f"memory: app {own / 1024:.0f} MB, model workers {max(workers, chat_pid_rss) / 1024:.0f} MB "
+                  f"({', '.join(f'{role} {name}' for role, name in screen.models.items())})")
+
+
+async def _type(pilot, editor, keys: int, still, complete_each: bool = False) -> list[float]:
+    times = []
+    for n in range(keys):
+        if not still():
+            break
+        if complete_each:
+            editor.action_complete_now()
+        started = time.perf_counter()
+        await pilot.press("a" if n % 2 == 0 else "space")
+        times.append(1000 * (time.perf_counter() - started))
+        await asyncio.sleep(0.08)  # a fast typist
+    return times
+
+
+def _report(label: str, times: list[float]) -> None:
+    if not times:
+        print(f"key press {label}: no keys (it ended first)")
+        return
+    ordered = sorted(times)
+    p95 = ordered[min(len(ordered) - 1, int(len(ordered) * 0.95))]
+    print(f"key press to screen update {label}: median {statistics.median(times):.1f} ms, "
+          f"p95 {p95:.1f} ms, max {max(times):.1f} ms ({len(times)} keys)")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--files", type=int, default=2000)
+    parser.add_argument("--keys", type=int, default=30)
+    parser.add_argument("--skip-terminal", action="store_true")
+    parser.add_argument("--startup-only", action="store_true")
+    args = parser.parse_args()
+    print(f"load: {os.getloadavg()[0]:.2f} {os.getloadavg()[1]:.2f} {os.getloadavg()[2]:.2f}")
+    with tempfile.TemporaryDirectory() as folder:
+        repo = make_repo(Path(folder) / "big", args.files)
+        asyncio.run(startup(repo))
+        if not args.skip_terminal and shutil.which("tmux"):
+            startup_in_terminal(repo)
+        if not args.startup_only:
+            asyncio.run(typing_while_generating(repo, args.keys))
+
+
+if __name__ == "__main__":
+    main()

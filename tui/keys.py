@@ -1,0 +1,45 @@
+"""The keys of the app in one table: the bindings are made from it and the help
+screen lists it, so the two cannot disagree."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Key:
+    key: str  # Textual's key name(s), comma-separated
+    action: str  # the app's or the main screen's action name
+    description: str  # what the palette and the help screen say
+    show: bool = False  # in the footer
+
+
+APP_KEYS = (
+    Key("ctrl+q", "quit", "Quit (asks first when files are unsaved)", True),
+    Key("f1", "help", "Show the keys", True),
+    Key("f2", "pick_model", "Pick the completion or chat model", True),
+)
+SCREEN_KEYS = (
+    Key("ctrl+s", "save", "Save the current file", True),
+    Key("ctrl+l", "ask", "Ask about the selection, the file or the repository", True),
+    Key("ctrl+n", "new_conversation", "Start a new conversation"),
+    Key("ctrl+r", "ask_repository", "Ask about the whole repository"),
+    Key("ctrl+b", "toggle_tree", "Show or hide the file tree"),
+    Key("ctrl+t", "toggle_ask", "Show or hide the ask panel"),
+    Key("ctrl+o", "focus_tree", "Go to the file tree"),
+    Key("ctrl+e", "focus_editor", "Go to the editor"),
+    Key("alt+w", "close_file", "Close the current file"),
+    Key("alt+x", "stop", "Stop the answer or completion being generated"),
+)
+EDITOR_KEYS = (
+    Key("ctrl+g", "complete_now", "Ask for a completion at the cursor"),
+    Key("tab", "accept", "Accept the completion shown"),
+    Key("escape", "dismiss", "Dismiss the completion shown"),
+)
+OTHER_KEYS = (
+    Key("ctrl+p", "command_palette", "Command palette: every action by name"),
+)
+
+
+def all_keys() -> tuple[Key, ...]:
+    return APP_KEYS + SCREEN_KEYS + EDITOR_KEYS + OTHER_KEYS

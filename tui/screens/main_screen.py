@@ -1,0 +1,338 @@
+"""The working screen: file tree, editor tabs, ask panel, status bar.
+
+It owns the workers (through ``tui.workers``) and routes what they report to the
+widgets; the widgets only say what the user wants (a file, a completion, an answer)."""
+
+from __future__ import annotations
+
+import time
+from functools import partial
+from pathlib import Path
+
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal
+from textual.screen import Screen
+from textual.widgets import Footer
+
+from coder.ask.target import AskTarget
+from tui import messages, workers
+from tui.keys import SCREEN_KEYS
+from tui.screens.disk_change_screen import DiskChangeScreen
+from tui.widgets.ask_panel import AskPanel
+from tui.widgets.code_editor import CodeEditor
+from tui.widgets.editor_tabs import EditorTabs
+from tui.widgets.file_tree import FileTree
+from tui.widgets.status_bar import StatusBar
+
+DISK_CHECK_S = 2.0
+BINARY_SNIFF_BYTES = 8192
+
+
+class MainScreen(Screen):
+    CSS_PATH = "main_screen.tcss"
+    BINDINGS = [Binding(k.key, k.action, k.description.split(" (")[0], show=k.show) for k in SCREEN_KEYS]
+
+    def __init__(self, workspace, open_path: Path | None = None):
+        super().__init__()
+        self.workspace = workspace
+        self.open_path = open_path
+        self.conversation = workers.Conversation(workspace)
+        self.ask_scope = "code"  # "code": the selection or the file; "repository"
+        self.files: list[str] = []
+        self.models: dict[str, str] = {}  # role -> name, once loaded
+        self._asked_about_disk: set[str] = set()
+        self._close_pending: tuple[str, float] | None = None
+        self._index_clock = None
+
+    def compose(self) -> ComposeResult:
+        with Horizontal(id="panes"):
+            yield FileTree(self.workspace.root.name, id="tree")
+            yield EditorTabs(id="tabs")
+            yield AskPanel(id="ask")
+        yield StatusBar(id="status")
+        yield Footer()
+
+    @property
+    def tabs(self) -> EditorTabs:
+        return self.query_one(EditorTabs)
+
+    @property
+    def status(self) -> StatusBar:
+        return self.query_one(StatusBar)
+
+    @property
+    def ask_panel(self) -> AskPanel:
+        return self.query_one(AskPanel)
+
+    async def on_mount(self) -> None:
+        self.run_worker(partial(self._start_in_background, self.post_message), thread=True, group="start")
+        self.set_interval(DISK_CHECK_S, self.check_disk)
+        self._show_target()
+        if self.open_path is not None:
+            await self.open_file(self.workspace.relative(self.open_path))
+        else:
+            self.query_one(FileTree).focus()
+
+    def _start_in_background(self, post) -> None:
+        """The file list first (the tree waits for it), then the index (completions and
+        answers use it), then the completion model: one after the other, so the first
+        does not share the machine with the others."""
+        workers.list_files(self.workspace, post)
+        workers.build_index(self.workspace, post)
+        workers.load_completion_model(self.workspace, post)
+
+    # -- what workers report -----------------------------------------------------
+
+    def on_files_listed(self, message: messages.FilesListed) -> None:
+        self.files = message.files
+        tree = self.query_one(FileTree)
+        tree.show_files(message.files)
+        current = self.tabs.current
+        if current is not None:
+            tree.reveal(current.path)
+
+    def on_index_progress(self, message: messages.IndexProgress) -> None:
+        self.status.index_state = message.state
+        if not message.done and self._index_clock is None:
+            started = time.monotonic()
+
+            def tick() -> None:  # a long build shows it is still going
+                self.status.index_state = f"{message.state} {time.monotonic() - started:.0f} s"
+
+            self._index_clock = self.set_interval(1.0, tick)
+        elif message.done and self._index_clock is not None:
+            self._index_clock.stop()
+            self._index_clock = None
+
+    def on_model_loaded(self, message: messages.ModelLoaded) -> None:
+        self.models[message.role] = message.name
+        completion = self.models.get("completion", "-")
+        chat = self.models.get("chat")
+        shown = completion if chat in (None, completion) else f"{completion} + chat {chat}"
+        self.status.model = f"{shown} ({message.where})"
+
+    def on_work_failed(self, message: messages.WorkFailed) -> None:
+        self.notify(message.message, title=message.title, severity="error" if message.title != "model" else "warning",
+                    timeout=8)
+
+    def on_completion_ready(self, message: messages.CompletionReady) -> None:
+        editor = self.tabs.editor_for(message.path)
+        self.status.latency_ms = message.latency_ms
+        if message.tokens_per_second is not None:
+            self.status.tokens_per_second = message.tokens_per_second
+        if editor is not None:
+            editor.show_completion(message.text, message.version, message.line, message.column)
+
+    async def on_ask_started(self, message: messages.AskStarted) -> None:
+        self.status.note = "answering"
+        await self.ask_panel.begin(message.about, message.question, message.sources)
+
+    async def on_ask_piece(self, message: messages.AskPiece) -> None:
+        await self.ask_panel.add_piece(message.text)
+
+    async def on_ask_finished(self, message: messages.AskFinished) -> None:
+        self.status.note = ""
+        if message.tokens_per_second is not None:
+            self.status.tokens_per_second = message.tokens_per_second
+        await self.ask_panel.finish("stopped" if message.cancelled else "")
+
+    # -- what widgets ask for ----------------------------------------------------
+
+    async def on_file_tree_file_chosen(self, message: FileTree.FileChosen) -> None:
+        await self.open_file(message.path)
+
+    async def on_ask_panel_source_chosen(self, message: AskPanel.SourceChosen) -> None:
+        editor = await self.open_file(message.path)
+        if editor is not None:
+            editor.move_cursor((min(message.line, editor.document.line_count - 1), 0), center=True)
+
+    def on_code_editor_completion_wanted(self, message: CodeEditor.CompletionWanted) -> None:
+        editor = message.editor
+        line, column = editor.cursor_location
+        self.run_worker(
+            partial(workers.complete, self.workspace, self.post_message, editor.path, editor.text, line, column,
+                    editor.version),
+            thread=True, exclusive=True, group="completion",
+        )
+
+    def on_code_editor_edited(self, message: CodeEditor.Edited) -> None:
+        self.tabs.refresh_title(message.editor)
+
+    def on_tabbed_content_tab_activated(self, _message) -> None:
+        self._show_target()
+
+    def on_text_area_selection_changed(self, _message) -> None:
+        self._show_target()
+
+    def on_ask_panel_question_asked(self, message: AskPanel.QuestionAsked) -> None:
+        target = self._target()
+        self.run_worker(partial(self.conversation.answer, self.post_message, message.question, target),
+                        thread=True, exclusive=True, group="ask")
+
+    # -- files -------------------------------------------------------------------
+
+    async def open_file(self, path: str) -> CodeEditor | None:
+        absolute = self.workspace.root / path
+        try:
+            data = absolute.read_bytes()
+            mtime_ns = absolute.stat().st_mtime_ns
+        except OSError as error:
+            self.notify(f"{path}: cannot be read ({error.strerror})", title="open", severity="error")
+            return None
+        if b"\0" in data[:BINARY_SNIFF_BYTES]:
+            self.notify(f"{path}: is a binary file; coder edits text files", title="open", severity="warning")
+            return None
+        text = data.decode("utf-8", errors="replace")
+        editor = await self.tabs.open_file(path, absolute, text, mtime_ns)
+        if self.files:
+            self.query_one(FileTree).reveal(path)
+        self.workspace.recent.note_opened(path, editor.text)
+        self._show_target()
+        return editor
+
+    def save(self, editor: CodeEditor) -> bool:
+        text = editor.text
+        try:
+            editor.absolute.write_text(text, encoding="utf-8")
+            mtime_ns = editor.absolute.stat().st_mtime_ns
+        except OSError as error:
+            self.notify(f"{editor.path}: cannot be saved ({error.strerror})", title="save", severity="error")
+            return False
+        editor.mark_saved(text, mtime_ns)
+        return True
+
+    def unsaved(self) -> list[CodeEditor]:
+        return [editor for editor in self.tabs.editors if editor.modified]
+
+    def check_disk(self) -> None:
+        """Notice files changed on disk: reload the unmodified, ask about the edited."""
+        for editor in self.tabs.editors:
+            try:
+                mtime_ns = editor.absolute.stat().st_mtime_ns
+            except OSError:
+                if editor.path not in self._asked_about_disk:
+                    self._asked_about_disk.add(editor.path)
+                    self.notify(f"{editor.path} was deleted on disk; saving writes it again", severity="warning")
+                continue
+            if mtime_ns == editor.disk_mtime_ns:
+                continue
+            try:
+                text = editor.absolute.read_text(encoding="utf-8", errors="replace")
+            except OSError:
+                continue
+            if text == editor.saved_text or text == editor.text:
+                editor.disk_mtime_ns = mtime_ns
+                if text == editor.text:
+                    editor.mark_saved(text, mtime_ns)
+            elif not editor.modified:
+                editor.reload(text, mtime_ns)
+                self.notify(f"{editor.path} changed on disk; reloaded", title="file changed")
+            else:
+                editor.disk_mtime_ns = mtime_ns  # ask once per change
+
+                def decided(choice: str | None, editor=editor, text=text, mtime_ns=mtime_ns) -> None:
+                    if choice == "reload":
+                        editor.reload(text, mtime_ns)
+
+                self.app.push_screen(DiskChangeScreen(editor.path), decided)
+
+    # -- ask target ----------------------------------------------------------------
+
+    def _target(self) -> AskTarget:
+        editor = self.tabs.current
+        if self.ask_scope == "repository" or editor is None:
+            return AskTarget()
+        selection = editor.selection
+        if not selection.is_empty:
+            start, end = sorted((selection.start, selection.end))
+            end_line = end[0] - 1 if end[1] == 0 and end[0] > start[0] else end[0]
+            return AskTarget(editor.path, start[0], end_line, selection=editor.selected_text, text=editor.text)
+        return AskTarget(editor.path, editor.cursor_location[0], text=editor.text)
+
+    def _show_target(self) -> None:
+        editor = self.tabs.current if self.is_mounted else None
+        if self.ask_scope == "repository" or editor is None:
+            about = "the repository"
+        elif not editor.selection.is_empty:
+            about = f"the selection in {editor.path}"
+        else:
+            about = editor.path
+        self.ask_panel.set_target(about)
+
+    # -- actions (keys and palette) -------------------------------------------------
+
+    def action_save(self) -> None:
+        editor = self.tabs.current
+        if editor is None:
+            self.notify("no file is open", severity="warning")
+        elif self.save(editor):
+            self.notify(f"saved {editor.path}", timeout=2)
+
+    def action_ask(self) -> None:
+        self.ask_scope = "code"
+        self._reveal_ask()
+
+    def action_ask_repository(self) -> None:
+        self.ask_scope = "repository"
+        self._reveal_ask()
+
+    def _reveal_ask(self) -> None:
+        self.ask_panel.remove_class("-hidden")
+        self._show_target()
+        self.ask_panel.focus_input()
+
+    async def action_new_conversation(self) -> None:
+        self.conversation.reset()
+        await self.ask_panel.clear()
+        self.notify("new conversation", timeout=2)
+
+    def action_toggle_tree(self) -> None:
+        self.query_one(FileTree).toggle_class("-hidden")
+
+    def action_toggle_ask(self) -> None:
+        self.ask_panel.toggle_class("-hidden")
+
+    def action_focus_tree(self) -> None:
+        tree = self.query_one(FileTree)
+        tree.remove_class("-hidden")
+        tree.focus()
+
+    def action_focus_editor(self) -> None:
+        editor = self.tabs.current
+        if editor is not None:
+            editor.focus()
+
+    async def action_close_file(self) -> None:
+        editor = self.tabs.current
+        if editor is None:
+            return
+        if editor.modified:
+            pending = self._close_pending
+            if pending is None or pending[0] != editor.path or time.monotonic() - pending[1] > 3:
+                self._close_pending = (editor.path, time.monotonic())
+                self.notify(f"{editor.path} is unsaved: Alt+W again closes it without saving, Ctrl+S saves",
+                            severity="warning", timeout=3)
+                return
+        self._close_pending = None
+        await self.tabs.close_file(editor.path)
+        self._show_target()
+
+    def action_stop(self) -> None:
+        self.conversation.stop()
+        self.workers.cancel_group(self, "completion")
+
+    def action_complete_now(self) -> None:
+        editor = self.tabs.current
+        if editor is not None:
+            editor.action_complete_now()
+
+    def action_accept(self) -> None:
+        editor = self.tabs.current
+        if editor is not None and not editor.accept_completion():
+            self.notify("no completion is shown", timeout=2)
+
+    def action_dismiss(self) -> None:
+        editor = self.tabs.current
+        if editor is not None:
+            editor.dismiss_completion()
