@@ -1,4 +1,5 @@
-"""`coder complete` end to end on the real demo model, as a user runs it."""
+"""`coder complete` end to end on the real default model (Qwen2.5-Coder-0.5B), as a user
+runs it; the prefix-only path on the real demo model (Gemma-3-270M)."""
 
 from __future__ import annotations
 
@@ -28,7 +29,7 @@ def source(tmp_path):
     return path
 
 
-def test_complete_prints_the_suggestion_and_records_it(source, demo_model, capsys):
+def test_complete_prints_the_suggestion_and_records_it(source, qwen_model, capsys):
     from coder.store import Store
 
     assert main(["complete", f"{source}:2:11"]) == 0
@@ -38,7 +39,7 @@ def test_complete_prints_the_suggestion_and_records_it(source, demo_model, capsy
     assert (latest["path"], latest["suggestion"], latest["language"]) == (str(source), " a + b", "python")
 
 
-def test_complete_json_reports_range_timings_and_tokens(source, demo_model, capsys):
+def test_complete_json_reports_range_timings_and_tokens(source, qwen_model, capsys):
     assert main(["complete", f"{source}:2:11", "--json", "--max-tokens", "8"]) == 0
     result = json.loads(capsys.readouterr().out)
     assert result["text"] == " a + b"
@@ -49,16 +50,24 @@ def test_complete_json_reports_range_timings_and_tokens(source, demo_model, caps
     assert result["sources"][0]["kind"] == "local_prefix"
 
 
-def test_complete_as_a_real_process_with_the_demo_notice(source, demo_model):
+def test_complete_as_a_real_process_on_the_default_model(source, qwen_model):
     env = dict(os.environ)
     env.pop("CODER_MODEL", None)
     result = subprocess.run(
-        [sys.executable, "-m", "coder", "complete", f"{source}:2:11"],
+        [sys.executable, "-m", "coder", "complete", f"{source}:2:11", "--json"],
         capture_output=True, text=True, timeout=300, env=env,
     )
     assert result.returncode == 0, result.stderr
-    assert result.stdout == " a + b\n"
-    assert "demo model" in result.stderr and "coder model pull" in result.stderr
+    suggestion = json.loads(result.stdout)
+    assert suggestion["text"] == " a + b" and suggestion["format"].startswith("qwen")
+    assert result.stderr == ""  # the default model needs no notice
+
+
+def test_the_prefix_only_path_on_a_model_without_fim(source, demo_model, capsys):
+    assert main(["--model", str(demo_model), "complete", f"{source}:2:11", "--json"]) == 0
+    suggestion = json.loads(capsys.readouterr().out)
+    assert suggestion["format"] == "prefix-only"
+    assert suggestion["text"] == " a + b"
 
 
 @pytest.mark.parametrize(
@@ -86,7 +95,7 @@ def test_bad_model_path_is_one_line(source, tmp_path, capsys):
     assert "bogus.gguf: not a GGUF model file" in err and err.count("\n") == 1
 
 
-def test_repo_context_puts_the_other_files_definition_in_the_prompt(tmp_path, demo_model, capsys):
+def test_repo_context_puts_the_other_files_definition_in_the_prompt(tmp_path, qwen_model, capsys):
     import subprocess as sp
 
     root = tmp_path / "proj"
@@ -100,13 +109,13 @@ def test_repo_context_puts_the_other_files_definition_in_the_prompt(tmp_path, de
     result = json.loads(capsys.readouterr().out)
     definitions = [s for s in result["sources"] if s["kind"] == "definition"]
     assert definitions and definitions[0]["path"] == "geometry.py" and definitions[0]["name"] == "circle_area"
-    assert result["format"] == "prefix-only"
+    assert result["format"] == "qwen-repo"
     assert main(["complete", f"{root / 'main.py'}:4:10", "--json", "--context", "local"]) == 0
     local = json.loads(capsys.readouterr().out)
     assert not [s for s in local["sources"] if s["kind"] == "definition"]
 
 
-def test_grounded_member_completion_writes_a_real_member(tmp_path, demo_model, capsys):
+def test_grounded_member_completion_writes_a_real_member(tmp_path, qwen_model, capsys):
     import subprocess as sp
 
     root = tmp_path / "shop"

@@ -33,6 +33,9 @@ CANDIDATE_TOP_P = 0.9
 # typing, a late suggestion is worth less than the first one (the typing replay's
 # p95 went from 300 to 530 ms with unbounded retries).
 CANDIDATE_DEADLINE_MS = 250
+# Added to the logits of control tokens when a first generation ended at once.
+END_BAN = -1000.0
+LINE_ENDS = ("\n", "\n\n", "\n\n\n", " \n", "\n    ", "\n        ", "\r\n")
 
 @dataclass(frozen=True)
 class CompletionRequest:
@@ -127,6 +130,7 @@ class CompletionEngine:
         self.index = index
         self.cache = SuggestionCache()
         self.last_raw = ""  # the model's first output before trimming, for benchmarks
+        self._end_ids: tuple[int, ...] | None = None  # control tokens, for _end_ban
 
     def complete(self, request: CompletionRequest) -> Suggestion:
         if request.grounding not in GROUNDING_MODES:
@@ -174,11 +178,13 @@ class CompletionEngine:
         text = ""
         accepted = superseded = False
         check_s = 0.0  # post-processing and the checks of each candidate
+        ban_end = False
         for attempt in range(max(1, request.candidates)):
             late = (time.perf_counter() - started) * 1000 > CANDIDATE_DEADLINE_MS
-            if attempt and late and tried[-1]["rejected"] != "invalid_names":
+            if attempt and late and tried[-1]["rejected"] not in ("invalid_names", "ended_at_once"):
                 break  # out of time for this keystroke; an invented name is still worth a retry
-            generated = self._generate(context.token_ids, request, mode, prefix, suffix, grammar, attempt, bias)
+            generated = self._generate(context.token_ids, request, mode, prefix, suffix, grammar, attempt,
+                                       bias + self._end_ban() if ban_end else bias, greedy=ban_end)
             stats = generated.stats
             totals.evaluated_tokens += stats.evaluated_tokens
             totals.generated_tokens += stats.generated_tokens
@@ -194,6 +200,11 @@ class CompletionEngine:
             checking = time.perf_counter()
             candidate = postprocess(generated.raw, language=request.language, prefix=prefix, suffix=suffix, mode=mode)
             rejected, names = self._rejection(candidate, request, plan, prefix, suffix, check_fit)
+            if rejected is None and not candidate and attempt == 0 and _ended_at_once(generated.raw, stats, prefix):
+                # The model ended the hole at once while the line is being written (a
+                # bare `return` is valid code, so FIM may call it done): ask once more
+                # with ending forbidden on the first token; the prompt is cached.
+                rejected, ban_end = "ended_at_once", True
             check_s += time.perf_counter() - checking
             invalid.update(names)
             tried.append({"text": candidate, "rejected": rejected, **({"invalid_names": names} if names else {})})
@@ -251,8 +262,22 @@ class CompletionEngine:
         )
         return self.backend.stream(GenerationRequest(context.token_ids, max_tokens=0, background=True))
 
-    def _generate(self, prompt_ids, request, mode, prefix, suffix, grammar, attempt, bias=()) -> _Generated:
-        sampled = attempt > 0
+    def _end_ban(self) -> tuple[tuple[int, float], ...]:
+        """A first-token bias that forbids ending: every control token (EOS, end of
+        turn, FIM and file markers) and the usual line breaks pushed far down."""
+        if self._end_ids is None:
+            specials = self.backend.info().specials
+            ids = set(specials.by_text.values()) | {t for t in (specials.eos,) if t is not None}
+            for text in LINE_ENDS:
+                tokens = self.backend.tokenize(text)
+                if len(tokens) == 1:
+                    ids.add(tokens[0])
+            self._end_ids = tuple(sorted(ids))
+        return tuple((token, END_BAN) for token in self._end_ids)
+
+    def _generate(self, prompt_ids, request, mode, prefix, suffix, grammar, attempt, bias=(), *,
+                  greedy: bool = False) -> _Generated:
+        sampled = attempt > 0 and not greedy
         generation = self.backend.stream(
             GenerationRequest(
                 prompt_ids,
@@ -319,6 +344,13 @@ class CompletionEngine:
     def _sees_suffix(self, request: CompletionRequest) -> bool:
         """Whether the prompt carries the code after the cursor."""
         return self.builder.format.uses_suffix and request.context != "none"
+
+
+def _ended_at_once(raw: str, stats: GenerationStats, prefix: str) -> bool:
+    """The model ended (or broke the line) before writing anything while the
+    cursor's line has code."""
+    line = prefix.rsplit("\n", 1)[-1]
+    return stats.finish_reason == "stop" and stats.generated_tokens <= 1 and not raw.strip() and bool(line.strip())
 
 
 def _cut_before(text: str, names: list[str]) -> str:

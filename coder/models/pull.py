@@ -16,7 +16,6 @@ from pathlib import Path
 
 from coder import paths
 from coder.errors import ModelError
-from coder.models.gguf_file import validate_gguf
 from coder.models.registry import KnownModel
 
 DEFAULT_ENDPOINT = "https://huggingface.co"
@@ -108,4 +107,6 @@ def _verify(path: Path, announced, published_sha256: str | None = None) -> None:
             f"the download of {path.name} is corrupt ({'; '.join(problems)}); it was removed, "
             "run `coder model pull` again"
         )
+    from coder.models.gguf_file import validate_gguf  # gguf brings numpy: only after a download
+
     validate_gguf(path)

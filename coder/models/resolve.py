@@ -12,7 +12,6 @@ from typing import Mapping
 from coder import paths
 from coder.errors import ConfigError, ModelError
 from coder.models import demo, pypi_parts, registry
-from coder.models.gguf_file import validate_gguf
 from coder.models.pull import is_present, model_file
 
 DEMO_NOTICE = (
@@ -68,6 +67,8 @@ def _by_name_or_path(value: str, source: str) -> ResolvedModel:
         if path is None:
             raise ModelError(f"model {known.name} is not installed; {install_hint(known)}")
         return ResolvedModel(path, known.name, source)
+    from coder.models.gguf_file import validate_gguf  # gguf brings numpy: only when a file is named
+
     path = Path(value).expanduser()
     if path.suffix.lower() != ".gguf" and not path.exists():
         raise ModelError(
