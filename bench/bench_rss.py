@@ -41,7 +41,7 @@ def main() -> None:
     for name in names:
         resolved = _by_name_or_path(name, "bench")
         with LlamaWorkerBackend(resolved.path, n_ctx=args.n_ctx) as backend:
-            ids = backend.tokenize(prompt)[:1000]
+            ids = backend.tokenize(prompt)[:200]  # the KV cache is allocated for n_ctx anyway
             backend.complete(GenerationRequest(ids, max_tokens=32))
             pid = backend.worker_pid
             rss, peak = status_kb(pid, "VmRSS") / 1024, status_kb(pid, "VmHWM") / 1024

@@ -2,7 +2,10 @@
 completion at every pause, as an editor would.
 
     .venv/bin/python bench/bench_typing.py [--file PATH] [--lines 30] [--budget 1024]
-        [--context repo|local|none] [--pp-rate 580] [--tg-rate 68]
+        [--context repo|local|none] [--model PATH] [--pp-rate R] [--tg-rate R]
+
+Defaults are a user's: the completion model coder resolves (Qwen2.5-Coder-0.5B
+Instruct), context "repo", multi-line "auto", grounding on, 3 candidates.
 
 The default file is platformdirs' unix.py from the installed package (a real file of
 a real project). Lines from --start on are removed and typed again; a pause is after
@@ -34,6 +37,28 @@ def default_file() -> Path:
     return Path(platformdirs.__file__).parent / "unix.py"
 
 
+def measure_rates(model: str, threads: int) -> tuple[float, float]:
+    """llama.cpp's own prompt and generation speed for this model, in-process, now
+    (the ratio below compares the engine to it in the same load)."""
+    import llama_cpp
+
+    llm = llama_cpp.Llama(model_path=model, n_ctx=2048, n_threads=threads, n_threads_batch=threads, verbose=False)
+    prompt = llm.tokenize(default_file().read_bytes()[:6000], add_bos=False)[:512]
+    llm.eval(prompt[:16])
+    llm.reset()
+    started = time.perf_counter()
+    llm.eval(prompt)
+    pp = len(prompt) / (time.perf_counter() - started)
+    started = time.perf_counter()
+    token = prompt[-1]
+    for _ in range(32):
+        llm.eval([token])
+        token = int(llm.scores[llm.n_tokens - 1].argmax())
+    tg = 32 / (time.perf_counter() - started)
+    del llm
+    return pp, tg
+
+
 def percentile(values, fraction):
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, int(round(fraction * (len(ordered) - 1))))]
@@ -46,18 +71,23 @@ def main() -> None:
     parser.add_argument("--lines", type=int, default=30, help="how many lines to retype")
     parser.add_argument("--budget", type=int, default=1024)
     parser.add_argument("--max-tokens", type=int, default=32)
-    parser.add_argument("--context", default="local", choices=("none", "local", "repo"))
+    parser.add_argument("--context", default="repo", choices=("none", "local", "repo"))
     parser.add_argument("--model", default=None)
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--candidates", type=int, default=3, help="most generations per request")
-    parser.add_argument("--pp-rate", type=float, default=580.0, help="llama.cpp prompt tokens/s here (bench_runtime.py)")
-    parser.add_argument("--tg-rate", type=float, default=68.0, help="llama.cpp generated tokens/s here (bench_runtime.py)")
+    parser.add_argument("--pp-rate", type=float, default=None,
+                        help="llama.cpp prompt tokens/s here (bench_runtime.py; default: measured now)")
+    parser.add_argument("--tg-rate", type=float, default=None,
+                        help="llama.cpp generated tokens/s here (bench_runtime.py; default: measured now)")
     args = parser.parse_args()
     path = args.file or default_file()
     if args.model is None:
-        from coder.models.demo import demo_model_path
+        from coder.models.resolve import resolve_model
 
-        args.model = str(demo_model_path())
+        args.model = str(resolve_model(None, None).path)
+    if args.pp_rate is None or args.tg_rate is None:
+        args.pp_rate, args.tg_rate = measure_rates(args.model, args.threads)
+        print(f"llama.cpp on this machine now: prompt {args.pp_rate:.0f} tokens/s, generation {args.tg_rate:.1f} tokens/s")
     original = path.read_text()
     lines = original.split("\n")
     head = "\n".join(lines[: args.start - 1]) + "\n"
