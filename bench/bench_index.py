@@ -1,19 +1,31 @@
 """Repository index figures on a large real repository nobody here wrote.
 
-    .venv/bin/python bench/bench_index.py [--repo PATH]
+    .venv/bin/python bench/bench_index.py [--repo PATH] [--floor] [--compare-with SRC]
 
 Default: SymPy 1.13.3's source distribution from PyPI (about 2,000 files), fetched
-once into bench/out/ with `pip download --no-binary :all:`. Prints the cold build
-rate (target >= 200 files/s on 2 cores), the warm start from the cache (target
-< 1 s), the time to update one changed file (target <= 20 ms), and the time to
-build the ranked repo map from the warm index.
+once into bench/out/ with `pip download --no-binary :all:`. Prints, for the same
+files:
+
+- the cold build as a user times it: `coder index PATH` in a new process with an
+  empty cache (what the CLI prints, and the wall time of the whole command);
+- the warm start (`coder index PATH` again), and `coder index --map` with nothing
+  changed;
+- in this process: the repo map (first request, the same request again, and the
+  request after one file changed), one-file updates (an unsaved buffer parsed
+  incrementally, the saved file);
+- with --floor: the parser's floor, the same files parsed and run through the
+  tags query (nothing else) in two processes, measured in the same window.
+
+--compare-with SRC runs the CLI figures from another source tree of coder too (say
+the commit before, `git archive`d), alternating the two, so both see the same load.
 """
 
 from __future__ import annotations
 
 import argparse
+import multiprocessing
 import os
-import resource
+import re
 import statistics
 import subprocess
 import sys
@@ -27,10 +39,11 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from coder.context.repo_map import build_repo_map  # noqa: E402
 from coder.index.repo_index import RepoIndex  # noqa: E402
 
+HERE = Path(__file__).resolve().parents[1]
 OUT = Path(__file__).resolve().parent / "out"
 SDIST = "sympy==1.13.3"
 MAP_BUDGETS = (1024, 4096)
-MAP_RUNS = 3
+RUNS = 5
 
 
 def default_repo() -> Path:
@@ -43,80 +56,134 @@ def default_repo() -> Path:
     return target
 
 
-def _cpu_seconds() -> tuple[float, float]:
-    own, children = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
-    return own.ru_utime + own.ru_stime, children.ru_utime + children.ru_stime
+def run_cli(source: Path, args: list[str], home: str) -> tuple[float, str, str]:
+    """Wall seconds of `python -m coder ARGS` run from a source tree, and its output."""
+    env = dict(os.environ, CODER_HOME=home, PYTHONPATH=str(source))
+    begin = time.perf_counter()
+    done = subprocess.run([sys.executable, "-m", "coder", *args], env=env, capture_output=True, text=True, cwd=source)
+    wall = time.perf_counter() - begin
+    if done.returncode != 0:
+        raise SystemExit(f"coder {' '.join(args)} from {source} failed: {done.stderr.strip()[-400:]}")
+    return wall, done.stdout, done.stderr
+
+
+def reported_seconds(stdout: str) -> float:
+    return float(re.search(r"^time:\s+([\d.]+) s", stdout, re.M).group(1))
+
+
+def cli_figures(source: Path, repo: Path) -> dict[str, float]:
+    with tempfile.TemporaryDirectory() as home:
+        wall, out, _ = run_cli(source, ["index", str(repo)], home)
+        files = int(re.search(r"^files:\s+(\d+)", out, re.M).group(1))
+        figures = {"files": files, "cold (printed)": reported_seconds(out), "cold (wall)": wall}
+        wall, out, _ = run_cli(source, ["index", str(repo)], home)
+        figures.update({"warm (printed)": reported_seconds(out), "warm (wall)": wall})
+        for attempt in ("map first (wall)", "map unchanged (wall)"):
+            figures[attempt], _, _ = run_cli(source, ["index", str(repo), "--map", "--tokens", "1024"], home)
+    return figures
+
+
+def _floor_chunk(root: str, jobs: list[tuple[str, str]]) -> int:
+    import tree_sitter
+
+    from coder.index.tags import tags_query
+    from coder.syntax.languages import new_parser
+
+    captured = 0
+    for relative, language in jobs:
+        source = (Path(root) / relative).read_bytes()
+        tree = new_parser(language).parse(source)
+        captured += len(tree_sitter.QueryCursor(tags_query(language).main).captures(tree.root_node))
+    return captured
+
+
+def parser_floor(repo: Path, index: RepoIndex) -> tuple[float, int, int]:
+    """Seconds to parse and query every tagged file in two processes (started
+    before the clock), the files and their bytes."""
+    from concurrent.futures import ProcessPoolExecutor
+
+    from coder.index.tags import has_tags
+
+    jobs = [(path, index.language_of(path)) for path in index.files()]
+    jobs = [job for job in jobs if has_tags(job[1])]
+    size = sum((repo / path).stat().st_size for path, _ in jobs)
+    chunks = [jobs[i : i + 48] for i in range(0, len(jobs), 48)]
+    with ProcessPoolExecutor(2, mp_context=multiprocessing.get_context("spawn")) as pool:
+        list(pool.map(_floor_chunk, [str(repo)] * 2, [[], []]))  # workers up and imported
+        begin = time.perf_counter()
+        list(pool.map(_floor_chunk, [str(repo)] * len(chunks), chunks))
+        return time.perf_counter() - begin, len(jobs), size
+
+
+def median_ms(call, runs: int = RUNS) -> float:
+    times = []
+    for _ in range(runs):
+        begin = time.perf_counter()
+        call()
+        times.append((time.perf_counter() - begin) * 1000)
+    return statistics.median(times)
+
+
+def in_process_figures(repo: Path, floor: bool) -> None:
+    with tempfile.TemporaryDirectory() as cache:
+        index = RepoIndex(repo, Path(cache) / "index.sqlite3")
+        cold = index.refresh()
+        print(f"in-process cold build: {cold.seconds:.2f} s, {cold.files} files "
+              f"({cold.definitions} definitions, {cold.references} references); "
+              f"skipped {len(cold.skipped_binary)} binary, {len(cold.skipped_large)} too large")
+        if floor:
+            seconds, files, size = parser_floor(repo, index)
+            print(f"parser floor (parse + tags query, 2 processes): {seconds:.2f} s for {files} files, "
+                  f"{size / 1e6:.1f} MB; the cold build is {cold.seconds / seconds:.2f}x the floor")
+        for budget in MAP_BUDGETS:
+            begin = time.perf_counter()
+            first = build_repo_map(index, budget_tokens=budget)
+            first_s = time.perf_counter() - begin
+            again_ms = median_ms(lambda: build_repo_map(index, budget_tokens=budget))
+            print(f"repo map, {budget} tokens: first {first_s:.2f} s, unchanged {again_ms:.2f} ms "
+                  f"({len(first.files)} files, {len(first.definitions)} definitions, {first.tokens} tokens)")
+        sample = sorted((p for p in index.files() if p.endswith(".py")), key=lambda p: (repo / p).stat().st_size)
+        for label, name in (("median", sample[len(sample) // 2]), ("95th-percentile", sample[int(len(sample) * 0.95)])):
+            text = (repo / name).read_text(encoding="utf-8", errors="replace")
+            middle = text.index("\n", len(text) // 2) + 1
+            edits = [text[:middle] + f"x_{i} = {i}\n" + text[middle:] for i in range(RUNS * 2 + 1)]
+            index.update_file(name, edits[0])  # the buffer opens: a full parse
+            step = iter(edits[1:])
+            typed = median_ms(lambda: index.update_file(name, next(step)), RUNS * 2)
+            begin = time.perf_counter()
+            build_repo_map(index, budget_tokens=MAP_BUDGETS[0])
+            changed_map = time.perf_counter() - begin
+            index.update_file(name)  # closed: back to the file on disk
+            saved = median_ms(lambda: index.update_file(name))
+            print(f"update a {label} file ({name}, {len(text.splitlines())} lines): unsaved buffer {typed:.1f} ms "
+                  f"(incremental), saved file {saved:.1f} ms; repo map after the change {changed_map:.2f} s")
+        index.close()
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repo", type=Path, default=None)
+    parser.add_argument("--floor", action="store_true", help="also measure the parser's floor on the same files")
+    parser.add_argument("--compare-with", type=Path, default=None, metavar="SRC",
+                        help="another coder source tree to time the CLI of, alternating with this one")
+    parser.add_argument("--rounds", type=int, default=1, help="CLI rounds (each tree once per round)")
+    parser.add_argument("--no-cli", action="store_true", help="only the in-process figures")
     args = parser.parse_args()
-    repo = args.repo or default_repo()
-    with tempfile.TemporaryDirectory() as cache:
-        cache_path = Path(cache) / "index.sqlite3"
-        load = os.getloadavg()[0]
-        before = _cpu_seconds()
-        index = RepoIndex(repo, cache_path)
-        cold = index.refresh()
-        index.close()
-        parent_cpu, workers_cpu = (after - start for after, start in zip(_cpu_seconds(), before))
-        started = time.perf_counter()
-        warm_index = RepoIndex(repo, cache_path)
-        warm = warm_index.refresh()
-        warm_s = time.perf_counter() - started
-        queries = {}
-        for label, call in (
-            ("reference_counts() (first call: sums every file's counts)", warm_index.reference_counts),
-            ("reference_counts() (cached)", warm_index.reference_counts),
-            ("definitions('Symbol')", lambda: warm_index.definitions("Symbol")),
-            ("members('Basic')", lambda: warm_index.members("Basic")),
-        ):
-            begin = time.perf_counter()
-            found = len(call())
-            queries[label] = ((time.perf_counter() - begin) * 1000, found)
-        maps = {}
-        for budget in MAP_BUDGETS:
-            runs = []
-            for _ in range(MAP_RUNS):
-                begin = time.perf_counter()
-                repo_map = build_repo_map(warm_index, budget_tokens=budget)
-                runs.append(time.perf_counter() - begin)
-            maps[budget] = (statistics.median(runs), repo_map)
-        sample = [p for p in warm_index.files() if p.endswith(".py")]
-        sizes = sorted(sample, key=lambda p: (repo / p).stat().st_size)
-        typical = sizes[len(sizes) // 2]  # a median-sized file
-        large = sizes[int(len(sizes) * 0.95)]
-        timings = {}
-        for label, name in (("median file", typical), ("95th-percentile file", large)):
-            text = (repo / name).read_text(encoding="utf-8", errors="replace")
-            runs = []
-            for i in range(10):
-                begin = time.perf_counter()
-                warm_index.update_file(name, text + f"\n# edit {i}\n")
-                runs.append((time.perf_counter() - begin) * 1000)
-            timings[label] = (name, len(text.splitlines()), statistics.median(runs))
-            saved = []
-            for _ in range(10):  # the file as saved on disk: reparsed and written to the cache
-                begin = time.perf_counter()
-                warm_index.update_file(name)
-                saved.append((time.perf_counter() - begin) * 1000)
-            timings[label] += (statistics.median(saved),)
-        warm_index.close()
-    print(f"repository: {repo} ({cold.files} files, {cold.definitions} definitions, {cold.references} references)")
-    print(f"cold build: {cold.seconds:.2f} s = {cold.files / cold.seconds:.0f} files/s (target >= 200); "
-          f"load average before: {load:.1f} on {os.cpu_count()} cores")
-    print(f"  CPU: {parent_cpu:.1f} s in this process + {workers_cpu:.1f} s in the parse workers; "
-          f"{cold.files / ((parent_cpu + workers_cpu) / 2):.0f} files/s if two cores were free")
-    print(f"warm start: {warm_s:.2f} s, {warm.parsed} files parsed (target < 1 s)")
-    for label, (ms, found) in queries.items():
-        print(f"{label}: {ms:.1f} ms ({found} results)")
-    for budget, (seconds, repo_map) in maps.items():
-        print(f"repo map, {budget} tokens: {seconds:.2f} s, median of {MAP_RUNS} ({len(repo_map.files)} files, "
-              f"{len(repo_map.definitions)} definitions, {repo_map.tokens} estimated tokens)")
-    for label, (name, lines, ms, saved_ms) in timings.items():
-        print(f"update one {label} ({name}, {lines} lines): unsaved buffer {ms:.1f} ms, "
-              f"saved file {saved_ms:.1f} ms (target <= 20 ms for a typical file)")
+    repo = (args.repo or default_repo()).resolve()
+    print(f"repository: {repo}; load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores")
+    if not args.no_cli:
+        sources = [("this tree", HERE)] + ([("compared", args.compare_with.resolve())] if args.compare_with else [])
+        for round_number in range(args.rounds):
+            for label, source in sources:
+                load = os.getloadavg()[0]
+                figures = cli_figures(source, repo)
+                files = figures.pop("files")
+                cold = figures["cold (printed)"]
+                print(f"[round {round_number + 1}, {label}, load {load:.1f}] coder index: {files} files, "
+                      f"cold {cold:.2f} s = {files / cold:.0f} files/s (wall {figures['cold (wall)']:.2f} s); "
+                      f"warm {figures['warm (printed)']:.2f} s (wall {figures['warm (wall)']:.2f} s); "
+                      f"--map first {figures['map first (wall)']:.2f} s, unchanged {figures['map unchanged (wall)']:.2f} s (wall)")
+    in_process_figures(repo, args.floor)
 
 
 if __name__ == "__main__":

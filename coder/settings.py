@@ -60,6 +60,56 @@ class IndexSettings:
 
 
 @dataclass
+class LoopSettings:
+    rounds: int = 3
+    """Rounds of model candidates and test feedback in `coder fix` and `coder optimize`."""
+    candidates: int = 1
+    """Candidates per round: the first is greedy, the others sampled."""
+    timeout_s: int = 60
+    """Wall-clock limit of one test or benchmark run in the sandbox (seconds)."""
+    memory_mb: int = 2048
+    """Address space each process in the sandbox may use (MiB)."""
+    python: str | None = None
+    """The interpreter that runs the project's tests (default: the repository's .venv,
+    else $VIRTUAL_ENV, else coder's own)."""
+    escalate_model: str | None = None
+    """A larger model that gets the task when the small one fails (a name from `coder
+    model list` or a GGUF path); off when unset."""
+    escalate_server_url: str | None = None
+    """An OpenAI-compatible server to escalate to instead of a local model."""
+    escalate_rounds: int = 2
+    """Rounds the larger model gets."""
+
+
+@dataclass
+class ReviewSettings:
+    block_severity: str = "error"
+    """The commit hook blocks a commit on findings of this severity or graver: error,
+    warning or note."""
+    time_budget: float = 20.0
+    """Seconds the commit hook may take; past them the commit goes through with a
+    warning and the output says what was left unreviewed."""
+    min_confidence: float = 0.5
+    """Model findings less sure than this (0 to 1, from the model's own token
+    probabilities or repeated sampling) are not shown."""
+    confidence: str = "auto"
+    """How a finding's confidence is measured: logprobs, sampling (the reply sampled
+    `samples` times), auto (logprobs where the backend reports them, else sampling)
+    or off (every finding counts as sure)."""
+    samples: int = 3
+    """Replies sampled per change when confidence comes from sampling."""
+    max_tokens: int = 384
+    """Most tokens of one review reply."""
+    prompt_tokens: int = 2048
+    """Token budget of one review prompt (code, definitions from other files, map)."""
+    repo_map_tokens: int = 256
+    """Most tokens of the repository map in a review prompt; 0 leaves it out."""
+    checks: bool = True
+    """Run the sure checks (a changed line that no longer parses, a call of a name
+    defined nowhere) before the model."""
+
+
+@dataclass
 class AskSettings:
     max_tokens: int = 1024
     """Most tokens one answer of `coder ask` (and the TUI's ask panel) may have."""
@@ -91,6 +141,8 @@ class Settings:
     """Where the history store lives (default: the user data directory)."""
     completion: CompletionSettings = field(default_factory=CompletionSettings)
     index: IndexSettings = field(default_factory=IndexSettings)
+    loops: LoopSettings = field(default_factory=LoopSettings)
+    review: ReviewSettings = field(default_factory=ReviewSettings)
     ask: AskSettings = field(default_factory=AskSettings)
     sources: list[str] = field(default_factory=list, compare=False, repr=False)
     """Files and variables the values came from, in the order they were applied."""
@@ -101,12 +153,19 @@ CHOICES = {
     "completion.context": ("none", "local", "repo"),
     "completion.multiline": ("auto", "always", "never"),
     "completion.grounding": ("off", "hint", "on"),
+    "review.block_severity": ("note", "warning", "error"),
+    "review.confidence": ("auto", "logprobs", "sampling", "off"),
 }
 POSITIVE = {
     "threads", "context_length", "chat_context_length", "completion.max_tokens", "completion.prompt_tokens",
-    "completion.candidates", "index.max_file_bytes", "ask.max_tokens", "ask.context_tokens",
+    "completion.candidates", "index.max_file_bytes", "loops.rounds", "loops.candidates", "loops.timeout_s",
+    "loops.memory_mb", "loops.escalate_rounds", "review.samples", "review.max_tokens",
+    "review.prompt_tokens", "review.time_budget", "ask.max_tokens", "ask.context_tokens",
 }
-SECTIONS = {"completion": CompletionSettings, "index": IndexSettings, "ask": AskSettings}
+# Ranges of fractional settings (inclusive).
+FRACTIONS = {"review.min_confidence": (0.0, 1.0)}
+SECTIONS = {"completion": CompletionSettings, "index": IndexSettings, "loops": LoopSettings,
+            "review": ReviewSettings, "ask": AskSettings}
 
 
 def _fields(cls) -> dict[str, dataclasses.Field]:
@@ -128,6 +187,21 @@ def _coerce(key: str, value: Any, annotation: str, origin: str, from_text: bool)
             raise fail("a positive integer")
         if key in POSITIVE and value <= 0:
             raise fail("a positive integer")
+        return value
+    if annotation.startswith("float"):
+        if from_text:
+            try:
+                value = float(value)
+            except ValueError:
+                raise fail("a number") from None
+        if isinstance(value, bool) or not isinstance(value, (int, float)):
+            raise fail("a number")
+        value = float(value)
+        if key in POSITIVE and value <= 0:
+            raise fail("a positive number")
+        low, high = FRACTIONS.get(key, (float("-inf"), float("inf")))
+        if not low <= value <= high:
+            raise fail(f"a number from {low:g} to {high:g}")
         return value
     if annotation.startswith("bool"):
         if from_text:

@@ -111,6 +111,53 @@ class Store:
             (time.time(), kind, target, rounds, outcome, details),
         )
 
+    def start_loop_run(self, *, kind: str, target: str, path: str, repo_root: str, model: str,
+                       original_sha256: str, options: str = "") -> int:
+        return self._insert(
+            "INSERT INTO loop_runs (created_at, kind, target, rounds, outcome, path, repo_root, model, "
+            "original_sha256, options) VALUES (?, ?, ?, 0, 'running', ?, ?, ?, ?, ?)",
+            (time.time(), kind, target, path, repo_root, model, original_sha256, options),
+        )
+
+    def finish_loop_run(self, run_id: int, *, rounds: int, outcome: str, best_candidate_id: int | None,
+                        solved_by: str | None, details: str = "") -> None:
+        self.connection.execute(
+            "UPDATE loop_runs SET rounds = ?, outcome = ?, best_candidate_id = ?, solved_by = ?, details = ?, "
+            "finished_at = ? WHERE id = ?",
+            (rounds, outcome, best_candidate_id, solved_by, details, time.time(), run_id),
+        )
+
+    def record_loop_candidate(self, *, run_id: int, round: int, index: int, model: str, status: str,
+                              reason: str, reply: str, definition: str | None, file_text: str | None,
+                              evidence: str, feedback: str) -> int:
+        return self._insert(
+            "INSERT INTO loop_candidates (run_id, created_at, round, idx, model, status, reason, reply, "
+            "definition, file_text, evidence, feedback) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            (run_id, time.time(), round, index, model, status, reason, reply, definition, file_text,
+             evidence, feedback),
+        )
+
+    def _rows(self, sql: str, values: tuple) -> list[dict]:
+        cursor = self.connection.execute(sql, values)
+        names = [d[0] for d in cursor.description]
+        return [dict(zip(names, row)) for row in cursor.fetchall()]
+
+    def loop_runs(self, limit: int = 20) -> list[dict]:
+        return self._rows(
+            "SELECT r.*, (SELECT COUNT(*) FROM loop_candidates c WHERE c.run_id = r.id) AS candidates "
+            "FROM loop_runs r ORDER BY r.id DESC LIMIT ?", (limit,))
+
+    def loop_run(self, run_id: int) -> dict | None:
+        rows = self._rows("SELECT * FROM loop_runs WHERE id = ?", (run_id,))
+        return rows[0] if rows else None
+
+    def loop_candidates(self, run_id: int) -> list[dict]:
+        return self._rows("SELECT * FROM loop_candidates WHERE run_id = ? ORDER BY id", (run_id,))
+
+    def loop_candidate(self, candidate_id: int) -> dict | None:
+        rows = self._rows("SELECT * FROM loop_candidates WHERE id = ?", (candidate_id,))
+        return rows[0] if rows else None
+
     def record_review_finding(
         self, *, path: str, line: int | None, severity: str, message: str
     ) -> int:
@@ -119,6 +166,45 @@ class Store:
             "VALUES (?, ?, ?, ?, ?)",
             (time.time(), path, line, severity, message),
         )
+
+    def record_review(self, *, repo: str, result, outcome: str, diff_key: str | None = None) -> int:
+        """Keep a review (a coder.review ReviewResult) and each of its findings."""
+        import json
+
+        run_id = self._insert(
+            "INSERT INTO review_runs (created_at, repo, label, base, commit_sha, diff_key, model, outcome, result) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            (time.time(), repo, result.label, result.base, result.commit, diff_key, result.model, outcome,
+             json.dumps(result.as_dict())),
+        )
+        for finding in result.findings:
+            self._insert(
+                "INSERT INTO review_findings (created_at, path, line, severity, message, run_id, column_no, "
+                "confidence, source, suggestion, commit_sha) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                (time.time(), finding.path, finding.line, finding.severity, finding.message, run_id,
+                 finding.column, finding.confidence, finding.source, finding.suggestion, result.commit),
+            )
+        return run_id
+
+    def last_review(self, repo: str) -> dict | None:
+        """The latest review of a repository: its row, with ``result`` as a dict."""
+        import json
+
+        cursor = self.connection.execute(
+            "SELECT id, created_at, label, base, commit_sha, diff_key, model, outcome, result FROM review_runs "
+            "WHERE repo = ? ORDER BY id DESC LIMIT 1", (repo,),
+        )
+        row = cursor.fetchone()
+        if row is None:
+            return None
+        record = dict(zip([d[0] for d in cursor.description], row))
+        record["result"] = json.loads(record["result"])
+        return record
+
+    def attach_review_commit(self, run_id: int, commit: str) -> None:
+        """The commit a staged review became, once it exists."""
+        self.connection.execute("UPDATE review_runs SET commit_sha = ? WHERE id = ?", (commit, run_id))
+        self.connection.execute("UPDATE review_findings SET commit_sha = ? WHERE run_id = ?", (commit, run_id))
 
     def recent_completions(self, limit: int = 20) -> list[dict]:
         cursor = self.connection.execute(
@@ -134,6 +220,19 @@ class Store:
             "SELECT COUNT(*), COUNT(accepted_at) FROM completions"
         ).fetchone()
         return accepted / shown if shown else None
+
+    def acceptance_by_language(self, since: float | None = None) -> list[dict]:
+        """Per language: suggestions shown and accepted and the acceptance rate, most
+        shown first (``since``: a time.time() lower bound)."""
+        rows = self.connection.execute(
+            "SELECT language, COUNT(*), COUNT(accepted_at) FROM completions WHERE created_at >= ? "
+            "GROUP BY language ORDER BY COUNT(*) DESC, language",
+            (since or 0.0,),
+        ).fetchall()
+        return [
+            {"language": language, "shown": shown, "accepted": accepted, "rate": accepted / shown}
+            for language, shown, accepted in rows
+        ]
 
     def completion_totals(self) -> dict:
         """Suggestions shown and accepted, and invented names caught before showing."""

@@ -40,7 +40,11 @@ class Workspace:
         self._owns_chat = chat_backend is None
         self._index = None
         self._engine = None
+        self._engines: dict = {}  # engines for the other context level (by index use), and while indexing
         self._recent = None
+        self.ready = threading.Event()  # the completion model is loaded (start_loading)
+        self.index_ready = threading.Event()  # the index is built (start_indexing or index())
+        self.load_error: str | None = None
         self.notices: list[str] = []  # one-time lines for the user (demo model, ...)
         self.backend_description = "" if backend is None else "given by the caller"
         self.chat_description = "" if chat_backend is None else "given by the caller"
@@ -90,8 +94,11 @@ class Workspace:
             if self._chat_backend is None:
                 from coder.models.factory import open_chat_backend
 
+                # The completion model is shared when it is already loaded, never loaded
+                # for this: a review or a loop needs only the chat model (the commit
+                # hook would otherwise start two workers).
                 opened = open_chat_backend(self.settings, self.chosen_models.get("chat", self.explicit_model),
-                                           completion=self.backend)
+                                           completion=self._backend)
                 self._owns_chat = opened.backend is not self._backend
                 self._chat_backend = opened.backend
                 self.chat_description = opened.description
@@ -116,6 +123,7 @@ class Workspace:
                                   exclude=self.settings.index.exclude)
                 if refresh:
                     index.refresh()
+                    self.index_ready.set()
                 self._index = index
             return self._index
 
@@ -132,13 +140,133 @@ class Workspace:
 
     def engine_for(self, context: str):
         """An engine for one context level: the shared one when its index use fits,
-        else a new one (with or without the index) over the same model."""
+        else one kept for the other level (with or without the index) over the same model."""
         if (context == "repo") == (self.settings.completion.context == "repo"):
             return self.engine
         from coder.completion.engine import CompletionEngine
 
-        index = self.index() if context == "repo" else None
-        return CompletionEngine(self.backend, index=index, recent=self.recent)
+        with self._lock:
+            uses_index = context == "repo"
+            if uses_index not in self._engines:
+                index = self.index() if uses_index else None
+                self._engines[uses_index] = CompletionEngine(self.backend, index=index, recent=self.recent)
+            return self._engines[uses_index]
+
+    def engine_without_waiting(self, context: str):
+        """The engine to use at once: while the index is still being built
+        (start_indexing), one without it, so no request waits for the build."""
+        if context == "repo" and not self.index_ready.is_set():
+            from coder.completion.engine import CompletionEngine
+
+            with self._lock:
+                if "unindexed" not in self._engines:
+                    self._engines["unindexed"] = CompletionEngine(self.backend, index=None, recent=self.recent)
+                return self._engines["unindexed"]
+        return self.engine_for(context)
+
+    # -- opening in the background (the language server) -------------------------
+
+    def start_loading(self, on_done=None) -> threading.Thread:
+        """Load the completion model in a thread, so a front can answer at once.
+
+        ``ready`` is set when the model can serve; on failure ``load_error`` holds the
+        message. ``on_done(error_or_None)`` is called from the thread either way."""
+        from coder.errors import CoderError
+
+        def load() -> None:
+            error = None
+            try:
+                self.backend
+                self.ready.set()
+            except CoderError as failure:
+                error = self.load_error = failure.message
+            except Exception as failure:  # noqa: BLE001 - reported to the front, not raised in a thread
+                error = self.load_error = f"the model could not be loaded ({failure})"
+            if on_done is not None:
+                on_done(error)
+
+        thread = threading.Thread(target=load, name="coder-model-load", daemon=True)
+        thread.start()
+        return thread
+
+    def reload_model(self, explicit_model: str | None, on_done=None) -> threading.Thread:
+        """Close the completion model and load another one in the background."""
+        with self._lock:
+            self.ready.clear()
+            self.load_error = None
+            self.explicit_model = explicit_model
+            if self._backend is not None and self._owns_backend:
+                self._backend.close()
+            self._backend = None
+            self._owns_backend = True
+            self._engine = None
+            self._engines.clear()
+        return self.start_loading(on_done)
+
+    def start_indexing(self, progress=None, on_done=None) -> threading.Thread:
+        """Build the repository index in a thread; ``index_ready`` is set when done.
+
+        ``progress(done, total)`` is passed on to the index when it reports progress
+        (RepoIndex.refresh(progress=...)); an index without it is refreshed plainly."""
+        from coder.errors import CoderError
+
+        def build() -> None:
+            error = None
+            try:
+                from coder.index.repo_index import RepoIndex
+
+                index = RepoIndex(self.root, max_file_bytes=self.settings.index.max_file_bytes,
+                                  exclude=self.settings.index.exclude)
+                import inspect
+
+                # An index that reports progress takes refresh(progress=...); one that
+                # does not is refreshed plainly.
+                if progress is not None and "progress" in inspect.signature(index.refresh).parameters:
+                    index.refresh(progress=progress)
+                else:
+                    index.refresh()
+                with self._lock:
+                    if self._index is None:
+                        self._index = index
+                    else:
+                        index.close()
+                    self._engine = None  # engines made without the index get it now
+                    self._engines.clear()
+                self.index_ready.set()
+            except CoderError as failure:
+                error = failure.message
+            except Exception as failure:  # noqa: BLE001
+                error = f"the index could not be built ({failure})"
+            if on_done is not None:
+                on_done(error)
+
+        thread = threading.Thread(target=build, name="coder-index", daemon=True)
+        thread.start()
+        return thread
+
+    def update_settings(self, values: dict, origin: str) -> list[str]:
+        """Apply setting values (the config file's shape) one by one; a bad one keeps
+        its current value and gives one message. Returns the messages."""
+        import copy
+
+        from coder.errors import ConfigError
+        from coder.settings import _apply
+
+        updated = copy.deepcopy(self.settings)
+        problems = []
+        for key, value in values.items():
+            leaves = [(key, {k: v}) for k, v in value.items()] if isinstance(value, dict) else [(key, value)]
+            for name, leaf in leaves:
+                trial = copy.deepcopy(updated)
+                try:
+                    _apply(trial, {name: leaf}, origin)
+                except ConfigError as error:
+                    problems.append(error.message)
+                    continue
+                updated = trial
+        with self._lock:
+            self.settings = updated
+        return problems
 
     def files(self) -> list[str]:
         """The repository's text files, repo-relative, as the index sees them (gitignore
@@ -224,6 +352,7 @@ class Workspace:
                 self._backend.close()
             self._backend = None
             self._engine = None
+            self._engines.clear()
 
     def __enter__(self):
         return self

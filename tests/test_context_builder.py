@@ -55,7 +55,7 @@ def test_qwen_format_lays_out_repo_files_and_fim(qwen_vocab, repo):
     assert prompt.format_name == "qwen-repo"
     specials = qwen_vocab.info().specials
     ids = prompt.token_ids
-    assert ids[0] == specials.repo_name
+    assert ids[0] == specials.file_sep and specials.repo_name not in ids  # see formats._render_qwen_repo
     assert ids.count(specials.fim_prefix) == ids.count(specials.fim_suffix) == ids.count(specials.fim_middle) == 1
     assert ids[-1] == specials.fim_middle
     assert ids.index(specials.fim_prefix) < ids.index(specials.fim_suffix)

@@ -29,7 +29,8 @@ def load(path: Path) -> dict:
 @pytest.mark.parametrize("path", CASES, ids=[p.stem for p in CASES])
 def test_case(path):
     case = load(path)
-    mode = decide_mode(case["language"], case["prefix"], case["suffix"])
+    # sees_suffix = false: a prefix-only model's request (the default is a FIM model).
+    mode = decide_mode(case["language"], case["prefix"], case["suffix"], sees_suffix=case.get("sees_suffix", True))
     if "mode" in case:
         assert mode == case["mode"]
     result = postprocess(case["raw"], language=case["language"], prefix=case["prefix"], suffix=case["suffix"], mode=mode)

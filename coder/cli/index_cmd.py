@@ -1,16 +1,22 @@
 """`coder index [PATH] [--stats | --map [--tokens N] [--focus FILE ...]]`: build or
-refresh the repository's symbol index; show its figures or its ranked map."""
+refresh the repository's symbol index; show its figures or its ranked map.
+
+On a terminal a progress line shows the files read; Ctrl-C stops the build and
+keeps what was indexed, so running the command again goes on from there."""
 
 from __future__ import annotations
 
 import argparse
 import sys
+import time
 from pathlib import Path
 
 from coder.errors import UsageError
 
 EXAMPLES_SHOWN = 5  # skipped paths listed by --stats, per reason
 MAP_TOKENS = 1024
+PROGRESS_INTERVAL = 0.1  # seconds between redraws of the progress line
+EXIT_INTERRUPTED = 130  # what shells report for a command stopped by Ctrl-C
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -35,8 +41,16 @@ def run(args: argparse.Namespace) -> int:
     _check_map_options(args)
     settings = load_settings(start=root.resolve())
     index = RepoIndex(root, max_file_bytes=settings.index.max_file_bytes, exclude=settings.index.exclude)
+    bar = ProgressLine(sys.stderr)
     try:
-        stats = index.refresh()
+        try:
+            stats = index.refresh(progress=bar.update)
+        except KeyboardInterrupt:
+            bar.clear()
+            print(f"interrupted: {bar.done} of {bar.total} files read and kept; "
+                  f"run `coder index` again to go on from there", file=sys.stderr)
+            return EXIT_INTERRUPTED
+        bar.clear()
         if args.map:
             return _print_map(index, args)
         summary = index.language_summary() if args.stats else {}
@@ -94,3 +108,35 @@ def _indexed_path(index, name: str) -> str:
         if relative in indexed:
             return relative
     raise UsageError(f"--focus {name}: not a file in the index of {index.root}")
+
+
+class ProgressLine:
+    """``done/total files`` redrawn in place on a terminal; silent elsewhere."""
+
+    def __init__(self, stream):
+        self._stream = stream
+        self._shown = False
+        self._last = 0.0
+        self.done = self.total = 0
+        try:
+            self._enabled = stream.isatty()
+        except (AttributeError, ValueError):
+            self._enabled = False
+
+    def update(self, done: int, total: int) -> None:
+        self.done, self.total = done, total
+        now = time.monotonic()
+        if not self._enabled or total < 1 or (now - self._last < PROGRESS_INTERVAL and done < total):
+            return
+        self._last = now
+        width = 30
+        filled = width * done // total
+        self._stream.write(f"\rindexing [{'#' * filled}{'.' * (width - filled)}] {done}/{total} files")
+        self._stream.flush()
+        self._shown = True
+
+    def clear(self) -> None:
+        if self._shown:
+            self._stream.write("\r\033[K")
+            self._stream.flush()
+            self._shown = False

@@ -21,8 +21,14 @@ COMMAND_MODULES = (
     "coder.cli.index_cmd",
     "coder.cli.model_cmd",
     "coder.cli.doctor_cmd",
+    "coder.cli.lsp_cmd",
+    "coder.cli.stats_cmd",
+    "coder.cli.fix_cmd",
+    "coder.cli.optimize_cmd",
+    "coder.cli.runs_cmd",
+    "coder.cli.review_cmd",
+    "coder.cli.hook_cmd",
     "coder.cli.tui_cmd",
-    "coder.cli.later_cmds",
 )
 
 

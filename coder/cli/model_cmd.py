@@ -7,8 +7,9 @@ import os
 
 from coder.errors import CoderError, ModelError
 from coder.models import registry
-from coder.models.gguf_file import inspect_gguf
-from coder.models.pull import is_present, model_file, pull_model
+
+# gguf (and numpy with it) is imported only by the actions that read a model file:
+# every `coder` command builds this parser, and its start-up should not pay for them.
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -60,6 +61,7 @@ def _current_chat(args) -> str | None:
 
 def _status(model: registry.KnownModel) -> str:
     from coder.models import pypi_parts
+    from coder.models.pull import is_present, model_file
 
     if model is registry.DEMO:
         from coder.models.demo import demo_package_installed
@@ -132,6 +134,8 @@ def run_install(args: argparse.Namespace) -> int:
 
 
 def run_pull(args: argparse.Namespace) -> int:
+    from coder.models.pull import pull_model
+
     model = _known(args.name)
     if not model.from_hub:
         print(f"{model.name} is installed with the Python package; nothing to pull")
@@ -154,6 +158,8 @@ def run_use(args: argparse.Namespace) -> int:
 
 
 def run_info(args: argparse.Namespace) -> int:
+    from coder.models.gguf_file import inspect_gguf
+
     target = args.model
     known = registry.find_model(target)
     if known is not None:

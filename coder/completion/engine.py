@@ -49,6 +49,9 @@ class CompletionRequest:
     # prompt; "on" also constrains the first identifier and checks every suggestion.
     grounding: str = "on"
     candidates: int = 3  # most generations for one request (1: the greedy one only)
+    # A tree-sitter tree of text when the front keeps one per version (the language
+    # server does); otherwise the builder parses when it needs the enclosing headers.
+    tree: object = field(default=None, compare=False, repr=False)
 
 
 @dataclass
@@ -159,7 +162,7 @@ class CompletionEngine:
         context = self.builder.build(
             request.text, request.language, request.path, request.line, request.column,
             budget_tokens=request.budget_tokens, max_new_tokens=request.max_tokens,
-            level=request.context, prefix=prefix, suffix=suffix, hint=hint,
+            level=request.context, prefix=prefix, suffix=suffix, hint=hint, tree=request.tree,
         )
         # A model that saw the suffix has fitted its output to it already.
         check_fit = not self.builder.format.uses_suffix and request.context != "none" and bool(suffix.strip())
@@ -175,7 +178,7 @@ class CompletionEngine:
             late = (time.perf_counter() - started) * 1000 > CANDIDATE_DEADLINE_MS
             if attempt and late and tried[-1]["rejected"] != "invalid_names":
                 break  # out of time for this keystroke; an invented name is still worth a retry
-            generated = self._generate(context.token_ids, request, mode, prefix, grammar, attempt, bias)
+            generated = self._generate(context.token_ids, request, mode, prefix, suffix, grammar, attempt, bias)
             stats = generated.stats
             totals.evaluated_tokens += stats.evaluated_tokens
             totals.generated_tokens += stats.generated_tokens
@@ -248,7 +251,7 @@ class CompletionEngine:
         )
         return self.backend.stream(GenerationRequest(context.token_ids, max_tokens=0, background=True))
 
-    def _generate(self, prompt_ids, request, mode, prefix, grammar, attempt, bias=()) -> _Generated:
+    def _generate(self, prompt_ids, request, mode, prefix, suffix, grammar, attempt, bias=()) -> _Generated:
         sampled = attempt > 0
         generation = self.backend.stream(
             GenerationRequest(
@@ -268,7 +271,7 @@ class CompletionEngine:
         pieces = iter(generation)
         for piece in pieces:
             raw += piece
-            if mode == "multi" and block_ended(raw, language=request.language, prefix=prefix):
+            if mode == "multi" and block_ended(raw, language=request.language, prefix=prefix, suffix=suffix):
                 block_end = True
                 generation.cancel()  # the rest would be cut away: do not wait for it
                 break
@@ -308,11 +311,14 @@ class CompletionEngine:
                 return cut
         return ""
 
-    @staticmethod
-    def _mode(request: CompletionRequest, prefix: str, suffix: str) -> str:
+    def _mode(self, request: CompletionRequest, prefix: str, suffix: str) -> str:
         if request.multiline in ("always", "never"):
             return "multi" if request.multiline == "always" else "single"
-        return decide_mode(request.language, prefix, suffix)
+        return decide_mode(request.language, prefix, suffix, sees_suffix=self._sees_suffix(request))
+
+    def _sees_suffix(self, request: CompletionRequest) -> bool:
+        """Whether the prompt carries the code after the cursor."""
+        return self.builder.format.uses_suffix and request.context != "none"
 
 
 def _cut_before(text: str, names: list[str]) -> str:

@@ -175,7 +175,7 @@ class ContextBuilder:
         window = self._prefix_window(
             prefix, local_room - suffix_room, anchor, line, scope, _hint_line(hint, prefix, suffix), line_comment(language)
         )
-        suffix_ids, suffix_text = self._suffix_window(suffix, suffix_room) if use_suffix else ([], "")
+        suffix_ids, suffix_text = self._suffix_window(_line_hole_suffix(prefix, suffix), suffix_room) if use_suffix else ([], "")
         self._anchors[path] = _Anchor(line, window.start, ranked, window.headers, window.head, window.scope_key, picks)
         picks = picks or []
         known = {window.text: window.ids, suffix_text: suffix_ids}
@@ -401,6 +401,18 @@ def _sources(picks: list[_Pick], window: _Window, path: str, suffix_ids: list[in
     if suffix_ids is not None:
         sources.append({"kind": "local_suffix", "path": path, "tokens": len(suffix_ids)})
     return sources
+
+
+def _line_hole_suffix(prefix: str, suffix: str) -> str:
+    """The suffix as the model sees it. On an empty line with the cursor at its start
+    the hole is the whole line, so the suffix starts at the next line, as FIM
+    training splits code on line boundaries: the model writes the line and its
+    newline. (With the empty line's newline left in the suffix, the 0.5B wrote
+    `return False` for HumanEval/95's `if key.isupper():`, which it gets right on the
+    line split.)"""
+    if suffix.startswith("\n") and (not prefix or prefix.endswith("\n")):
+        return suffix[1:]
+    return suffix
 
 
 def _scope_key(headers: list[Header], start: int) -> tuple | None:

@@ -76,11 +76,19 @@ class PromptFormat:
         return f"{file_header(language, snippet.path)}{snippet.text.rstrip()}\n\n"
 
     def _render_qwen_repo(self, tokenize, repo, language, snippets, snippet_ids, path, prefix, suffix):
+        # With no other file to show: Qwen's file-level FIM, nothing before it. With
+        # other files: each under `<|file_sep|>`, then the current file's path and
+        # FIM. Qwen's `<|repo_name|>` line is left out: with it Qwen2.5-Coder-0.5B-
+        # Instruct takes the cursor for the end of the file and ignores the suffix
+        # (the empty line before a loop's body gets `return count` and a new
+        # function); even a lone path line before the FIM turned a right HumanEval
+        # line wrong (`if key.isupper():` became `return False`, HumanEval/95), so
+        # it only comes with the files it separates (there it still lets the model
+        # use a name from another file). The price: at `return|` in `def add(a, b):`
+        # plain FIM ends at once where the path line got ` a + b`.
         ids = self.ids
         stable: list[int] = []
-        if ids.get("repo_name") is not None:
-            stable += [ids["repo_name"]] + tokenize(f"{repo}\n")
-        if ids.get("file_sep") is not None:
+        if ids.get("file_sep") is not None and snippet_ids:
             for piece in snippet_ids:
                 stable += [ids["file_sep"]] + piece
             stable += [ids["file_sep"]] + tokenize(f"{path}\n")

@@ -18,7 +18,15 @@ import math
 from collections.abc import Callable, Collection
 from dataclasses import dataclass, field
 
-from coder.context.repo_rank import ScoredDefinition, focus_name_set, rank_definitions, rank_files, reference_graph
+from coder.context.repo_rank import (
+    Ranking,
+    ReferenceGraph,
+    ScoredDefinition,
+    focus_name_set,
+    rank_definitions,
+    rank_files,
+    reference_graph,
+)
 from coder.index.tags import Tag
 
 INDENT = "    "
@@ -51,15 +59,39 @@ def build_repo_map(
     count_tokens: Callable[[str], int] | None = None,
     exclude_paths: Collection[str] = (),
 ) -> RepoMap:
-    """The map of an index that is already refreshed; paths are relative to its root."""
-    count_tokens = count_tokens or estimate_tokens
+    """The map of an index that is already refreshed; paths are relative to its root.
+
+    Cached by the index (see map_cache): asked again with nothing changed it is a
+    lookup; after a change only the changed files are read again. ``count_tokens``
+    keys the cache by identity, so pass the same function every time."""
+    if hasattr(index, "map_cache"):
+        return index.map_cache().repo_map(budget_tokens, focus_paths, focus_names, count_tokens, exclude_paths)
     graph = reference_graph(index)
-    focus_paths, exclude_paths = set(focus_paths), set(exclude_paths)
-    boosted = focus_name_set(graph, focus_paths, focus_names)
-    ranking = rank_files(graph, focus_paths, boosted)
-    ranked = [d for d in rank_definitions(graph, ranking, boosted) if d.tag.path not in exclude_paths]
-    outline = _Outline(graph.definitions, ranking.files)
-    return fit_to_budget(ranked, outline, budget_tokens, count_tokens)
+    boosted = focus_name_set(graph, set(focus_paths), focus_names)
+    ranking = rank_files(graph, set(focus_paths), boosted)
+    return make_repo_map(graph, ranking, containers_of(graph.definitions), boosted, budget_tokens,
+                         count_tokens, set(exclude_paths))
+
+
+def make_repo_map(
+    graph: ReferenceGraph, ranking: Ranking, containers: dict, boosted: Collection[str], budget_tokens: int,
+    count_tokens: Callable[[str], int] | None, exclude_paths: Collection[str],
+) -> RepoMap:
+    # Every definition shown costs at least a line, a token or more: no more than
+    # the budget's count of them can fit, so only that many need ranking in order.
+    limit = max(0, budget_tokens) * 2 + 16
+    ranked = rank_definitions(graph, ranking, boosted, exclude_paths, limit=limit)
+    outline = _Outline(containers, ranking.files)
+    return fit_to_budget(ranked, outline, budget_tokens, count_tokens or estimate_tokens)
+
+
+def containers_of(definitions: list[Tag]) -> dict[str, dict[str, list[Tag]]]:
+    """path -> container name -> its definitions there (two classes may share a name)."""
+    containers: dict[str, dict[str, list[Tag]]] = {}
+    for tag in definitions:
+        if tag.kind in CONTAINER_KINDS:
+            containers.setdefault(tag.path, {}).setdefault(tag.name, []).append(tag)
+    return containers
 
 
 def fit_to_budget(
@@ -98,12 +130,8 @@ class _Outline:
     """Renders chosen definitions per file as a tree: each member under its class
     (its scope's definition in the same file), with the headers that place them."""
 
-    def __init__(self, definitions: list[Tag], file_ranks: dict[str, float]):
-        # path -> container name -> its definitions there (two classes may share a name).
-        self._containers: dict[str, dict[str, list[Tag]]] = {}
-        for tag in definitions:
-            if tag.kind in CONTAINER_KINDS:
-                self._containers.setdefault(tag.path, {}).setdefault(tag.name, []).append(tag)
+    def __init__(self, containers: dict[str, dict[str, list[Tag]]], file_ranks: dict[str, float]):
+        self._containers = containers  # containers_of(the graph's definitions)
         self._file_ranks = file_ranks
 
     def render(self, chosen: list[ScoredDefinition]) -> RepoMap:

@@ -1,41 +1,50 @@
-"""Which files of a repository the index reads.
+"""Which files of a repository the index considers.
 
 Inside a git work tree git itself answers (`git ls-files` for tracked and untracked
 files that no .gitignore, nested .gitignore or .git/info/exclude excludes); outside
-one, .gitignore files are read with pathspec's gitignore rules. Binary files (a NUL
-in the first 8 KB) and files over the size limit are skipped with a note.
+one, .gitignore files are read with pathspec's gitignore rules.
+
+This module only names candidates: it neither stats nor reads them. The refresh
+stats each once (the size limit and the cache check need it) and the parse
+workers, which read the files anyway, tell binary from text (a NUL in the first
+8 KB). Files whose extension says binary (.pyc, .so, images, archives) are never
+read at all: on a copy of a site-packages tree they are a third of the files.
 """
 
 from __future__ import annotations
 
 import os
 import subprocess
-from dataclasses import dataclass, field
 from pathlib import Path
 
 import pathspec
 
 BINARY_SNIFF_BYTES = 8192
+BINARY_EXTENSIONS = frozenset((
+    ".pyc", ".pyo", ".pyd", ".so", ".dll", ".dylib", ".a", ".o", ".obj", ".lib", ".exe", ".class", ".jar",
+    ".whl", ".zip", ".gz", ".tgz", ".bz2", ".xz", ".zst", ".7z", ".tar", ".png", ".jpg", ".jpeg", ".gif",
+    ".bmp", ".ico", ".webp", ".pdf", ".woff", ".woff2", ".ttf", ".otf", ".eot", ".mo", ".npy", ".npz",
+    ".sqlite", ".sqlite3", ".db", ".gguf", ".bin", ".wasm", ".mp3", ".mp4", ".wav", ".ogg",
+))
 
 
-@dataclass
-class Skipped:
-    binary: list[str] = field(default_factory=list)
-    too_large: list[str] = field(default_factory=list)
+def has_binary_extension(name: str) -> bool:
+    dot = name.rfind(".")
+    return dot > name.rfind("/") and name[dot:].lower() in BINARY_EXTENSIONS
 
 
 def _git_files(root: Path) -> list[str] | None:
     try:
         result = subprocess.run(
             ["git", "-C", str(root), "ls-files", "-z", "--cached", "--others", "--exclude-standard"],
-            capture_output=True, timeout=60,
+            capture_output=True, timeout=120,
         )
     except (OSError, subprocess.TimeoutExpired):
         return None
     if result.returncode != 0:
         return None
-    names = {name for name in result.stdout.decode("utf-8", "replace").split("\0") if name}
-    return sorted(n for n in names if (root / n).is_file())  # deleted-but-tracked files drop out
+    # A tracked file deleted from the work tree is still listed: the refresh's stat drops it.
+    return sorted({name for name in result.stdout.decode("utf-8", "replace").split("\0") if name})
 
 
 def _walk_with_gitignore(root: Path, extra: list[str]) -> list[str]:
@@ -63,47 +72,21 @@ def _walk_with_gitignore(root: Path, extra: list[str]) -> list[str]:
         relative_dir = "" if relative_dir == "." else relative_dir + "/"
         # Rules of directories os.walk has left behind no longer apply.
         specs = [(base, spec) for base, spec in specs if relative_dir.startswith(base)]
-        ignore_file = Path(directory) / ".gitignore"
-        if ignore_file.is_file():
-            lines = ignore_file.read_text(encoding="utf-8", errors="replace").splitlines()
+        if ".gitignore" in files:
+            lines = (Path(directory) / ".gitignore").read_text(encoding="utf-8", errors="replace").splitlines()
             specs.append((relative_dir, pathspec.GitIgnoreSpec.from_lines(lines)))
         dirs[:] = sorted(d for d in dirs if d != ".git" and not ignored(relative_dir + d, True))
         found += [relative_dir + f for f in sorted(files) if not ignored(relative_dir + f, False)]
     return found
 
 
-def list_source_files(
-    root: Path, *, max_file_bytes: int, exclude: list[str] | None = None, known: dict | None = None
-) -> tuple[list[str], Skipped]:
-    """Repo-relative POSIX paths worth indexing, and what was skipped and why.
-
-    ``known`` maps paths to the (mtime_ns, size) already indexed: such files were
-    sniffed when they were indexed and are not read again while unchanged."""
-    known = known or {}
+def list_candidates(root: Path, *, exclude: list[str] | None = None) -> list[str]:
+    """Repo-relative POSIX paths that no ignore rule excludes, sorted (not yet
+    checked for existence, size or content)."""
     names = _git_files(root) if (root / ".git").exists() else None
     if names is None:
-        names = _walk_with_gitignore(root, list(exclude or []))
-    elif exclude:
+        return _walk_with_gitignore(root, list(exclude or []))
+    if exclude:
         spec = pathspec.GitIgnoreSpec.from_lines(exclude)
         names = [n for n in names if not spec.match_file(n)]
-    skipped = Skipped()
-    kept = []
-    for name in names:
-        path = root / name
-        try:
-            stat = path.stat()
-            size = stat.st_size
-            if known.get(name) == (stat.st_mtime_ns, size):
-                kept.append(name)
-                continue
-            if size > max_file_bytes:
-                skipped.too_large.append(name)
-                continue
-            with path.open("rb") as handle:
-                if b"\0" in handle.read(BINARY_SNIFF_BYTES):
-                    skipped.binary.append(name)
-                    continue
-        except OSError:
-            continue
-        kept.append(name)
-    return kept, skipped
+    return names

@@ -1,43 +1,61 @@
 """The repository index: every file's tags, cached in SQLite by path + mtime + size.
 
-A warm start stats the files and reads the cache; only new or changed files are
-parsed (in two worker processes when there are many, as on a cold build). Unsaved
-editor buffers go into an in-memory overlay that takes precedence over the file on
-disk until the buffer is saved or closed.
+A refresh lists the files (git's view of them), stats each once, and reads only the
+new or changed ones (in two worker processes when there are many, as on a cold
+build; see parse_jobs). Each chunk of parsed files is written in one transaction
+with the file rows that vouch for it, so a build cut short (Ctrl-C, a cancel event,
+a crash) keeps what it indexed and the next refresh goes on from there. Binary and
+oversized files are remembered too (the ``skipped`` table), so a warm start never
+reads them again. Unsaved editor buffers go into an in-memory overlay that takes
+precedence over the file on disk until the buffer is saved or closed; the overlay
+keeps each buffer's syntax tree, so the next version of it is parsed incrementally.
 
 Storage: definitions are rows (looked up by name, scope and path). References are
 most of the tags (eight in nine on SymPy) and are only ever read per file or as
-totals per name, so each file keeps them in one row: its per-name counts and its
-reference positions, as marshal data. Writing a row per reference made the cold build
-three times slower.
+totals per name, so each file keeps them in one row: its per-name counts, the same
+for names passed as arguments (the repo map weighs those down), and its reference
+positions, as marshal data. Writing a row per reference made the cold build three
+times slower.
+
+``generation`` counts the changes to the stored tags (kept in the cache, so another
+process sees them) and ``overlay_version`` the changes to unsaved buffers: what is
+derived from the whole index (the ranked repo map) is cached under both.
 """
 
 from __future__ import annotations
 
+import fcntl
 import hashlib
 import marshal
 import multiprocessing
+import os
 import sqlite3
+import stat as stat_module
 import threading
 import time
 from collections import Counter
-from concurrent.futures import ProcessPoolExecutor
-from concurrent.futures.process import BrokenProcessPool
+from collections.abc import Callable
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from coder import paths
 from coder.errors import CoderError
-from coder.index.files import BINARY_SNIFF_BYTES, list_source_files
-from coder.index.tags import Tag, extract_rows, extract_tags, has_tags
+from coder.index.files import BINARY_SNIFF_BYTES, has_binary_extension, list_candidates
+from coder.index.parse_jobs import BINARY, GONE, PARSED, TOO_LARGE, parse_source, parsed_chunks
+from coder.index.buffer_tags import BufferTags, buffer_tags
+from coder.index.tags import Tag, has_tags
 from coder.syntax.languages import PLAIN_TEXT, detect_language
 
 # Bump when the tables change: an older cache is dropped and rebuilt. The blobs are
 # marshal data (fast, and unlike pickle it cannot run code), tied to its format version.
-SCHEMA_VERSION = 31 + marshal.version
+SCHEMA_VERSION = 42 + marshal.version
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS files (
     path TEXT PRIMARY KEY, mtime_ns INTEGER NOT NULL, size INTEGER NOT NULL, language TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS skipped (
+    path TEXT PRIMARY KEY, mtime_ns INTEGER NOT NULL, size INTEGER NOT NULL, reason TEXT NOT NULL
 );
 CREATE TABLE IF NOT EXISTS defs (
     path TEXT NOT NULL, name TEXT NOT NULL, kind TEXT NOT NULL,
@@ -46,19 +64,28 @@ CREATE TABLE IF NOT EXISTS defs (
 );
 CREATE INDEX IF NOT EXISTS defs_name ON defs(name);
 CREATE INDEX IF NOT EXISTS defs_path ON defs(path);
-CREATE INDEX IF NOT EXISTS defs_scope ON defs(scope);
+-- Most definitions have no scope: the index of those that do is a third of the size.
+CREATE INDEX IF NOT EXISTS defs_scope ON defs(scope) WHERE scope IS NOT NULL;
 CREATE TABLE IF NOT EXISTS refs (
     path TEXT PRIMARY KEY,
     total INTEGER NOT NULL,
     counts BLOB NOT NULL,     -- marshal {name: uses in this file}
+    arguments BLOB NOT NULL,  -- marshal {name: uses as a bare name (an argument, a value)}
     positions BLOB NOT NULL   -- marshal [(line, column, name, kind), ...] in source order
 );
+CREATE TABLE IF NOT EXISTS state (key TEXT PRIMARY KEY, value);
+INSERT OR IGNORE INTO state VALUES ('generation', 0);
+CREATE TABLE IF NOT EXISTS derived (key TEXT PRIMARY KEY, generation INTEGER NOT NULL, value BLOB NOT NULL);
 """
 DROP_DEF_INDEXES = "DROP INDEX IF EXISTS defs_name; DROP INDEX IF EXISTS defs_path; DROP INDEX IF EXISTS defs_scope;"
-PARALLEL_THRESHOLD = 64  # below this many files to parse, processes cost more than they save
-CHUNK_FILES = 32
-WORKERS = 2  # the machines we aim at have two cores
+BUMP_GENERATION = "UPDATE state SET value = value + 1 WHERE key = 'generation'"
 DEF_COLUMNS = "name, kind, 'definition', path, line, col, end_line, scope, signature"
+SKIPPED_BINARY, SKIPPED_TOO_LARGE = "binary", "too_large"
+# How many changed paths the index remembers for derived caches to catch up with;
+# further back, they rebuild from scratch.
+CHANGE_LOG = 4096
+
+Progress = Callable[[int, int], None]
 
 
 @dataclass
@@ -73,30 +100,25 @@ class IndexStats:
     skipped_binary: list[str] = field(default_factory=list)
     skipped_large: list[str] = field(default_factory=list)
     seconds: float = 0.0
+    complete: bool = True  # False: cancelled; what was parsed is kept, the next refresh goes on
+    to_parse: int = 0  # files this refresh set out to read
 
 
-# A parsed file: (path, definition rows for `defs`, reference total, counts, positions).
-Parsed = tuple[str, list[tuple], int, bytes, bytes]
+@dataclass
+class _Buffer:
+    """An unsaved editor buffer: its text, and its tags with its syntax tree."""
 
+    text: str
+    parsed: BufferTags
+    version: int  # the overlay_version it was made at
 
-def _parse_source(relative: str, language: str, source: bytes) -> Parsed:
-    definitions, references = extract_rows(language, source, relative)
-    counts = Counter([reference[2] for reference in references])
-    rows = [(relative, name, kind, line, column, end_line, scope, signature)
-            for name, kind, _, _, line, column, end_line, scope, signature in definitions]
-    return relative, rows, len(references), marshal.dumps(dict(counts)), marshal.dumps(references)
+    @property
+    def language(self) -> str:
+        return self.parsed.language
 
-
-def _parse_files(root: str, jobs: list[tuple[str, str]]) -> list[Parsed]:
-    """Parse files (in a worker process on a large build)."""
-    parsed = []
-    for relative, language in jobs:
-        try:
-            source = (Path(root) / relative).read_bytes()
-        except OSError:
-            source = b""  # gone since it was listed: the next refresh drops it
-        parsed.append(_parse_source(relative, language, source))
-    return parsed
+    @property
+    def tags(self) -> list[Tag]:
+        return self.parsed.tags
 
 
 def _language_of(path: Path) -> str:
@@ -133,111 +155,204 @@ class RepoIndex:
                 self._db.execute(f'DROP TABLE "{table}"')
             self._db.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
         self._db.executescript(SCHEMA)
-        self._overlay: dict[str, list[Tag]] = {}
-        self._overlay_text: dict[str, str] = {}
+        self._overlay: dict[str, _Buffer] = {}
+        self.overlay_version = 0
+        self._changes: list[tuple[int, str]] = []  # (generation after the change, path), oldest first
+        # The log covers the changes after _log_start up to _log_end.
+        self._log_start = self._log_end = self.generation
         self._disk_counts: dict[str, int] | None = None  # reference totals of the files on disk
         self._counts: dict[str, int] | None = None  # the same with unsaved buffers applied
+        self._map_cache = None
         self._last = IndexStats()
 
     # -- building --------------------------------------------------------------
 
-    def refresh(self) -> IndexStats:
-        with self._lock:
-            return self._refresh()
+    def refresh(self, progress: Progress | None = None, cancel: threading.Event | None = None) -> IndexStats:
+        """Bring the index up to date with the files on disk.
 
-    def _refresh(self) -> IndexStats:
-        started = time.perf_counter()
-        known = {row[0]: (row[1], row[2]) for row in self._db.execute("SELECT path, mtime_ns, size FROM files")}
-        names, skipped = list_source_files(
-            self.root, max_file_bytes=self.max_file_bytes, exclude=self.exclude, known=known
-        )
-        stats = IndexStats(skipped_binary=skipped.binary, skipped_large=skipped.too_large)
-        to_parse: list[tuple[str, str]] = []
-        file_rows = []
-        for name in names:
-            path = self.root / name
+        ``progress(done, total)``: called from this thread with the files read so
+        far out of those this refresh reads (first with done = 0, last with done =
+        total unless cancelled). ``cancel``: checked after each chunk; once set, the
+        refresh stops and returns with ``complete`` False. A KeyboardInterrupt stops
+        it the same way and propagates. Either way what was parsed stays indexed and
+        the next refresh reads only the rest."""
+        with self._lock, self._refresh_lock():
+            return self._refresh(progress, cancel)
+
+    @contextmanager
+    def _refresh_lock(self):
+        """One refresh at a time per cache file, across processes (an editor's
+        server and `coder index` in a terminal): the second waits, then finds the
+        files the first indexed in the cache."""
+        with open(str(self.cache_path) + ".lock", "a") as lock:
             try:
-                stat = path.stat()
+                fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                if multiprocessing.parent_process() is not None:
+                    # A parse worker running the caller's script again: waiting would
+                    # deadlock with the parent that started it.
+                    raise CoderError("the index is being built by the parent process: a script that builds "
+                                     "an index needs the `if __name__ == \"__main__\":` guard") from None
+                fcntl.flock(lock, fcntl.LOCK_EX)
+            try:
+                yield
+            finally:
+                fcntl.flock(lock, fcntl.LOCK_UN)
+
+    def _refresh(self, progress: Progress | None, cancel: threading.Event | None) -> IndexStats:
+        started = time.perf_counter()
+        known = {row[0]: row[1:] for row in self._db.execute("SELECT path, mtime_ns, size, language FROM files")}
+        known_skipped = {row[0]: row[1:] for row in self._db.execute("SELECT path, mtime_ns, size, reason FROM skipped")}
+        stats = IndexStats()
+        languages: Counter = Counter()
+        jobs, stamps, newly_skipped = [], {}, []
+        listed = set()
+        root = str(self.root) + os.sep
+        for name in list_candidates(self.root, exclude=self.exclude):
+            try:
+                stat = os.stat(root + name)
             except OSError:
+                continue  # tracked but deleted, or a dangling link
+            if not stat_module.S_ISREG(stat.st_mode):
                 continue
-            language = _language_of(path)
-            stats.languages[language] = stats.languages.get(language, 0) + 1
-            if known.get(name) == (stat.st_mtime_ns, stat.st_size):
+            listed.add(name)
+            stamp = (stat.st_mtime_ns, stat.st_size)
+            if stat.st_size > self.max_file_bytes:
+                stats.skipped_large.append(name)
+                if known_skipped.get(name) != (*stamp, SKIPPED_TOO_LARGE):
+                    newly_skipped.append((name, *stamp, SKIPPED_TOO_LARGE))
+                continue
+            row = known.get(name)
+            if row is not None and row[:2] == stamp:
                 stats.cached += 1
+                languages[row[2]] += 1
                 continue
-            file_rows.append((name, stat.st_mtime_ns, stat.st_size, language))
-            if has_tags(language):
-                to_parse.append((name, language))
-        gone = sorted(set(known) - set(names))
-        self._forget(gone)
-        # Tags go in first and the file rows that vouch for them last: a build cut
-        # short leaves files without a row, which the next refresh parses again.
-        self._store(self._parse_all(to_parse), fresh=not known)
-        self._db.execute("BEGIN")
-        self._db.executemany("DELETE FROM defs WHERE path = ?", [(r[0],) for r in file_rows if not has_tags(r[3])])
-        self._db.executemany("DELETE FROM refs WHERE path = ?", [(r[0],) for r in file_rows if not has_tags(r[3])])
-        self._db.executemany("INSERT OR REPLACE INTO files VALUES (?, ?, ?, ?)", file_rows)
-        self._db.execute("COMMIT")
-        if file_rows or gone:
+            if known_skipped.get(name) == (*stamp, SKIPPED_BINARY):
+                stats.skipped_binary.append(name)
+                continue
+            if has_binary_extension(name):
+                stats.skipped_binary.append(name)
+                newly_skipped.append((name, *stamp, SKIPPED_BINARY))
+                continue
+            jobs.append((name, detect_language(name), stat.st_size))
+            stamps[name] = stamp
+        gone = sorted((set(known) | set(known_skipped)) - listed)
+        self._forget(gone + [row[0] for row in newly_skipped if row[0] in known])
+        if newly_skipped:
+            self._db.execute("BEGIN")
+            self._db.executemany("INSERT OR REPLACE INTO skipped VALUES (?, ?, ?, ?)", newly_skipped)
+            self._db.execute("COMMIT")
+        stats.to_parse = len(jobs)
+        done = 0
+        if progress is not None:
+            progress(0, len(jobs))
+        fresh = not known
+        if fresh:
+            # Empty tables: indexes are cheaper built once at the end than kept up row by row.
+            self._db.executescript("DELETE FROM defs; DELETE FROM refs; " + DROP_DEF_INDEXES)
+        chunks = parsed_chunks(str(self.root), jobs, self.max_file_bytes)
+        try:
+            for count, results in chunks:
+                self._store(results, stamps, fresh=fresh, stats=stats, languages=languages)
+                done += count
+                if progress is not None:
+                    progress(done, len(jobs))
+                if cancel is not None and cancel.is_set() and done < len(jobs):
+                    stats.complete = False
+                    break
+        finally:
+            chunks.close()  # stops the workers when cancelled or interrupted
+            if fresh:
+                self._db.executescript(SCHEMA)
             self._disk_counts = self._counts = None
-        stats.files = len(names)
-        stats.parsed = len(file_rows)
+        stats.languages = dict(languages)
+        stats.skipped_binary.sort()
+        stats.skipped_large.sort()
+        stats.files = stats.cached + stats.parsed
         stats.removed = len(gone)
         stats.definitions, stats.references = self._totals()
         stats.seconds = time.perf_counter() - started
         self._last = stats
         return stats
 
-    def _parse_all(self, jobs: list[tuple[str, str]]):
-        """Parsed files, chunk by chunk, as they are ready."""
-        root = str(self.root)
-        if len(jobs) < PARALLEL_THRESHOLD:
-            yield _parse_files(root, jobs)
-            return
-        chunks = [jobs[i : i + CHUNK_FILES] for i in range(0, len(jobs), CHUNK_FILES)]
-        done = 0
+    def _store(self, results: list, stamps: dict, *, fresh: bool, stats: IndexStats, languages: Counter) -> None:
+        """Writes one chunk of parse results, with their file rows, in one transaction.
+        ``fresh``: into empty tables, where there is nothing to delete first."""
+        definitions, references, files, skipped, dropped = [], [], [], [], []
+        for result in results:
+            path, status = result[0], result[1]
+            if status == PARSED:
+                _, _, language, rows, total, counts, arguments, positions = result
+                definitions += rows
+                if has_tags(language):
+                    references.append((path, total, counts, arguments, positions))
+                files.append((path, *stamps[path], language))
+                languages[language] += 1
+                stats.parsed += 1
+            elif status == GONE:
+                dropped.append((path,))
+            else:
+                reason = SKIPPED_BINARY if status == BINARY else SKIPPED_TOO_LARGE
+                (stats.skipped_binary if status == BINARY else stats.skipped_large).append(path)
+                skipped.append((path, *stamps[path], reason))
+                dropped.append((path,))
+        self._db.execute("BEGIN")
         try:
-            # spawn, not fork: the caller may hold threads (an editor server, a model).
-            # A script that builds an index needs the `if __name__ == "__main__":` guard.
-            context = multiprocessing.get_context("spawn")
-            with ProcessPoolExecutor(max_workers=WORKERS, mp_context=context) as pool:
-                for parsed in pool.map(_parse_files, [root] * len(chunks), chunks):
-                    yield parsed
-                    done += 1
-        except (BrokenProcessPool, OSError, RuntimeError):
-            # No worker processes here (a sandbox, a frozen app, an unguarded script):
-            # slower, but the index still gets built.
-            for chunk in chunks[done:]:
-                yield _parse_files(root, chunk)
-
-    def _store(self, chunks, *, fresh: bool = False) -> None:
-        """Write parsed files; ``fresh``: into empty tables (a cold build), where
-        there is nothing to delete and indexes are cheaper built once at the end."""
-        if fresh:
-            # Rows of a build cut short before any file row was written.
-            self._db.executescript("DELETE FROM defs; DELETE FROM refs; " + DROP_DEF_INDEXES)
-        for parsed in chunks:
-            self._db.execute("BEGIN")
             if not fresh:
-                self._db.executemany("DELETE FROM defs WHERE path = ?", [(p[0],) for p in parsed])
-            self._db.executemany(
-                "INSERT INTO defs VALUES (?, ?, ?, ?, ?, ?, ?, ?)", [row for p in parsed for row in p[1]]
-            )
-            self._db.executemany(
-                "INSERT OR REPLACE INTO refs VALUES (?, ?, ?, ?)", [(p[0], p[2], p[3], p[4]) for p in parsed]
-            )
-            self._db.execute("COMMIT")
-        if fresh:
-            self._db.executescript(SCHEMA)
+                every = [(result[0],) for result in results]
+                self._db.executemany("DELETE FROM defs WHERE path = ?", every)
+                self._db.executemany("DELETE FROM refs WHERE path = ?", every)
+                self._db.executemany("DELETE FROM skipped WHERE path = ?", every)
+                self._db.executemany("DELETE FROM files WHERE path = ?", dropped)
+            self._db.executemany("INSERT INTO defs VALUES (?, ?, ?, ?, ?, ?, ?, ?)", definitions)
+            self._db.executemany("INSERT OR REPLACE INTO refs VALUES (?, ?, ?, ?, ?)", references)
+            self._db.executemany("INSERT OR REPLACE INTO files VALUES (?, ?, ?, ?)", files)
+            self._db.executemany("INSERT OR REPLACE INTO skipped VALUES (?, ?, ?, ?)", skipped)
+            self._db.execute(BUMP_GENERATION)
+        except BaseException:  # an interrupt mid-chunk: none of it, rather than a part
+            self._db.execute("ROLLBACK")
+            raise
+        self._db.execute("COMMIT")
+        self._changed([result[0] for result in results])
 
     def _forget(self, gone: list[str]) -> None:
         if not gone:
             return
         rows = [(name,) for name in gone]
         self._db.execute("BEGIN")
-        for table in ("defs", "refs", "files"):
+        for table in ("defs", "refs", "files", "skipped"):
             self._db.executemany(f"DELETE FROM {table} WHERE path = ?", rows)
+        self._db.execute(BUMP_GENERATION)
         self._db.execute("COMMIT")
+        self._changed(gone)
+
+    def _changed(self, changed: list[str]) -> None:
+        generation = self.generation
+        if generation != self._log_end + 1:  # another process wrote in between: its changes are unknown here
+            self._changes, self._log_start = [], generation - 1
+        self._log_end = generation
+        self._changes += [(generation, path) for path in changed]
+        if len(self._changes) > CHANGE_LOG:
+            del self._changes[: len(self._changes) - CHANGE_LOG]
+            self._log_start = self._changes[0][0]  # that generation's changes may be cut: only later ones are whole
+        self._disk_counts = self._counts = None
+
+    @property
+    def generation(self) -> int:
+        """Counts the changes to the stored tags, by any process using this cache."""
+        with self._lock:
+            return self._db.execute("SELECT value FROM state WHERE key = 'generation'").fetchone()[0]
+
+    def changes_since(self, generation: int) -> set[str] | None:
+        """Paths whose stored tags changed after ``generation``, or None when this
+        index does not know (another process changed the cache, or too long ago)."""
+        with self._lock:
+            now = self.generation
+            if now == generation:
+                return set()
+            if now != self._log_end or generation < self._log_start or generation > now:
+                return None
+            return {path for changed_at, path in self._changes if changed_at > generation}
 
     def _totals(self) -> tuple[int, int]:
         definitions = self._db.execute("SELECT COUNT(*) FROM defs").fetchone()[0]
@@ -253,55 +368,100 @@ class RepoIndex:
                 return path.as_posix()
         return path.as_posix()
 
-    def update_file(self, path: str | Path, text: str | None = None) -> None:
+    def update_file(self, path: str | Path, text: str | None = None, old_tree=None) -> None:
         """Re-index one file: from an unsaved buffer's text, or from disk when None
-        (the buffer was saved or closed)."""
+        (the buffer was saved or closed).
+
+        A buffer is parsed incrementally from its previous version's tree: the
+        index keeps that tree and works out the edit itself from the two texts. A
+        caller that keeps its own tree of the buffer (an editor server) may pass it
+        as ``old_tree``, already edited with ``tree.edit(...)`` to match ``text``, as
+        tree-sitter's ``Parser.parse(source, old_tree)`` takes it."""
         relative = self._relative(path)
-        language = _language_of(self.root / relative)
         with self._lock:
-            if text is not None and self._overlay_text.get(relative) == text:
+            buffer = self._overlay.get(relative)
+            if text is not None and buffer is not None and buffer.text == text:
                 return  # an editor resending the same buffer
-            self._counts = None
             if text is not None:
-                self._overlay[relative] = extract_tags(language, text.encode("utf-8"), relative)
-                self._overlay_text[relative] = text
+                self._update_buffer(relative, text, buffer, old_tree)
                 return
-            self._overlay.pop(relative, None)
-            self._overlay_text.pop(relative, None)
-            full = self.root / relative
-            try:
-                stat = full.stat()
-                with full.open("rb") as handle:
-                    source = handle.read(self.max_file_bytes + 1)
-            except OSError:
-                self.remove_file(relative)
-                return
-            if len(source) > self.max_file_bytes or b"\0" in source[:BINARY_SNIFF_BYTES]:
-                self.remove_file(relative)
-                return
-            self._disk_counts = None
-            if has_tags(language):
-                self._store([[_parse_source(relative, language, source)]])
-            self._db.execute(
-                "INSERT OR REPLACE INTO files VALUES (?, ?, ?, ?)", (relative, stat.st_mtime_ns, stat.st_size, language)
-            )
+            if self._overlay.pop(relative, None) is not None:
+                self.overlay_version += 1
+                self._counts = None
+            self._update_from_disk(relative)
+
+    def _update_buffer(self, relative: str, text: str, buffer: _Buffer | None, old_tree) -> None:
+        language = buffer.language if buffer is not None else self.language_of(relative)
+        previous = buffer.parsed if buffer is not None else None
+        parsed = buffer_tags(relative, language, text.encode("utf-8"), previous, old_tree)
+        self.overlay_version += 1
+        self._overlay[relative] = _Buffer(text, parsed, self.overlay_version)
+        self._counts = None
+
+    def _update_from_disk(self, relative: str) -> None:
+        full = self.root / relative
+        try:
+            stat = full.stat()
+            with full.open("rb") as handle:
+                source = handle.read(self.max_file_bytes + 1)
+        except OSError:
+            self._forget([relative])
+            return
+        if len(source) > self.max_file_bytes or b"\0" in source[:BINARY_SNIFF_BYTES]:
+            self._forget([relative])
+            return
+        language = _language_of(full)
+        result = parse_source(relative, language, source)
+        stats = IndexStats()
+        self._store([result], {relative: (stat.st_mtime_ns, stat.st_size)}, fresh=False, stats=stats, languages=Counter())
 
     def remove_file(self, path: str | Path) -> None:
         relative = self._relative(path)
         with self._lock:
-            self._overlay.pop(relative, None)
-            self._overlay_text.pop(relative, None)
+            if self._overlay.pop(relative, None) is not None:
+                self.overlay_version += 1
             self._forget([relative])
             self._disk_counts = self._counts = None
+
+    # -- derived data ------------------------------------------------------------
+
+    def repo_map(self, budget_tokens: int = 1024, focus_paths=(), exclude_paths=(), **options):
+        """The ranked repository map (coder.context.repo_map.build_repo_map), cached:
+        asked again with nothing changed it costs a dictionary lookup; after a change
+        only the changed files are read again."""
+        from coder.context.repo_map import build_repo_map
+
+        return build_repo_map(self, budget_tokens=budget_tokens, focus_paths=focus_paths,
+                              exclude_paths=exclude_paths, **options)
+
+    def map_cache(self):
+        """The repo map's cache for this index (made on first use)."""
+        with self._lock:
+            if self._map_cache is None:
+                from coder.context.map_cache import MapCache
+
+                self._map_cache = MapCache(self)
+            return self._map_cache
+
+    def load_derived(self, key: str, generation: int) -> bytes | None:
+        """A value derived from the stored tags at ``generation``, if one was saved."""
+        with self._lock:
+            row = self._db.execute("SELECT generation, value FROM derived WHERE key = ?", (key,)).fetchone()
+        return row[1] if row is not None and row[0] == generation else None
+
+    def save_derived(self, key: str, generation: int, value: bytes) -> None:
+        with self._lock:
+            self._db.execute("INSERT OR REPLACE INTO derived VALUES (?, ?, ?)", (key, generation, value))
 
     # -- queries ---------------------------------------------------------------
 
     def _definitions(self, where: str, values: tuple, overlay_filter) -> list[Tag]:
         with self._lock:
             rows = self._db.execute(f"SELECT {DEF_COLUMNS} FROM defs WHERE {where}", values).fetchall()
+            buffers = list(self._overlay.values())
         tags = [Tag(*row) for row in rows if row[3] not in self._overlay]
-        for buffer_tags in list(self._overlay.values()):
-            tags += [t for t in buffer_tags if t.role == "definition" and overlay_filter(t)]
+        for buffer in buffers:
+            tags += [t for t in buffer.tags if t.role == "definition" and overlay_filter(t)]
         return tags
 
     def files(self) -> list[str]:
@@ -312,6 +472,9 @@ class RepoIndex:
     def language_of(self, path: str) -> str:
         relative = self._relative(path)
         with self._lock:
+            buffer = self._overlay.get(relative)
+            if buffer is not None:
+                return buffer.language
             row = self._db.execute("SELECT language FROM files WHERE path = ?", (relative,)).fetchone()
         return row[0] if row else _language_of(self.root / relative)
 
@@ -325,14 +488,16 @@ class RepoIndex:
 
     def definitions_in(self, path: str) -> list[Tag]:
         relative = self._relative(path)
-        if relative in self._overlay:
-            return [t for t in self._overlay[relative] if t.role == "definition"]
+        buffer = self._overlay.get(relative)
+        if buffer is not None:
+            return [t for t in buffer.tags if t.role == "definition"]
         return self._definitions("path = ? ORDER BY line, col", (relative,), lambda t: False)
 
     def references_in(self, path: str) -> list[Tag]:
         relative = self._relative(path)
-        if relative in self._overlay:
-            return [t for t in self._overlay[relative] if t.role == "reference"]
+        buffer = self._overlay.get(relative)
+        if buffer is not None:
+            return [t for t in buffer.tags if t.role == "reference"]
         with self._lock:
             row = self._db.execute("SELECT positions FROM refs WHERE path = ?", (relative,)).fetchone()
         if row is None:
@@ -364,38 +529,49 @@ class RepoIndex:
                 self._counts = self._disk_counts
                 return self._counts
             merged = dict(self._disk_counts)
-            for relative, buffer_tags in self._overlay.items():
+            for relative, buffer in self._overlay.items():
                 row = self._db.execute("SELECT counts FROM refs WHERE path = ?", (relative,)).fetchone()
                 for name, count in (marshal.loads(row[0]) if row else {}).items():
                     merged[name] -= count
-                for tag in buffer_tags:
-                    if tag.role == "reference":
-                        merged[tag.name] = merged.get(tag.name, 0) + 1
+                for _, _, name, _ in buffer.parsed.spans.references:
+                    merged[name] = merged.get(name, 0) + 1
             self._counts = {name: count for name, count in merged.items() if count > 0}
             return self._counts
 
-    def reference_counts_by_file(self, kind: str | None = None) -> dict[str, dict[str, int]]:
-        """path -> {name: uses in that file}, for every file with references
-        (unsaved buffers included), built afresh for the caller; with ``kind``, only
-        references of that kind (slower: each file's positions are read)."""
+    def reference_counts_by_file(self, kind: str | None = None, paths=None) -> dict[str, dict[str, int]]:
+        """path -> {name: uses in that file}, for every file with references (or
+        those of ``paths``), unsaved buffers included, built afresh for the caller.
+        ``kind``: only references of that kind ("name" is stored apart: a bare name,
+        an argument or a value; any other reads each file's positions)."""
+        column = "counts" if kind is None else "arguments" if kind == "name" else "positions"
+        query = f"SELECT path, {column} FROM refs"
         with self._lock:
-            if kind is None:
-                by_file = {path: marshal.loads(counts) for path, counts in self._db.execute("SELECT path, counts FROM refs")}
+            if paths is None:
+                rows = self._db.execute(query).fetchall()
             else:
-                by_file = {
-                    path: dict(Counter([name for _, _, name, of_kind in marshal.loads(positions) if of_kind == kind]))
-                    for path, positions in self._db.execute("SELECT path, positions FROM refs")
-                }
-            for relative, buffer_tags in list(self._overlay.items()):
-                by_file[relative] = dict(Counter(
-                    t.name for t in buffer_tags if t.role == "reference" and (kind is None or t.kind == kind)
-                ))
+                rows = [row for path in paths for row in self._db.execute(query + " WHERE path = ?", (path,))]
+            buffers = [(path, buffer) for path, buffer in self._overlay.items() if paths is None or path in paths]
+        if column == "positions":
+            by_file = {path: dict(Counter([name for _, _, name, of_kind in marshal.loads(blob) if of_kind == kind]))
+                       for path, blob in rows}
+        else:
+            by_file = {path: marshal.loads(blob) for path, blob in rows}
+        for relative, buffer in buffers:
+            by_file[relative] = dict(Counter(
+                name for _, _, name, of_kind in buffer.parsed.spans.references if kind is None or of_kind == kind
+            ))
         return {path: counts for path, counts in by_file.items() if counts}
+
+    def overlay_versions(self) -> dict[str, int]:
+        """path -> version of each unsaved buffer (a new version on every change)."""
+        with self._lock:
+            return {path: buffer.version for path, buffer in self._overlay.items()}
 
     def read_text(self, path: str) -> str:
         relative = self._relative(path)
-        if relative in self._overlay_text:
-            return self._overlay_text[relative]
+        buffer = self._overlay.get(relative)
+        if buffer is not None:
+            return buffer.text
         return (self.root / relative).read_text(encoding="utf-8", errors="replace")
 
     def stats(self) -> IndexStats:

@@ -149,6 +149,7 @@ def _scope_type(node_type: str) -> tuple[bool, bool]:
     return is_scope, is_scope and any(word in node_type for word in NAMESPACE_WORDS)
 
 
+@lru_cache(maxsize=None)
 def _is_function_like(node_type: str) -> bool:
     return any(word in node_type for word in FUNCTION_NODE_WORDS)
 
@@ -161,11 +162,13 @@ def _scope_of(node: tree_sitter.Node, kind: str) -> tuple[str | None, bool]:
     function, marked as a namespace so a nested function stays a function. Fields
     (``self.x = ...`` in a method) do belong to the class."""
     parent = node.parent
+    not_field = kind != "field"
     while parent is not None:
-        if kind != "field" and _is_function_like(parent.type):
+        node_type = parent.type
+        if not_field and _is_function_like(node_type):
             name = parent.child_by_field_name("name")
             return (name.text.decode("utf-8", "replace") if name is not None else "<function>"), True
-        is_scope, is_namespace = _scope_type(parent.type)
+        is_scope, is_namespace = _scope_type(node_type)
         if is_scope:
             name = parent.child_by_field_name("name") or parent.child_by_field_name("type")
             if name is not None:
@@ -233,24 +236,126 @@ def _definition_position(row: tuple) -> tuple[int, int]:
     return row[4], row[5]
 
 
-def extract_rows(language: str, source: bytes, path: str) -> tuple[list[tuple], list[tuple]]:
+def _point(source: bytes, offset: int) -> tuple[int, int]:
+    """(row, byte column) of a byte offset."""
+    row = source.count(b"\n", 0, offset)
+    return row, offset - (source.rfind(b"\n", 0, offset) + 1)
+
+
+def _common_prefix(a: bytes, b: bytes) -> int:
+    """Length of the longest common prefix: a bisection of slice comparisons (each a
+    memcmp), not a byte loop in Python."""
+    low, high = 0, min(len(a), len(b))  # a[:low] == b[:low]; the answer is at most high
+    while low < high:
+        middle = (low + high + 1) // 2
+        if a[low:middle] == b[low:middle]:
+            low = middle
+        else:
+            high = middle - 1
+    return low
+
+
+def _common_suffix(a: bytes, b: bytes, limit: int) -> int:
+    """Length of the longest common suffix, at most ``limit``."""
+    low, high = 0, limit
+    while low < high:
+        middle = (low + high + 1) // 2
+        if a[len(a) - middle : len(a) - low] == b[len(b) - middle : len(b) - low]:
+            low = middle
+        else:
+            high = middle - 1
+    return low
+
+
+def text_edit(old: bytes, new: bytes) -> tuple[int, int, int] | None:
+    """The one changed span between two texts as (start, old end, new end) byte
+    offsets, or None when they are equal."""
+    if old == new:
+        return None
+    start = _common_prefix(old, new)
+    suffix = _common_suffix(old, new, min(len(old), len(new)) - start)
+    return start, len(old) - suffix, len(new) - suffix
+
+
+def apply_edit(tree, old: bytes, new: bytes, edit: tuple[int, int, int]) -> None:
+    """Tells ``tree`` (parsed from ``old``) about the edit that makes ``new``."""
+    start, old_end, new_end = edit
+    tree.edit(
+        start_byte=start, old_end_byte=old_end, new_end_byte=new_end, start_point=_point(new, start),
+        old_end_point=_point(old, old_end), new_end_point=_point(new, new_end),
+    )
+
+
+def parse_incrementally(language: str, source: bytes, old_tree=None, old_source: bytes | None = None):
+    """The syntax tree of ``source``, reusing ``old_tree`` where it can, or None
+    when the language has no grammar here.
+
+    With ``old_source`` (the text ``old_tree`` was parsed from) the edit is worked
+    out here, as the one changed span between the two texts, and applied to
+    ``old_tree`` (which the caller must no longer use); without it ``old_tree``
+    must already be edited to match ``source``."""
+    parser = new_parser(language)
+    if parser is None:
+        return None
+    if old_tree is None:
+        return parser.parse(source)
+    if old_source is not None:
+        edit = text_edit(old_source, source)
+        if edit is None:
+            return old_tree
+        apply_edit(old_tree, old_source, source, edit)
+    return parser.parse(source, old_tree)
+
+
+def extract_rows(language: str, source: bytes, path: str, *, tree=None) -> tuple[list[tuple], list[tuple]]:
     """Definitions as tuples of Tag's fields, and references as (line, column,
     name, kind) tuples, both in source order: the index stores these without
-    building an object per reference."""
+    building an object per reference. ``tree``: the source's syntax tree, when the
+    caller already has it (an incremental parse)."""
+    found = extract_spans(language, source, path, tree=tree)
+    return (found.definitions, found.references) if found is not None else ([], [])
+
+
+@dataclass
+class Spans:
+    """extract_rows' rows, each list with the start byte of every row's name beside
+    it (``*_starts``, ascending like the rows): what a buffer keeps to re-query only
+    the part of its next version that changed."""
+
+    definitions: list[tuple]
+    definition_starts: list[int]
+    references: list[tuple]
+    reference_starts: list[int]
+
+
+def extract_spans(
+    language: str, source: bytes, path: str, *, tree=None, byte_range: tuple[int, int] | None = None,
+    fields_seen: set | None = None,
+) -> Spans | None:
+    """The tags (see extract_rows) of the whole source, or only of the names that
+    start in ``byte_range``; ``fields_seen``: (name, scope) of fields already
+    tagged before that range. None when the language has no tags query here."""
     query = tags_query(language)
-    parser = new_parser(language)
-    if query is None or parser is None:
-        return [], []
-    root = parser.parse(source).root_node
+    if query is None:
+        return None
+    if tree is None:
+        parser = new_parser(language)
+        if parser is None:
+            return None
+        tree = parser.parse(source)
+    root = tree.root_node
     ascii_only = source.isascii()
     seen: set[int] = set()  # start bytes of names already tagged
-    fields_seen: set[tuple[str, str | None]] = set()
+    fields_seen = set() if fields_seen is None else set(fields_seen)
+    low, high = byte_range if byte_range is not None else (0, len(source) + 1)
     definitions: list[tuple] = []
+    definition_starts: list[int] = []
 
     def add(node, whole, kind, scope_node) -> None:
-        if node.start_byte in seen:
+        start = node.start_byte
+        if start in seen or not low <= start < high:
             return
-        seen.add(node.start_byte)
+        seen.add(start)
         row = _definition(source, ascii_only, path, language, node, whole, kind, scope_node)
         if row[1] == "field":
             # `radius: number` and `this.radius = r`, or two `self.x = ...`: one field.
@@ -258,9 +363,16 @@ def extract_rows(language: str, source: bytes, path: str) -> tuple[list[tuple], 
                 return
             fields_seen.add((row[0], row[7]))
         definitions.append(row)
+        definition_starts.append(start)
+
+    def cursor(query: tree_sitter.Query) -> tree_sitter.QueryCursor:
+        found = tree_sitter.QueryCursor(query)
+        if byte_range is not None:
+            found.set_byte_range(low, high)
+        return found
 
     if query.scoped is not None:
-        for _, match in tree_sitter.QueryCursor(query.scoped).matches(root):
+        for _, match in cursor(query.scoped).matches(root):
             scope_node = (match.get("scope") or [None])[0]
             for capture, nodes in match.items():
                 if capture.startswith("name.definition."):
@@ -269,7 +381,7 @@ def extract_rows(language: str, source: bytes, path: str) -> tuple[list[tuple], 
                     for node in nodes:
                         add(node, whole, kind, scope_node)
 
-    captures = tree_sitter.QueryCursor(query.main).captures(root)
+    captures = cursor(query.main).captures(root)
     for kind in query.definition_kinds:
         names = captures.get(f"name.definition.{kind}")
         if not names:
@@ -279,27 +391,37 @@ def extract_rows(language: str, source: bytes, path: str) -> tuple[list[tuple], 
         for node in sorted(names, key=_start_byte):
             add(node, _whole_node(node, wholes), kind, None)
     definitions.sort(key=_definition_position)
+    definition_starts.sort()
 
     references: list[tuple] = []
+    reference_starts: list[int] = []
+    append, add_seen, add_start = references.append, seen.add, reference_starts.append
     for kind in query.reference_kinds:
         for node in captures.get(f"name.reference.{kind}", ()):
             start = node.start_byte
-            if start in seen:
+            if start in seen or not low <= start < high:
                 continue  # a definition's name, or already counted under another kind
-            seen.add(start)
+            add_seen(start)
+            add_start(start)
             row, column = node.start_point
             if not ascii_only:
-                column = _column(source, node)
-            references.append((row, column, node.text.decode("utf-8", "replace"), kind))
+                column = len(source[start - column : start].decode("utf-8", "replace"))
+            append((row, column, source[start : node.end_byte].decode("utf-8", "replace"), kind))
     references.sort()  # by position: kinds were read one after another
-    return definitions, references
+    reference_starts.sort()
+    return Spans(definitions, definition_starts, references, reference_starts)
+
+
+def rows_to_tags(definitions: list[tuple], references: list[tuple], path: str) -> list[Tag]:
+    """extract_rows' output as Tags, in source order."""
+    tags = [Tag(*row) for row in definitions]
+    tags += [Tag(name, kind, "reference", path, line, column, line, None, "") for line, column, name, kind in references]
+    tags.sort(key=lambda t: (t.line, t.column))
+    return tags
 
 
 def extract_tags(language: str, source: bytes, path: str) -> list[Tag]:
     """Every definition and reference the language's query finds, in source order."""
     definitions, references = extract_rows(language, source, path)
-    tags = [Tag(*row) for row in definitions]
-    tags += [Tag(name, kind, "reference", path, line, column, line, None, "") for line, column, name, kind in references]
-    tags.sort(key=lambda t: (t.line, t.column))
-    return tags
+    return rows_to_tags(definitions, references, path)
 

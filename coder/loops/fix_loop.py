@@ -1,0 +1,134 @@
+"""`coder fix`: failing tests, a model's new version of the function, the tests again.
+
+Round after round the model gets the trimmed test output of its last attempt (and of
+the one before), until a candidate passes every selected test or the rounds run out.
+With several candidates per round the first is greedy and the others sampled; the
+first that passes wins. When the small model's rounds are spent, a larger model from
+the config can take over with the same history (escalation, off by default).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from coder.errors import UsageError
+from coder.loops import events as ev
+from coder.loops.locate import is_test_file
+from coder.loops.session import Candidate, LoopCancelled, LoopResult, LoopSession, model_name
+from coder.loops.target import TargetError, find_function
+from coder.loops.test_feedback import TestRun, feedback
+from coder.prompt_templates import render, template
+
+
+def failing_test_sources(root: Path, run: TestRun, budget: int = 2500) -> str:
+    """The source of the failing test functions (what they expect is half the diagnosis)."""
+    parts, used = [], 0
+    for failure in run.failures:
+        path, _, rest = failure.nodeid.partition("::")
+        name = rest.split("::")[-1].split("[", 1)[0]
+        if not name or not is_test_file(path):
+            continue
+        try:
+            text = (root / path).read_bytes().decode("utf-8")
+            source = find_function(path, text, name).source
+        except (OSError, UnicodeDecodeError, TargetError):
+            continue
+        if source in parts or used + len(source) > budget:
+            continue
+        parts.append(source)
+        used += len(source)
+    return "\n\n".join(parts)
+
+
+def run_fix(session: LoopSession, baseline: TestRun) -> LoopResult:
+    """The loop, given a session whose baseline run has failures."""
+    target, options = session.target, session.options
+    tests = failing_test_sources(session.root, baseline)
+    task = render(
+        "loops/fix_task", function_name=target.name, path=target.path, function=target.source,
+        tests=render("loops/fix_tests", sources=tests) if tests else "",
+        feedback=_feedback(baseline, options),
+    )
+    system = template("loops/fix_system")
+    exchanges: list[tuple[str, str]] = []
+    best: Candidate | None = None
+    rounds_run = 0
+    outcome = "cancelled"  # what the record says if anything (Ctrl-C) ends the loop early
+    session.start_record(model_name(session.backend))
+    try:
+        for backend, rounds in session.backends():
+            if backend is not session.backend:
+                session.emit(ev.ESCALATED, f"handing the task to {model_name(backend)}", model=model_name(backend))
+            for _ in range(rounds):
+                rounds_run += 1
+                best = _one_round(session, backend, rounds_run, system, task, exchanges)
+                if best is not None:
+                    break
+            if best is not None:
+                break
+        outcome = "fixed" if best is not None else "not_fixed"
+    except LoopCancelled:
+        outcome = "cancelled"
+    finally:
+        session.finish_record(rounds=rounds_run, outcome=outcome, best=best,
+                              details={"baseline": baseline.as_dict()})
+    session.emit(ev.FINISHED, f"{outcome} after {rounds_run} round(s)", outcome=outcome, run_id=session.run_id)
+    return LoopResult(kind="fix", outcome=outcome, target=target, original_text=session.original_text, best=best,
+                      rounds=rounds_run, candidates=session.candidates, baseline=baseline.as_dict(),
+                      run_id=session.run_id, solved_by=best.model if best else None)
+
+
+def _one_round(session: LoopSession, backend, round_number: int, system: str, task: str,
+               exchanges: list[tuple[str, str]]) -> Candidate | None:
+    target, options = session.target, session.options
+    session.emit(ev.ROUND, f"round {round_number}", round=round_number)
+    messages = session.conversation(system, task, exchanges)
+    round_feedback: tuple[str, str] | None = None
+    for index in range(1, options.candidates + 1):
+        session.emit(ev.GENERATING, f"round {round_number}, candidate {index}: asking {model_name(backend)}",
+                     round=round_number, candidate=index)
+        greedy = index == 1
+        reply = session.ask(backend, messages, temperature=0.0 if greedy else 0.8,
+                            seed=None if greedy else round_number * 100 + index)
+        candidate = Candidate(round=round_number, index=index, model=model_name(backend), reply=reply)
+        if not session.prepare(candidate):
+            candidate.feedback = render("loops/rejected", reason=candidate.reason, function_name=target.name,
+                                        signature=target.header)
+            session.record(candidate)
+            round_feedback = round_feedback or (reply, candidate.feedback)
+            continue
+        run, copy = session.test_copy(candidate.file_text)
+        session.sandbox.discard(copy)
+        session.check_cancelled()
+        candidate.tests = run.as_dict()
+        candidate.status = "passed" if run.ok else "failed"
+        session.emit(ev.TESTED, f"round {round_number}, candidate {index}: {run.summary()}",
+                     round=round_number, candidate=index, passed=run.passed, failed=run.failed,
+                     ok=run.ok, summary=run.summary())
+        if run.ok:
+            session.record(candidate)
+            session.emit(ev.BEST, f"candidate {round_number}.{index} passes the tests",
+                         round=round_number, candidate=index, passed=run.passed)
+            return candidate
+        candidate.feedback = render("loops/fix_feedback", feedback=_feedback(run, options),
+                                    function_name=target.name)
+        session.record(candidate)
+        if round_feedback is None or round_feedback[1].startswith("That reply could not"):
+            round_feedback = (reply, candidate.feedback)
+    if round_feedback is not None:
+        exchanges.append(round_feedback)
+    return None
+
+
+def _feedback(run: TestRun, options) -> str:
+    if not options.test_output:  # the one-shot baseline of the benchmark: no test output
+        return f"Test results: {run.summary()}."
+    return feedback(run, budget=options.feedback_chars)
+
+
+def require_failing(baseline: TestRun, test_args: str | None) -> None:
+    if baseline.ok:
+        raise UsageError(f"the tests pass already ({baseline.summary()}); nothing to fix"
+                         + ("" if test_args else " (select others with --tests)"))
+    if not baseline.results and baseline.finished:
+        raise UsageError("pytest collected no tests; select them with --tests")

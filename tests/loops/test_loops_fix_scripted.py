@@ -1,0 +1,123 @@
+"""Loop mechanics with a scripted model where the outcome must be known: a correct fix, a
+wrong one, one that does not parse, one that hangs. The tests run for real in the
+sandbox; only the model's replies are scripted (the real-model test is separate)."""
+
+from __future__ import annotations
+
+import threading
+
+import pytest
+
+from coder.loops import events as ev
+from coder.loops.api import fix
+from coder.loops.events import Cancel
+from coder.loops.sandbox import Limits, bubblewrap_problem
+from coder.loops.session import LoopOptions
+from coder.store import Store
+from loop_support import tree_hash
+from tests.support.scripted_backend import ScriptedBackend
+
+pytestmark = pytest.mark.skipif(bubblewrap_problem() is not None, reason=str(bubblewrap_problem()))
+
+QUICK = {"PYTEST_DISABLE_PLUGIN_AUTOLOAD": "1"}
+
+RIGHT = """The even case must average the two middle values:
+```python
+def median(values):
+    ordered = sorted(values)
+    middle = len(ordered) // 2
+    if len(ordered) % 2 == 1:
+        return ordered[middle]
+    return (ordered[middle - 1] + ordered[middle]) / 2
+```"""
+WRONG = "```python\ndef median(values):\n    return sorted(values)[len(values) // 2]\n```"
+UNPARSABLE = "```python\ndef median(values:\n    return (\n```"
+HANGS = "```python\ndef median(values):\n    while True:\n        pass\n```"
+
+
+def options(python, **overrides) -> LoopOptions:
+    values = dict(rounds=3, python=python, env=QUICK, limits=Limits(wall_s=20.0))
+    values.update(overrides)
+    return LoopOptions(**values)
+
+
+def test_a_correct_fix_ends_the_loop_and_nothing_is_applied(buggy_repo, python, tmp_path):
+    before = tree_hash(buggy_repo)
+    backend = ScriptedBackend([RIGHT])
+    events = []
+    with Store.open(tmp_path / "store.sqlite3") as store:
+        result = fix(buggy_repo, None, backend, options(python), on_event=events.append, store=store)
+        run = store.loop_run(result.run_id)
+        candidates = store.loop_candidates(result.run_id)
+    assert result.outcome == "fixed" and result.rounds == 1
+    assert result.target.spec == "stats.py::median"  # found from the failing tests
+    assert "+    return (ordered[middle - 1] + ordered[middle]) / 2" in result.diff
+    assert tree_hash(buggy_repo) == before  # the loop itself never writes the user's file
+    assert run["outcome"] == "fixed" and run["solved_by"] == "scripted"
+    assert [c["status"] for c in candidates] == ["passed"]
+    assert run["best_candidate_id"] == candidates[0]["id"]
+    kinds = [e.kind for e in events]
+    assert kinds[0] == ev.BASELINE and kinds[-1] == ev.FINISHED and ev.TESTED in kinds
+    # The model saw the failing tests' source and their trimmed output.
+    prompt = backend.chat_requests[0].messages[1].content
+    assert "def test_median_even" in prompt and "assert 3.5 == 2.5" in prompt
+    assert "IndexError: list index out of range" in prompt
+
+
+def test_wrong_unparsable_and_hanging_candidates_feed_back_until_the_fix(buggy_repo, python):
+    backend = ScriptedBackend([UNPARSABLE, WRONG, HANGS, RIGHT])
+    result = fix(buggy_repo, "stats.py::median", backend,
+                 options(python, rounds=4, limits=Limits(wall_s=8.0)))
+    assert result.outcome == "fixed" and result.rounds == 4
+    statuses = [(c.status, c.reason) for c in result.candidates]
+    assert statuses[0][0] == "rejected" and "does not parse" in statuses[0][1]
+    assert [s for s, _ in statuses[1:]] == ["failed", "failed", "passed"]
+    second, third, fourth = (r.messages for r in backend.chat_requests[1:])
+    assert "could not be tried" in second[-1].content  # the reason reached the model
+    assert "assert 3 == 2.5" in third[-1].content  # the wrong fix's failure did
+    assert "was still running when it was stopped by time limit" in fourth[-1].content
+
+
+def test_rounds_run_out_on_wrong_candidates(buggy_repo, python, tmp_path):
+    backend = ScriptedBackend([WRONG, WRONG])
+    with Store.open(tmp_path / "store.sqlite3") as store:
+        result = fix(buggy_repo, None, backend, options(python, rounds=2), store=store)
+        assert store.loop_run(result.run_id)["outcome"] == "not_fixed"
+        assert len(store.loop_candidates(result.run_id)) == 2
+    assert result.outcome == "not_fixed" and result.best is None and result.diff == ""
+
+
+def test_escalation_hands_the_history_to_the_larger_model(buggy_repo, python):
+    small = ScriptedBackend([WRONG], name="small")
+    large = ScriptedBackend([RIGHT], name="large")
+    result = fix(buggy_repo, None, small, options(python, rounds=1, escalate_rounds=1), escalation_backend=large)
+    assert result.outcome == "fixed" and result.solved_by == "large"
+    assert "assert 3 == 2.5" in large.chat_requests[0].messages[-1].content
+
+
+def test_several_candidates_per_round_first_passing_wins(buggy_repo, python):
+    backend = ScriptedBackend([WRONG, RIGHT, WRONG])
+    result = fix(buggy_repo, None, backend, options(python, rounds=1, candidates=3))
+    assert result.outcome == "fixed"
+    assert [c.status for c in result.candidates] == ["failed", "passed"]
+    assert backend.chat_requests[0].temperature == 0.0 and backend.chat_requests[1].temperature > 0
+
+
+def test_cancel_stops_a_running_candidate(buggy_repo, python):
+    cancel = Cancel()
+    backend = ScriptedBackend([HANGS, RIGHT])
+
+    def on_event(event):
+        if event.kind == ev.GENERATING:
+            threading.Timer(1.0, cancel.set).start()
+
+    result = fix(buggy_repo, None, backend, options(python, limits=Limits(wall_s=60.0)),
+                 on_event=on_event, cancel=cancel)
+    assert result.outcome == "cancelled" and result.best is None
+
+
+def test_tests_that_pass_already_are_a_usage_error(slow_repo, python):
+    from coder.errors import UsageError
+
+    with pytest.raises(UsageError, match="the tests pass already"):
+        fix(slow_repo, None, ScriptedBackend([]), options(python))

@@ -1,0 +1,78 @@
+"""Locating and replacing the target function through tree-sitter."""
+
+from __future__ import annotations
+
+import pytest
+
+from coder.loops.target import (
+    CandidateRejected, TargetError, candidate_definition, find_function, function_at_line, replace_function,
+)
+
+SOURCE = '''import os
+
+
+class Box:
+    @staticmethod
+    def size(items,
+             limit=3):
+        return min(len(items), limit)
+
+    def name(self):
+        return "box"
+
+
+def name(x):  # a module function with a method's name
+    return x
+'''
+
+
+def test_replace_keeps_every_other_byte():
+    target = find_function("box.py", SOURCE, "Box.size")
+    assert target.source.startswith("@staticmethod")
+    reply = "Sure:\n```python\n@staticmethod\ndef size(items, limit=3):\n    return len(items[:limit])\n```\n"
+    new = replace_function(SOURCE, target, candidate_definition(reply, target))
+    before, after = SOURCE[:SOURCE.index("    @staticmethod")], SOURCE[SOURCE.index("    def name(self)"):]
+    assert new.startswith(before) and new.endswith(after)
+    assert "        return len(items[:limit])\n" in new  # indented for its class
+
+
+def test_a_bare_name_that_is_ambiguous_asks_for_the_class():
+    assert find_function("box.py", SOURCE, "Box.name").qualname == "Box.name"
+    assert find_function("box.py", SOURCE, "name").qualname == "name"  # exact beats method
+    with pytest.raises(TargetError, match="no function 'missing'"):
+        find_function("box.py", SOURCE, "missing")
+
+
+def test_the_method_inside_a_class_in_the_reply_is_taken():
+    target = find_function("box.py", SOURCE, "Box.size")
+    reply = ("```python\nclass Box:\n    @staticmethod\n    def size(items, limit=3):\n        return 0\n```")
+    assert candidate_definition(reply, target) == "@staticmethod\n    def size(items, limit=3):\n        return 0"
+
+
+@pytest.mark.parametrize("reply, reason", [
+    ("```python\ndef size(items, limit=4):\n    return 0\n```", "signature changed"),
+    ("```python\ndef size(items):\n    return 0\n```", "signature changed"),
+    ("```python\ndef other(items, limit=3):\n    return 0\n```", "no definition of size"),
+    ("```python\ndef size(items, limit=3:\n    return (\n```", "does not parse"),
+])
+def test_bad_candidates_are_rejected_with_a_reason(reply, reason):
+    target = find_function("box.py", SOURCE, "Box.size")
+    with pytest.raises(CandidateRejected, match=reason):
+        candidate_definition(reply, target)
+
+
+def test_a_candidate_that_breaks_the_file_does_not_compile():
+    target = find_function("box.py", SOURCE, "name")
+    with pytest.raises(CandidateRejected, match="does not compile"):
+        replace_function(SOURCE, target, "def name(x):\n    return x +\n")
+
+
+def test_layout_of_the_parameters_is_not_the_signature():
+    target = find_function("box.py", SOURCE, "Box.size")
+    reply = "```python\n@staticmethod\ndef size(\n    items,\n    limit=3,\n):\n    return 1\n```"
+    assert "return 1" in candidate_definition(reply, target)
+
+
+def test_function_at_line_is_the_innermost():
+    assert function_at_line("box.py", SOURCE, 7).qualname == "Box.size"
+    assert function_at_line("box.py", SOURCE, 0) is None
