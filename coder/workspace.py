@@ -269,14 +269,12 @@ class Workspace:
         return problems
 
     def files(self) -> list[str]:
-        """The repository's text files, repo-relative, as the index sees them (gitignore
-        and index.exclude respected) but whatever their size: what a file tree shows."""
-        import sys
+        """The repository's files, repo-relative, that no ignore rule (gitignore,
+        index.exclude) excludes and that exist, whatever their size: what a file tree shows."""
+        from coder.index.files import has_binary_extension, list_candidates
 
-        from coder.index.files import list_source_files
-
-        names, _ = list_source_files(self.root, max_file_bytes=sys.maxsize, exclude=self.settings.index.exclude)
-        return names
+        names = list_candidates(self.root, exclude=self.settings.index.exclude)
+        return [n for n in names if not has_binary_extension(n) and (self.root / n).is_file()]
 
     @property
     def chat_loaded(self) -> bool:
