@@ -11,6 +11,7 @@ fix/optimize loops run repository code, on purpose, inside their sandbox.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import sys
 
@@ -55,3 +56,21 @@ def drop_working_directory_from_path() -> None:
             continue
         kept.append(entry)
     sys.path[:] = kept
+
+
+@contextlib.contextmanager
+def children_without_working_directory():
+    """While inside, Python children started the way multiprocessing starts them
+    (``python -c ...`` in this process's working directory, often the repository,
+    which ``-c`` puts first on sys.path) leave that directory off (PYTHONSAFEPATH,
+    Python >= 3.11). Only around the start of such children, so the commands a user
+    runs keep their usual path."""
+    previous = os.environ.get("PYTHONSAFEPATH")
+    os.environ["PYTHONSAFEPATH"] = "1"
+    try:
+        yield
+    finally:
+        if previous is None:
+            os.environ.pop("PYTHONSAFEPATH", None)
+        else:
+            os.environ["PYTHONSAFEPATH"] = previous

@@ -150,3 +150,62 @@ def test_completing_inside_a_half_edited_jinja2_checkout(tmp_path, qwen_model):
     assert result.returncode == 0, result.stderr[-2000:]
     assert "Traceback" not in result.stderr
     assert result.stdout.strip(), "no suggestion"
+
+
+def test_the_fronts_run_nothing_from_the_repository(hostile_repo, qwen_model):
+    """The language server through a real client, the review, the commit hook through a
+    real `git commit`, and the terminal app in a real terminal, all inside the
+    hostile repository."""
+    import time
+
+    from tests.lsp.raw_client import RawClient
+    from tests.support.tmux_session import TmuxSession, terminal_env
+
+    repo, markers = hostile_repo
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PYTHON")}
+    env.update(CODER_MODEL=str(qwen_model), CODER_CHAT_MODEL=str(qwen_model), CODER_COMPLETION_PROMPT_TOKENS="384")
+
+    client = RawClient([_coder_script(), "lsp"], env=env, cwd=repo)
+    try:
+        uri = (repo / "app.py").as_uri()
+        initialized = client.call("initialize", {"processId": os.getpid(), "rootUri": repo.as_uri(),
+                                                 "capabilities": {}}, timeout=120)
+        assert "result" in initialized, initialized
+        client.notify("initialized", {})
+        client.notify("textDocument/didOpen", {"textDocument": {
+            "uri": uri, "languageId": "python", "version": 1, "text": (repo / "app.py").read_text()}})
+        deadline = time.monotonic() + 300
+        while not client.call("coder/status", {})["result"]["ready"]:
+            assert time.monotonic() < deadline, "the server never loaded the model"
+            time.sleep(0.2)
+        answer = client.call("textDocument/completion", {"textDocument": {"uri": uri},
+                                                         "position": {"line": 12, "character": 14}}, timeout=300)
+        assert "result" in answer, answer
+        client.call("shutdown", None)
+        client.notify("exit", None)
+        assert client.process.wait(timeout=60) == 0
+    finally:
+        if client.process.poll() is None:
+            client.process.kill()
+    assert not list(markers.iterdir()), sorted(p.name for p in markers.iterdir())
+
+    (repo / "app.py").write_text(APP.replace("return np.", "return np.sum(values)"))
+    subprocess.run(["git", "add", "app.py"], cwd=repo, check=True)
+    review = _run([_coder_script(), "review", "--format", "json"], repo, qwen_model)
+    assert review.returncode in (0, 1), review.stderr[-2000:]  # 1: findings at the blocking severity
+    assert "Traceback" not in review.stderr
+    assert _run([_coder_script(), "hook", "install"], repo, qwen_model).returncode == 0
+    commit = subprocess.run(["git", "-c", "user.name=t", "-c", "user.email=t@t", "commit", "-q", "-m", "sum"],
+                            cwd=repo, env={**env, "CODER_REVIEW_TIME_BUDGET": "120"},
+                            capture_output=True, text=True, timeout=600)
+    assert "Traceback" not in commit.stderr, commit.stderr[-2000:]
+    assert not list(markers.iterdir()), sorted(p.name for p in markers.iterdir())
+
+    tui = TmuxSession([_coder_script(), "tui", "."], cwd=repo, env=terminal_env(CODER_MODEL=str(qwen_model)))
+    try:
+        tui.wait_for(lambda s: "app.py" in s, timeout_s=120, what="the file tree")
+        tui.keys("C-q")
+        tui.wait_for(lambda s: "CODER-EXITED 0" in s, timeout_s=60, what="coder tui to quit")
+    finally:
+        tui.close()
+    assert not list(markers.iterdir()), sorted(p.name for p in markers.iterdir())

@@ -30,7 +30,10 @@ class CoderApp(App):
         # fds_to_keep"), so it is started here, while the real stderr is in place.
         from multiprocessing import resource_tracker
 
-        resource_tracker.ensure_running()
+        from coder.isolation import children_without_working_directory
+
+        with children_without_working_directory():  # the tracker is a `python -c` child
+            resource_tracker.ensure_running()
         self.workspace = workspace
         self.main_screen: MainScreen | None = None
         self._open_path = open_path

@@ -21,10 +21,10 @@ from collections import Counter, deque
 from collections.abc import Iterator
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
-from contextlib import contextmanager
 
 from coder.index.files import BINARY_SNIFF_BYTES
 from coder.index.tags import extract_rows, has_tags
+from coder.isolation import children_without_working_directory
 from coder.syntax.languages import PLAIN_TEXT, detect_language
 
 PARALLEL_THRESHOLD = 64  # below this many files to read, processes cost more than they save
@@ -107,25 +107,6 @@ def chunked(jobs: list[Job]) -> list[list[Job]]:
     return chunks
 
 
-@contextmanager
-def _safe_path():
-    """A spawned worker runs `python -c ...` in this process's working directory,
-    often the user's repository, which `-c` puts first on sys.path: a repository's
-    `multiprocessing/` or `tree_sitter.py` would run in the worker. PYTHONSAFEPATH
-    (Python >= 3.11) leaves it off; set only while the pool starts its processes
-    (its resource tracker when made, the workers on submit), so the user's own
-    commands keep their usual path."""
-    previous = os.environ.get("PYTHONSAFEPATH")
-    os.environ["PYTHONSAFEPATH"] = "1"
-    try:
-        yield
-    finally:
-        if previous is None:
-            os.environ.pop("PYTHONSAFEPATH", None)
-        else:
-            os.environ["PYTHONSAFEPATH"] = previous
-
-
 def _ignore_interrupts() -> None:
     # Ctrl-C reaches the whole process group: the parent stops the build and the
     # workers with it, without a traceback from each of them.
@@ -144,7 +125,7 @@ def parsed_chunks(root: str, jobs: list[Job], max_file_bytes: int) -> Iterator[t
     try:
         # spawn, not fork: the caller may hold threads (an editor server, a model).
         # A script that builds an index needs the `if __name__ == "__main__":` guard.
-        with _safe_path():  # the pool's resource tracker process starts here
+        with children_without_working_directory():  # the pool's resource tracker process starts here
             pool = ProcessPoolExecutor(
                 max_workers=WORKERS, mp_context=multiprocessing.get_context("spawn"), initializer=_ignore_interrupts
             )
@@ -156,7 +137,7 @@ def parsed_chunks(root: str, jobs: list[Job], max_file_bytes: int) -> Iterator[t
         try:
             while done < len(chunks):
                 while submitted < len(chunks) and len(pending) < WORKERS * IN_FLIGHT_PER_WORKER:
-                    with _safe_path():
+                    with children_without_working_directory():
                         pending.append(pool.submit(read_and_parse, root, chunks[submitted], max_file_bytes))
                     submitted += 1
                 results = marshal.loads(pending.popleft().result())
