@@ -14,21 +14,20 @@ import sys
 from coder import __version__
 from coder.errors import CoderError
 
-# Command modules, in the order --help lists them.
+FRONT_COMMANDS = "coder.commands"
+# Command modules, in the order --help lists them (the fronts' commands follow).
 COMMAND_MODULES = (
     "coder.cli.complete_cmd",
     "coder.cli.ask_cmd",
     "coder.cli.index_cmd",
     "coder.cli.model_cmd",
     "coder.cli.doctor_cmd",
-    "coder.cli.lsp_cmd",
     "coder.cli.stats_cmd",
     "coder.cli.fix_cmd",
     "coder.cli.optimize_cmd",
     "coder.cli.runs_cmd",
     "coder.cli.review_cmd",
     "coder.cli.hook_cmd",
-    "coder.cli.tui_cmd",
 )
 
 
@@ -47,7 +46,25 @@ def build_parser() -> argparse.ArgumentParser:
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND")
     for module_name in COMMAND_MODULES:
         importlib.import_module(module_name).register(subparsers)
+    for register in front_commands():
+        register(subparsers)
     return parser
+
+
+def front_commands():
+    """The fronts' commands (`coder lsp`, `coder tui`), found through the
+    ``coder.commands`` entry points the fronts declare: the core never imports a front,
+    and an installation without one simply lacks its command."""
+    from importlib.metadata import entry_points
+
+    found = sorted(entry_points(group=FRONT_COMMANDS), key=lambda point: point.name)
+    registers = []
+    for point in found:
+        try:
+            registers.append(point.load())
+        except ImportError:  # a front that is not installed whole: its command is left out
+            continue
+    return registers
 
 
 def main(argv: list[str] | None = None) -> int:
