@@ -9,12 +9,16 @@ import sys
 from coder.cli.main import main
 
 
-def test_doctor_reports_each_line(demo_model, capsys):
+def test_doctor_reports_each_line(qwen_model, monkeypatch, capsys):
+    monkeypatch.delenv("CODER_MODEL", raising=False)
+    monkeypatch.delenv("CODER_CHAT_MODEL", raising=False)
     assert main(["doctor"]) == 0
     out = capsys.readouterr().out
-    for key in ("model:", "backend:", "threads:", "languages:", "sandbox:", "config files:", "store:", "llama-cpp-python:"):
+    for key in ("model:", "chat model:", "backend:", "threads:", "languages:", "sandbox:", "config files:", "store:",
+                "llama-cpp-python:"):
         assert key in out, key
-    assert "gemma3-270m-demo" in out and "from demo" in out
+    model_line = next(line for line in out.splitlines() if line.startswith("model:"))
+    assert "qwen2.5-coder-0.5b-instruct" in model_line and "from installed" in model_line
     assert "python, javascript, typescript" in out
 
 
