@@ -159,3 +159,33 @@ def open_store(settings):
     except CoderError as error:
         print(f"coder: {error.message} (the run is not recorded)", file=sys.stderr)
         return None
+
+
+def run_loop(args: argparse.Namespace, start) -> int:
+    """What `coder fix` and `coder optimize` share: open the workspace of the target,
+    the chat model, the escalation model and the store, run ``start(root, backend,
+    options, on_event, store, escalation)`` with SIGTERM handled, close what was
+    opened, and print the diff and the evidence."""
+    from pathlib import Path
+
+    from coder.loops.api import split_spec
+    from coder.loops.escalation import escalation_backend
+    from coder.workspace import Workspace
+
+    path, _ = split_spec(args.target)
+    with Workspace.open(Path(path) if path else Path.cwd(), explicit_model=args.model) as workspace:
+        options = loop_options(args, workspace.settings)
+        backend = workspace.chat_backend
+        for notice in workspace.notices:
+            print(f"coder: {notice}", file=sys.stderr)
+        escalation = escalation_backend(workspace.settings)
+        store = open_store(workspace.settings)
+        try:
+            with terminated_cleanly():
+                result = start(workspace.root, backend, options, Progress(quiet=args.json), store, escalation)
+        finally:
+            if escalation is not None:
+                escalation.close()
+            if store is not None:
+                store.close()
+        return finish(result, args, workspace)

@@ -3,12 +3,8 @@
 from __future__ import annotations
 
 import argparse
-import sys
-from pathlib import Path
 
-from coder.cli.loop_common import (
-    Progress, add_loop_arguments, finish, loop_options, open_store, terminated_cleanly,
-)
+from coder.cli.loop_common import add_loop_arguments, run_loop
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -25,26 +21,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from coder.loops.api import optimize, split_spec
-    from coder.loops.escalation import escalation_backend
-    from coder.workspace import Workspace
+    from coder.loops.api import optimize
 
-    path, _ = split_spec(args.target)
-    with Workspace.open(Path(path) if path else Path.cwd(), explicit_model=args.model) as workspace:
-        options = loop_options(args, workspace.settings)
-        backend = workspace.chat_backend
-        for notice in workspace.notices:
-            print(f"coder: {notice}", file=sys.stderr)
-        escalation = escalation_backend(workspace.settings)
-        store = open_store(workspace.settings)
-        try:
-            with terminated_cleanly():
-                result = optimize(workspace.root, args.target, backend, options, bench=args.bench,
-                                  feedback_mode=args.feedback, on_event=Progress(quiet=args.json), store=store,
-                                  escalation_backend=escalation)
-        finally:
-            if escalation is not None:
-                escalation.close()
-            if store is not None:
-                store.close()
-        return finish(result, args, workspace)
+    return run_loop(args, lambda root, backend, options, on_event, store, escalation: optimize(
+        root, args.target, backend, options, bench=args.bench, feedback_mode=args.feedback, on_event=on_event,
+        store=store, escalation_backend=escalation))

@@ -85,17 +85,12 @@ def _one_round(session: LoopSession, backend, round_number: int, system: str, ta
     messages = session.conversation(system, task, exchanges)
     round_feedback: tuple[str, str] | None = None
     for index in range(1, options.candidates + 1):
-        session.emit(ev.GENERATING, f"round {round_number}, candidate {index}: asking {model_name(backend)}",
-                     round=round_number, candidate=index)
-        greedy = index == 1
-        reply = session.ask(backend, messages, temperature=0.0 if greedy else 0.8,
-                            seed=None if greedy else round_number * 100 + index)
-        candidate = Candidate(round=round_number, index=index, model=model_name(backend), reply=reply)
+        candidate = session.propose(backend, messages, round_number, index)
         if not session.prepare(candidate):
             candidate.feedback = render("loops/rejected", reason=candidate.reason, function_name=target.name,
                                         signature=target.header)
             session.record(candidate)
-            round_feedback = round_feedback or (reply, candidate.feedback)
+            round_feedback = round_feedback or (candidate.reply, candidate.feedback)
             continue
         run, copy = session.test_copy(candidate.file_text)
         session.sandbox.discard(copy)
@@ -114,7 +109,7 @@ def _one_round(session: LoopSession, backend, round_number: int, system: str, ta
                                     function_name=target.name)
         session.record(candidate)
         if round_feedback is None or round_feedback[1].startswith("That reply could not"):
-            round_feedback = (reply, candidate.feedback)
+            round_feedback = (candidate.reply, candidate.feedback)
     if round_feedback is not None:
         exchanges.append(round_feedback)
     return None

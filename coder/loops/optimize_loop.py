@@ -137,12 +137,7 @@ def run_optimize(session: LoopSession, workload: Workload, baseline: TestRun, *,
 
 def _one_candidate(session: LoopSession, backend, workload: Workload, messages, round_number: int, index: int,
                    modes) -> tuple[Candidate, Verdict | None]:
-    session.emit(ev.GENERATING, f"round {round_number}, candidate {index}: asking {model_name(backend)}",
-                 round=round_number, candidate=index)
-    greedy = index == 1
-    reply = session.ask(backend, messages, temperature=0.0 if greedy else 0.8,
-                        seed=None if greedy else round_number * 100 + index)
-    candidate = Candidate(round=round_number, index=index, model=model_name(backend), reply=reply)
+    candidate = session.propose(backend, messages, round_number, index)
     if not session.prepare(candidate):
         return candidate, None
     run, copy = session.test_copy(candidate.file_text)

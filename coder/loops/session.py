@@ -149,6 +149,16 @@ class LoopSession:
             messages += [ChatMessage("assistant", reply), ChatMessage("user", feedback)]
         return messages
 
+    def propose(self, backend, messages: list[ChatMessage], round_number: int, index: int) -> Candidate:
+        """Ask the model for one candidate: the first of a round greedy, the others
+        sampled (a seed per round and candidate, so a run can be replayed)."""
+        self.emit(ev.GENERATING, f"round {round_number}, candidate {index}: asking {model_name(backend)}",
+                  round=round_number, candidate=index)
+        greedy = index == 1
+        reply = self.ask(backend, messages, temperature=0.0 if greedy else 0.8,
+                         seed=None if greedy else round_number * 100 + index)
+        return Candidate(round=round_number, index=index, model=model_name(backend), reply=reply)
+
     def prepare(self, candidate: Candidate) -> bool:
         """Turn the reply into a new file text; False (and the reason kept) when rejected."""
         try:
