@@ -353,9 +353,11 @@ class OpenAICompatibleBackend(Backend):
         prompt = request.prompt if isinstance(request.prompt, str) else [int(i) for i in request.prompt]
         if not isinstance(prompt, str) and self.supports_token_prompts is False:
             prompt = self._ids_as_text(prompt)
+        return {"model": self.model, "prompt": prompt, **self._sampling(request)}
+
+    def _sampling(self, request: GenerationRequest) -> dict:
+        """The body fields that /completions and /chat/completions share."""
         body = {
-            "model": self.model,
-            "prompt": prompt,
             "max_tokens": request.max_tokens,
             "temperature": request.temperature,
             "top_p": request.top_p,
@@ -380,29 +382,16 @@ class OpenAICompatibleBackend(Backend):
         connection.request("POST", self._url(path, True), body=json.dumps(body), headers=self._headers())
         return connection.getresponse()
 
-    def _chat_body(self, chat: ChatRequest) -> dict:
-        body = {
-            "model": self.model,
-            "messages": [{"role": m.role, "content": m.content} for m in chat.messages],
-            "max_tokens": chat.max_tokens,
-            "temperature": chat.temperature,
-            "top_p": chat.top_p,
-            "stream": True,
-            "stream_options": {"include_usage": True},
-        }
-        if chat.stop:
-            body["stop"] = list(chat.stop)
-        if chat.seed is not None:
-            body["seed"] = chat.seed
-        if chat.logprobs:
-            body["logprobs"] = True
-        if chat.grammar and self.supports_grammar is not False:
-            body["grammar"] = chat.grammar
+    def _chat_body(self, generation: _HTTPGeneration) -> dict:
+        messages = [{"role": m.role, "content": m.content} for m in generation.chat.messages]
+        body = {"model": self.model, "messages": messages, **self._sampling(generation.request)}
+        if generation.chat.logprobs:
+            body["logprobs"] = True  # chat's boolean form (on /completions it is a count)
         return body
 
     def _generate_chat(self, generation: _HTTPGeneration, started: float) -> None:
         stats = generation.stats
-        body = self._chat_body(generation.chat)
+        body = self._chat_body(generation)
         path = "/chat/completions"
         response = self._open(generation, body, path)
         if response.status >= 400 and "grammar" in body and self.supports_grammar is None:
