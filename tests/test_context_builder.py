@@ -75,7 +75,8 @@ def test_control_text_in_a_file_cannot_become_a_control_token(qwen_vocab, tmp_pa
     prompt = builder.build(text, "python", str(tmp_path / "a.py"), 1, 4, budget_tokens=512, max_new_tokens=16)
     specials = qwen_vocab.info().specials
     assert prompt.token_ids.count(specials.fim_middle) == 1
-    assert qwen_vocab.detokenize(prompt.token_ids[prompt.token_ids.index(specials.fim_middle) + 1 :]) == "x = "
+    assert qwen_vocab.detokenize(prompt.token_ids[prompt.token_ids.index(specials.fim_middle) + 1 :]) == "x ="
+    assert prompt.held_back == " "
     assert specials.by_text["<|endoftext|>"] not in prompt.token_ids
     assert "<|fim_middle|><|file_sep|>" in qwen_vocab.detokenize(prompt.token_ids[:-1])
 
@@ -509,3 +510,19 @@ def test_a_prefix_only_model_gets_the_typed_text_in_its_prefix(gemma, tmp_path):
     prompt = builder.build(text, "python", str(tmp_path / "a.py"), 1, 14, budget_tokens=512, max_new_tokens=16)
     assert prompt.format_name == "prefix-only"
     assert gemma.detokenize(prompt.token_ids).endswith("def area(width, height):\n    return wid")
+
+
+def test_blanks_typed_after_code_are_held_back_from_a_fim_prompt(qwen_vocab, tmp_path):
+    builder = ContextBuilder(qwen_vocab)
+    specials = qwen_vocab.info().specials
+    text = "def add(a, b):\n    return \n"
+    prompt = builder.build(text, "python", str(tmp_path / "a.py"), 1, 11, budget_tokens=512, max_new_tokens=16)
+    assert prompt.held_back == " "
+    assert qwen_vocab.detokenize(prompt.token_ids[prompt.token_ids.index(specials.fim_middle) + 1 :]) == "    return"
+    kept = builder.build(text, "python", str(tmp_path / "a.py"), 1, 11, budget_tokens=512, max_new_tokens=16,
+                         hold_back_blanks=False)
+    assert kept.held_back == "" and qwen_vocab.detokenize(kept.token_ids).endswith("    return ")
+    # A line of only indentation keeps it: the model's next token is the code.
+    indented = builder.build("def f():\n    \n", "python", str(tmp_path / "b.py"), 1, 4, budget_tokens=512,
+                             max_new_tokens=16)
+    assert indented.held_back == ""
