@@ -28,6 +28,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from coder.completion.engine import CompletionEngine, CompletionRequest  # noqa: E402
 from coder.models.llama_backend import LlamaWorkerBackend  # noqa: E402
+from coder.settings import CompletionSettings  # noqa: E402
 
 PAUSE_AFTER = set(" .(\n[{,")
 
@@ -69,7 +70,8 @@ def main() -> None:
     parser.add_argument("--start", type=int, default=60, help="first line to retype (1-based)")
     parser.add_argument("--lines", type=int, default=30, help="how many lines to retype")
     parser.add_argument("--budget", type=int, default=1024)
-    parser.add_argument("--max-tokens", type=int, default=32)
+    parser.add_argument("--max-tokens", type=int, default=CompletionSettings().max_tokens,
+                        help="most tokens per suggestion (default: the user's default setting)")
     parser.add_argument("--context", default="repo", choices=("none", "local", "repo"))
     parser.add_argument("--model", default=None)
     parser.add_argument("--threads", type=int, default=2)
