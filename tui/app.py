@@ -21,6 +21,7 @@ class CoderApp(App):
     CSS_PATH = "app.tcss"
     COMMANDS = App.COMMANDS | {CoderCommands}
     BINDINGS = [Binding(k.key, k.action, k.description.split(" (")[0], show=k.show, priority=True) for k in APP_KEYS]
+    loop_options = None  # coder.loops LoopOptions for the runs; None: from the [loops] settings
 
     def __init__(self, workspace, *, open_path: Path | None = None):
         super().__init__()
