@@ -27,6 +27,7 @@ class ReviewScreen(Screen[tuple[str, int] | None]):
         self.workspace = workspace
         self.start = start  # "review": review the staged change now; "last": show the previous result
         self.result = None
+        self.changes = None  # what the shown result read (None for a stored result)
         self.reviewing = False
 
     def compose(self) -> ComposeResult:
@@ -64,6 +65,7 @@ class ReviewScreen(Screen[tuple[str, int] | None]):
 
     def on_review_ready(self, message: messages.ReviewReady) -> None:
         result = self.result = message.result
+        self.changes = message.changes
         if message.changes is not None:
             self.reviewing = False
             title = f"review of the {result.label} change ({result.seconds:.1f} s, {result.model or 'no model'})"

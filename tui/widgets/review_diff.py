@@ -73,16 +73,18 @@ class ReviewDiff(OptionList):
 
     def _file(self, change, findings: list) -> None:
         self._line(f"── {change.path} ({change.status})", "bold")
-        lines = change.text.split("\n")
+        lines = change.text.splitlines()
         waiting = list(findings)
+        shown_upto = 0  # context lines already shown under the previous hunk are not repeated
         for hunk in change.hunks:
-            first = max(1, hunk.new_start - CONTEXT)
+            first = max(1, hunk.new_start - CONTEXT, shown_upto + 1)
             last = min(len(lines), hunk.new_start + hunk.new_count - 1 + CONTEXT)
             self._line(f"@@ +{hunk.new_start},{hunk.new_count} @@", "cyan")
             for removed in hunk.removed:
                 self._line(f"{'':>5} - {removed}", "red")
             if hunk.new_count == 0:  # a pure deletion: the context after it
-                first, last = hunk.new_start, min(len(lines), hunk.new_start + CONTEXT)
+                first, last = max(hunk.new_start, shown_upto + 1), min(len(lines), hunk.new_start + CONTEXT)
+            shown_upto = max(shown_upto, last)
             for number in range(first, last + 1):
                 added = hunk.new_start <= number < hunk.new_start + hunk.new_count
                 self._line(f"{number:>5} {'+' if added else ' '} {lines[number - 1]}", "green" if added else "")

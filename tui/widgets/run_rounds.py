@@ -11,7 +11,7 @@ from textual.widgets import DataTable
 from coder.loops import events as ev
 from tui.styles import css_beside
 
-COLUMNS = ("round", "cand.", "status", "tests", "speedup", "time")
+COLUMNS = ("cand.", "status", "tests", "time")  # optimize adds "speedup" before the time
 
 
 @dataclass
@@ -49,7 +49,7 @@ class RunRounds(DataTable):
         self.best_key: str | None = None
 
     def on_mount(self) -> None:
-        self.add_columns(*COLUMNS)
+        self.add_columns(*(COLUMNS[:3] + ("speedup",) + COLUMNS[3:] if self.kind == "optimize" else COLUMNS))
 
     def note(self, event, at: float) -> CandidateRow | None:
         """Fold one loop event into the table; the candidate row it is about, if any."""
@@ -96,11 +96,13 @@ class RunRounds(DataTable):
         speedup = f"{row.speedup:.2f}x" if row.speedup is not None else ""
         seconds = f"{row.seconds:.1f} s" if row.seconds is not None else "…"
         status = f"{row.status} ★" if row.key == self.best_key else row.status
-        return str(row.round), str(row.candidate), status, row.tests, speedup, seconds
+        if self.kind == "optimize":
+            return row.key, status, row.tests, speedup, seconds
+        return row.key, status, row.tests, seconds
 
     def _redraw(self, row: CandidateRow) -> None:
         for column, value in zip(self.columns, self._cells(row)):
-            self.update_cell(row.key, column, value)
+            self.update_cell(row.key, column, value, update_width=True)
 
     def on_data_table_row_highlighted(self, message: DataTable.RowHighlighted) -> None:
         row = self.rows_by_key.get(message.row_key.value) if message.row_key is not None else None
