@@ -157,6 +157,26 @@ async def test_an_optimize_run_charts_the_best_speedup_per_round(tmp_path):
             assert "best" in str(screen.query_one("#run-title").render())
 
 
+async def test_a_fix_run_on_passing_tests_ends_with_one_clear_line(tmp_path):
+    repo = project_repo("slow", tmp_path / "slow")
+    with Workspace.open(repo, backend=ScriptedBackend([]), chat_backend=ScriptedBackend([])) as workspace:
+        app = run_app(workspace, repo / "textutil.py")
+        async with app.run_test(size=SIZE) as pilot:
+            await ready(pilot, app)
+            app.main_screen.tabs.current.move_cursor((6, 4))
+            await pilot.press("f5")
+            await wait_for(pilot, lambda: isinstance(app.screen, RunScreen), what="the run screen")
+            screen = app.screen
+            title = screen.query_one("#run-title")
+            await wait_for(pilot, lambda: "failed:" in str(title.render()), timeout_s=60, what="the failure")
+            assert "pass" in str(title.render())  # nothing to fix: the tests pass
+            assert screen.result is None and not screen.running
+            assert any(n.severity == "error" for n in app._notifications)
+            await pilot.press("w")  # nothing to apply
+            await pilot.pause(0.1)
+            assert any("ended without a candidate" in n.message for n in app._notifications)
+
+
 async def test_the_cursor_outside_a_function_starts_nothing(tmp_path):
     repo = project_repo("orders", tmp_path / "orders")
     with Workspace.open(repo, backend=ScriptedBackend([]), chat_backend=ScriptedBackend([])) as workspace:

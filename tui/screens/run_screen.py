@@ -110,6 +110,9 @@ class RunScreen(Screen):
         else:
             self.query_one("#hunk-title", Label).update("no candidate could be tried")
 
+    def on_work_failed(self, message: messages.WorkFailed) -> None:
+        self.notify(message.message, title=message.title, severity="error", timeout=8)
+
     def on_accepted_tested(self, message: messages.AcceptedTested) -> None:
         verdict = "pass" if message.ok else "FAIL"
         self.kept_test = f"tests on the accepted hunks: {verdict} ({message.summary}, {message.seconds:.1f} s)"
@@ -155,7 +158,7 @@ class RunScreen(Screen):
 
     def _kept_text(self) -> str | None:
         if self.result is None:
-            self.notify("the run is still going", timeout=3)
+            self.notify("the run ended without a candidate" if self._ended else "the run is still going", timeout=3)
             return None
         kept = self.picker.kept
         if not kept:
