@@ -17,12 +17,9 @@ from textual.widgets import Footer
 
 from coder.ask.target import AskTarget
 from coder.errors import CoderError
-from tui import messages, run_work, workers
+from tui import messages, workers
 from tui.keys import SCREEN_KEYS
 from tui.screens.disk_change_screen import DiskChangeScreen
-from tui.screens.review_screen import ReviewScreen
-from tui.screens.run_screen import RunScreen
-from tui.screens.runs_screen import RunsScreen
 from tui.widgets.ask_panel import AskPanel
 from tui.widgets.code_editor import CodeEditor
 from tui.widgets.editor_tabs import EditorTabs
@@ -342,6 +339,9 @@ class MainScreen(Screen):
             editor.dismiss_completion()
 
     # -- runs and review -------------------------------------------------------------
+    # Their screens (and the loops and review code under them) are imported when first
+    # opened: they are not needed before the first screen, and start-up pays for every
+    # module it imports.
 
     def action_fix(self) -> None:
         self._start_run("fix")
@@ -352,6 +352,8 @@ class MainScreen(Screen):
     def _start_run(self, kind: str) -> None:
         """A run of the function at the cursor, on the file as saved (the loop reads the disk)."""
         from coder.loops.target import function_at_line
+        from tui import run_work
+        from tui.screens.run_screen import RunScreen
 
         editor = self.tabs.current
         if editor is None or not editor.path.endswith(".py"):
@@ -372,9 +374,13 @@ class MainScreen(Screen):
         self.app.push_screen(RunScreen(self.workspace, kind, target.spec, options))
 
     def action_runs(self) -> None:
+        from tui.screens.runs_screen import RunsScreen
+
         self.app.push_screen(RunsScreen(self.workspace))
 
     def action_review(self) -> None:
+        from tui.screens.review_screen import ReviewScreen
+
         async def jump(place: tuple[str, int] | None) -> None:
             if place is None:
                 return
