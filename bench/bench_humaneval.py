@@ -3,6 +3,7 @@
     .venv/bin/python bench/bench_humaneval.py [--set single|multi|both] [--every K]
         [--full] [--model PATH] [--modes auto,never] [--context repo] [--out FILE.jsonl]
     .venv/bin/python bench/bench_humaneval.py --report FILE.jsonl   # the table of a run's records
+    .venv/bin/python bench/bench_humaneval.py --report FILE.jsonl --replay   # ... post-processed again by today's code
 
 Data: ../shared/data/humaneval-infilling/ (single-line and multi-line infilling: each
 HumanEval solution with one line, or several whole lines, removed). The default
@@ -151,9 +152,11 @@ def main() -> None:
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--out", type=Path, default=None, help="one JSON line per task and answer")
     parser.add_argument("--report", type=Path, default=None, help="print the table of an earlier --out file (no model)")
+    parser.add_argument("--replay", action="store_true",
+                        help="with --report: post-process the recorded raw outputs again with the current code")
     args = parser.parse_args()
     if args.report:
-        report(args.report)
+        report(args.report, replay=args.replay)
         return
     modes = [m.strip() for m in args.modes.split(",") if m.strip()]
     if any(m not in ENGINE_MODES for m in modes):
@@ -237,11 +240,37 @@ def print_table(results: dict) -> None:
                   f"{score['empty']:>7}{latencies[len(latencies) // 2]:>8.0f}")
 
 
-def report(path: Path) -> None:
+def replayed(record: dict, tasks: dict) -> dict:
+    """The record with each engine answer post-processed again from its recorded raw
+    output by the current code (no model): what a change to post-processing alone does.
+    The engine's other candidates are not replayed, only the first generation."""
+    from coder.completion.postprocess import postprocess
+    from coder.completion.suffix_fit import repeats_next_line
+
+    task = tasks[record["set"], record["task_id"]]
+    prefix, suffix = task["prompt"], "\n" + task["suffix"]
+    for name, answer in record.items():
+        if name == "raw" or not isinstance(answer, dict) or "raw" not in answer:
+            continue
+        mode = answer.get("mode", "multi")
+        text = postprocess(answer["raw"], language="python", prefix=prefix, suffix=suffix, mode=mode)
+        if text and repeats_next_line(text, prefix, suffix):
+            text = ""
+        answer.update(answer=text, exact=same_lines(text, task["canonical_solution"]), passed=passes(task, text))
+    return record
+
+
+def report(path: Path, replay: bool = False) -> None:
     """The table again from the records of an earlier run (also of one cut short)."""
     results: dict = {}
+    tasks = {}
+    if replay:
+        for kind in SETS:
+            tasks.update({(kind, t["task_id"]): t for t in load_tasks(kind, None, True)})
     for line in path.open():
         record = json.loads(line)
+        if replay:
+            record = replayed(record, tasks)
         scores = results.setdefault(record["set"], {"tasks": 0})
         scores["tasks"] += 1
         for name, answer in record.items():
