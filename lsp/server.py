@@ -369,10 +369,14 @@ async def _complete(ls: CoderServer, uri: str, position: types.Position, automat
         current = ls.documents.get(uri)
         if current is None or current.version != snapshot.version:
             return job.stale  # the text changed since the request: its answer is stale
-        return answer(ls.service.complete(snapshot, cursor), snapshot, cursor)
+        return answer(ls.service.complete(snapshot, cursor, job.cancel), snapshot, cursor)
 
     job = ls.scheduler.submit(uri, snapshot.version, work, stale=empty())
-    return await asyncio.wrap_future(job.future)
+    try:
+        return await asyncio.wrap_future(job.future)
+    except asyncio.CancelledError:  # $/cancelRequest: a running generation stops too
+        job.cancel.set()
+        raise
 
 
 @server.feature(types.TEXT_DOCUMENT_INLINE_COMPLETION, types.InlineCompletionOptions())
