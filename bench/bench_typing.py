@@ -8,8 +8,9 @@ Defaults are a user's: the completion model coder resolves (Qwen2.5-Coder-0.5B
 Instruct), context "repo", multi-line "auto", grounding on, 3 candidates.
 
 The default file is platformdirs' unix.py from the installed package (a real file of
-a real project). Lines from --start on are removed and typed again; a pause is after
-a space, a dot, an opening bracket or a newline. Prints p50/p95 latency, tokens
+a real project). Lines from --start on are removed and typed again on a line of their
+own (the code below the cursor stays on the lines below); a pause is after a space, a
+dot, an opening bracket or a newline. Prints p50/p95 latency, tokens
 evaluated vs reused per request, the suggestion-cache hit rate, and the latency next
 to what llama.cpp itself needs for the evaluated plus generated tokens at the given
 rates (llama.cpp direct, from bench/bench_runtime.py on this machine).
@@ -27,6 +28,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from coder.completion.engine import CompletionEngine, CompletionRequest  # noqa: E402
 from coder.models.llama_backend import LlamaWorkerBackend  # noqa: E402
+from coder.settings import CompletionSettings  # noqa: E402
 
 PAUSE_AFTER = set(" .(\n[{,")
 
@@ -68,7 +70,8 @@ def main() -> None:
     parser.add_argument("--start", type=int, default=60, help="first line to retype (1-based)")
     parser.add_argument("--lines", type=int, default=30, help="how many lines to retype")
     parser.add_argument("--budget", type=int, default=1024)
-    parser.add_argument("--max-tokens", type=int, default=32)
+    parser.add_argument("--max-tokens", type=int, default=CompletionSettings().max_tokens,
+                        help="most tokens per suggestion (default: the user's default setting)")
     parser.add_argument("--context", default="repo", choices=("none", "local", "repo"))
     parser.add_argument("--model", default=None)
     parser.add_argument("--threads", type=int, default=2)
@@ -105,13 +108,15 @@ def main() -> None:
     rejections: dict[str, int] = {}
     typed = ""
     # Warm the model and the KV cache once, as an editor that has been open a while.
-    engine.complete(CompletionRequest(str(path), head + tail, args.start - 1, 0, language="python",
+    engine.complete(CompletionRequest(str(path), head + "\n" + tail, args.start - 1, 0, language="python",
                                       max_tokens=args.max_tokens, budget_tokens=args.budget, context=args.context))
     for char in typed_part:
         typed += char
         if char not in PAUSE_AFTER:
             continue
-        text = head + typed + tail
+        # The user writes on a line of its own: the code below stays below (an editor's
+        # Enter opens a new line), so the rest of the cursor's line is empty.
+        text = head + typed + "\n" + tail
         line = (head + typed).count("\n")
         column = len((head + typed).rsplit("\n", 1)[-1])
         started = time.perf_counter()

