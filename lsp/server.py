@@ -417,8 +417,8 @@ def accepted(ls: CoderServer, *args) -> None:
 @server.feature(types.TEXT_DOCUMENT_CODE_ACTION, types.CodeActionOptions(code_action_kinds=code_actions.KINDS))
 def code_action(ls: CoderServer, params: types.CodeActionParams):
     snapshot = ls.documents.snapshot(params.text_document.uri)
-    if snapshot is None or ls.workspace_ is None:
-        return None
+    if snapshot is None or ls.workspace_ is None or len(snapshot.text) > ls.documents.tree_limit:
+        return None  # past the tree limit a parse per cursor move costs too much
     cursor = convert.cursor_at(snapshot.text, params.range.start, ls.documents.encoding)
     return code_actions.actions_at(snapshot, cursor.line, params.context.only) or None
 
