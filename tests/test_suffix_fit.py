@@ -57,6 +57,8 @@ def test_repeating_the_next_line_is_caught():
     assert not repeats_next_line("        result.append(v)", PREFIX, SUFFIX)
     # Text after the cursor on its line: the suggestion is inside a line, not above one.
     assert not repeats_next_line("x", "a = ", "x\nx\n")
+    # The same statement one block deeper is not the next line again.
+    assert not repeats_next_line("        return y - 1", "    if x == y:\n", "\n    return y - 1\n")
 
 
 @pytest.mark.parametrize(

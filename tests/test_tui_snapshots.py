@@ -81,3 +81,89 @@ def test_unsaved_changes_prompt(app, snap_compare):
         await pilot.pause(0.2)
 
     assert snap_compare(app, terminal_size=SIZE, run_before=run_before)
+
+
+def run_app(tmp_path, chat):
+    """The orders project (one bug) with a scripted chat model, and fix runs on its tests."""
+    import sys
+
+    from coder.loops.sandbox import Limits
+    from coder.loops.session import LoopOptions
+    from support.run_repos import project_repo
+
+    repo = project_repo("orders", tmp_path / "orders")
+    workspace = Workspace.open(repo, backend=ScriptedBackend([], name="scripted-completion"), chat_backend=chat,
+                               overrides={"review": {"confidence": "off"}})
+    app = CoderApp(workspace, open_path=repo / "orders.py")
+    app.loop_options = LoopOptions(rounds=2, python=sys.executable, env={"PYTEST_DISABLE_PLUGIN_AUTOLOAD": "1"},
+                                   limits=Limits(wall_s=60.0))
+    return repo, workspace, app
+
+
+class StepClock:
+    """Half a second per reading: the run's timings hold still in the picture."""
+
+    def __init__(self):
+        self.now = 0.0
+
+    def __call__(self) -> float:
+        self.now += 0.5
+        return self.now
+
+
+def test_run_screen_after_a_fix_run(tmp_path, snap_compare):
+    from coder.loops.sandbox import bubblewrap_problem
+    from test_tui_runs import RIGHT, WRONG
+    from tui.screens.run_screen import RunScreen
+
+    if bubblewrap_problem():
+        pytest.skip(bubblewrap_problem())
+    repo, workspace, app = run_app(tmp_path, ScriptedBackend([WRONG, RIGHT], name="scripted-chat"))
+
+    async def run_before(pilot):
+        await settled(pilot)
+        screen = RunScreen(workspace, "fix", "orders.py::order_total", app.loop_options, clock=StepClock())
+        app.push_screen(screen)
+        await wait_for(pilot, lambda: screen.result is not None, timeout_s=120, what="the end of the run")
+        await pilot.press("a")  # the first hunk accepted, the second still to decide
+        await pilot.pause(0.3)
+
+    try:
+        assert snap_compare(app, terminal_size=SIZE, run_before=run_before)
+    finally:
+        workspace.close()
+
+
+def test_review_screen_with_findings(tmp_path, snap_compare):
+    import json
+    import subprocess
+
+    from tui import messages
+    from tui.screens.review_screen import ReviewScreen
+
+    def reply(request) -> str:
+        found = "price - quantity" in request.messages[-1].content
+        return json.dumps({"findings": [{"line": 16, "severity": "error", "quote": "total += price - quantity",
+                                         "message": "subtracts the quantity from the price instead of multiplying"}]
+                           if found else []})
+
+    repo, workspace, app = run_app(tmp_path, ScriptedBackend(reply, name="scripted-chat"))
+    source = (repo / "orders.py").read_text()
+    (repo / "orders.py").write_text(source.replace("price + quantity", "price - quantity")
+                                    .replace("    return round(total, 2)", "    return rounded(total)"))
+    subprocess.run(["git", "add", "orders.py"], cwd=repo, check=True)
+
+    async def run_before(pilot):
+        await settled(pilot)
+        await pilot.press("f4")
+        await wait_for(pilot, lambda: isinstance(app.screen, ReviewScreen), what="the review screen")
+        screen = app.screen
+        await wait_for(pilot, lambda: screen.result is not None and not screen.reviewing, what="the review")
+        screen.result.seconds = 1.5  # the time differs from run to run
+        screen.on_review_ready(messages.ReviewReady(screen.result, screen.changes))
+        await pilot.pause(0.3)
+
+    try:
+        assert snap_compare(app, terminal_size=SIZE, run_before=run_before)
+    finally:
+        workspace.close()

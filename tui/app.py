@@ -12,7 +12,6 @@ from tui.commands import CoderCommands
 from tui.keys import APP_KEYS
 from tui.screens.help_screen import HelpScreen
 from tui.screens.main_screen import MainScreen
-from tui.screens.model_picker import ModelPicker
 from tui.screens.quit_screen import QuitScreen
 
 
@@ -21,6 +20,7 @@ class CoderApp(App):
     CSS_PATH = "app.tcss"
     COMMANDS = App.COMMANDS | {CoderCommands}
     BINDINGS = [Binding(k.key, k.action, k.description.split(" (")[0], show=k.show, priority=True) for k in APP_KEYS]
+    loop_options = None  # coder.loops LoopOptions for the runs; None: from the [loops] settings
 
     def __init__(self, workspace, *, open_path: Path | None = None):
         super().__init__()
@@ -63,6 +63,8 @@ class CoderApp(App):
             self.push_screen(HelpScreen())
 
     def action_pick_model(self) -> None:
+        from tui.screens.model_picker import ModelPicker  # with the model registry: not needed at start-up
+
         screen = self.main_screen
         current = dict(screen.models) if screen is not None else {}
 

@@ -30,11 +30,29 @@ SCREEN_KEYS = (
     Key("ctrl+e", "focus_editor", "Go to the editor"),
     Key("alt+w", "close_file", "Close the current file"),
     Key("alt+x", "stop", "Stop the answer or completion being generated"),
+    Key("f5", "fix", "Fix the function at the cursor (fix loop over its tests)"),
+    Key("f8", "optimize", "Optimize the function at the cursor (optimize loop)"),
+    Key("f3", "runs", "Earlier fix and optimize runs"),
+    Key("f4", "review", "Review the staged change"),
 )
 EDITOR_KEYS = (
     Key("ctrl+g", "complete_now", "Ask for a completion at the cursor"),
     Key("tab", "accept", "Accept the completion shown"),
     Key("escape", "dismiss", "Dismiss the completion shown"),
+)
+RUN_KEYS = (  # on the run screen
+    Key("a", "accept_hunk", "Run: accept the hunk"),
+    Key("r", "reject_hunk", "Run: reject the hunk"),
+    Key("w", "apply", "Run: apply the accepted hunks to the file", True),
+    Key("t", "test_kept", "Run: run the tests on the accepted hunks", True),
+    Key("alt+x", "stop", "Run: stop the run"),
+    Key("escape", "close", "Run: back to the editor", True),
+)
+REVIEW_KEYS = (  # on the review screen
+    Key("enter", "jump", "Review: open the file at the finding"),
+    Key("r", "run_again", "Review: run the review again", True),
+    Key("l", "show_last", "Review: show the previous result from the history", True),
+    Key("escape", "close", "Review: back to the editor", True),
 )
 OTHER_KEYS = (
     Key("ctrl+p", "command_palette", "Command palette: every action by name"),
@@ -42,4 +60,4 @@ OTHER_KEYS = (
 
 
 def all_keys() -> tuple[Key, ...]:
-    return APP_KEYS + SCREEN_KEYS + EDITOR_KEYS + OTHER_KEYS
+    return APP_KEYS + SCREEN_KEYS + EDITOR_KEYS + RUN_KEYS + REVIEW_KEYS + OTHER_KEYS

@@ -66,3 +66,33 @@ class WorkFailed(Message):
 
     title: str
     message: str
+
+
+@dataclass
+class LoopEventArrived(Message):
+    """One event of a fix/optimize run (coder.loops.events.LoopEvent), stamped when it came."""
+
+    event: object
+    at: float  # seconds since the run started
+
+
+@dataclass
+class LoopEnded(Message):
+    result: object | None  # coder.loops.session.LoopResult; None when the run failed to start or run
+    error: str | None = None
+
+
+@dataclass
+class AcceptedTested(Message):
+    """The tests over the hunks the user kept."""
+
+    summary: str
+    ok: bool
+    seconds: float
+
+
+@dataclass
+class ReviewReady(Message):
+    result: object  # coder.review.findings.ReviewResult
+    changes: object | None  # coder.review.changes.Changes; None for a result read back from the store
+    when: float | None = None  # for a stored result: when it was made (time.time())

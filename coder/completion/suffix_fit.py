@@ -70,10 +70,12 @@ def repeats_next_line(suggestion: str, prefix: str, suffix: str) -> bool:
     rest_of_line, _, below = suffix.partition("\n")
     if rest_of_line.strip():
         return False
-    following = next((l.strip() for l in below.split("\n") if l.strip()), "")
+    # Indentation counts: the same statement one block deeper is not a copy of the
+    # next line (`return y - 1` inside the `if` above a `return y - 1` after it).
+    following = next((l.rstrip() for l in below.split("\n") if l.strip()), "")
     current = prefix.rsplit("\n", 1)[-1]
-    written = (current + suggestion).rstrip().rsplit("\n", 1)[-1].strip()
-    return bool(following) and written == following
+    written = (current + suggestion).rstrip().rsplit("\n", 1)[-1]
+    return bool(following.strip()) and written == following
 
 
 def keeps_syntax(suggestion: str, *, language: str, prefix: str, suffix: str) -> bool:

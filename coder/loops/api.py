@@ -129,3 +129,19 @@ def _session(kind, root, target: FunctionTarget, snapshot_root, backend, options
     session.emit(ev.STARTED, f"{kind} {target.spec} with {model_name(backend)}", target=target.spec,
                  model=model_name(backend), tests=options.test_args)
     return session
+
+
+def test_text(root: Path, path: str, file_text: str, options: LoopOptions, *, cancel: Cancel | None = None) -> TestRun:
+    """The project's tests over a sandbox copy of the repository with path holding
+    file_text: how a front checks the parts of a candidate the user kept, before or
+    after writing them."""
+    root = Path(root).resolve()
+    sandbox, python = open_sandbox(root, options)
+    try:
+        copy = sandbox.new_copy({path: file_text})
+        run = run_tests(sandbox, copy, python, options.test_args, limits=options.limits,
+                        cancelled=(cancel or Cancel()).event, env=options.env)
+        sandbox.discard(copy)
+        return run
+    finally:
+        sandbox.close()

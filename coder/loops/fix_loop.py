@@ -14,7 +14,7 @@ from pathlib import Path
 from coder.errors import UsageError
 from coder.loops import events as ev
 from coder.loops.locate import is_test_file
-from coder.loops.session import Candidate, LoopCancelled, LoopResult, LoopSession, model_name
+from coder.loops.session import Candidate, LoopCancelled, LoopResult, LoopSession, model_name, unified_diff
 from coder.loops.target import TargetError, find_function
 from coder.loops.test_feedback import TestRun, feedback
 from coder.prompt_templates import render, template
@@ -99,7 +99,8 @@ def _one_round(session: LoopSession, backend, round_number: int, system: str, ta
         candidate.status = "passed" if run.ok else "failed"
         session.emit(ev.TESTED, f"round {round_number}, candidate {index}: {run.summary()}",
                      round=round_number, candidate=index, passed=run.passed, failed=run.failed,
-                     ok=run.ok, summary=run.summary())
+                     ok=run.ok, summary=run.summary(), wall_s=run.run.wall_s,
+                     diff=unified_diff(target.path, session.original_text, candidate.file_text))
         if run.ok:
             session.record(candidate)
             session.emit(ev.BEST, f"candidate {round_number}.{index} passes the tests",

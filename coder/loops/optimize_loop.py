@@ -14,7 +14,7 @@ import shutil
 from coder.errors import UsageError
 from coder.loops import events as ev
 from coder.loops.profile import format_profile
-from coder.loops.session import Candidate, LoopCancelled, LoopResult, LoopSession, model_name
+from coder.loops.session import Candidate, LoopCancelled, LoopResult, LoopSession, model_name, unified_diff
 from coder.loops.test_feedback import TestRun, feedback
 from coder.loops.timing import Verdict, Workload, install_runner, judge, measure, module_name
 from coder.prompt_templates import render, template
@@ -145,7 +145,9 @@ def _one_candidate(session: LoopSession, backend, workload: Workload, messages, 
     session.check_cancelled()
     candidate.tests = run.as_dict()
     session.emit(ev.TESTED, f"round {round_number}, candidate {index}: {run.summary()}", round=round_number,
-                 candidate=index, passed=run.passed, failed=run.failed, ok=run.ok, summary=run.summary())
+                 candidate=index, passed=run.passed, failed=run.failed, ok=run.ok, summary=run.summary(),
+                 wall_s=run.run.wall_s,
+                 diff=unified_diff(session.target.path, session.original_text, candidate.file_text))
     if not run.ok:
         candidate.status, candidate.reason = "failed", run.summary()
         candidate.verdict = {"tests": feedback(run, budget=session.options.feedback_chars)}

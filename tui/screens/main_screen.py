@@ -16,6 +16,7 @@ from textual.screen import Screen
 from textual.widgets import Footer
 
 from coder.ask.target import AskTarget
+from coder.errors import CoderError
 from tui import messages, workers
 from tui.keys import SCREEN_KEYS
 from tui.screens.disk_change_screen import DiskChangeScreen
@@ -336,3 +337,56 @@ class MainScreen(Screen):
         editor = self.tabs.current
         if editor is not None:
             editor.dismiss_completion()
+
+    # -- runs and review -------------------------------------------------------------
+    # Their screens (and the loops and review code under them) are imported when first
+    # opened: they are not needed before the first screen, and start-up pays for every
+    # module it imports.
+
+    def action_fix(self) -> None:
+        self._start_run("fix")
+
+    def action_optimize(self) -> None:
+        self._start_run("optimize")
+
+    def _start_run(self, kind: str) -> None:
+        """A run of the function at the cursor, on the file as saved (the loop reads the disk)."""
+        from coder.loops.target import function_at_line
+        from tui import run_work
+        from tui.screens.run_screen import RunScreen
+
+        editor = self.tabs.current
+        if editor is None or not editor.path.endswith(".py"):
+            self.notify(f"open a Python file and put the cursor in a function to {kind} it", severity="warning")
+            return
+        if editor.modified:
+            self.notify(f"save {editor.path} first: the {kind} run works on the file as saved", severity="warning")
+            return
+        try:
+            target = function_at_line(editor.path, editor.text, editor.cursor_location[0])
+        except CoderError as error:
+            self.notify(error.message, title=kind, severity="error")
+            return
+        if target is None:
+            self.notify(f"the cursor is not in a function of {editor.path}", severity="warning")
+            return
+        options = getattr(self.app, "loop_options", None) or run_work.loop_options(self.workspace.settings)
+        self.app.push_screen(RunScreen(self.workspace, kind, target.spec, options))
+
+    def action_runs(self) -> None:
+        from tui.screens.runs_screen import RunsScreen
+
+        self.app.push_screen(RunsScreen(self.workspace))
+
+    def action_review(self) -> None:
+        from tui.screens.review_screen import ReviewScreen
+
+        async def jump(place: tuple[str, int] | None) -> None:
+            if place is None:
+                return
+            editor = await self.open_file(place[0])
+            if editor is not None:
+                editor.move_cursor((min(place[1] - 1, editor.document.line_count - 1), 0), center=True)
+                editor.focus()
+
+        self.app.push_screen(ReviewScreen(self.workspace), jump)

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from textual.app import ComposeResult
 from textual.containers import Vertical, VerticalScroll
 from textual.message import Message
-from textual.widgets import Input, Label, Markdown, OptionList
+from textual.widgets import Input, Label, OptionList
 from textual.widgets.option_list import Option
 
 from tui.styles import css_beside
@@ -35,15 +35,25 @@ class AskPanel(Vertical):
 
     def compose(self) -> ComposeResult:
         yield Label("Ask", id="ask-title")
-        with VerticalScroll(id="ask-scroll"):
-            yield Markdown("", id="ask-answer")
+        # The Markdown widget (and markdown-it under it) is made with the first answer:
+        # start-up does not wait for what the first screen does not show.
+        yield VerticalScroll(id="ask-scroll")
         yield Label("Sources", id="ask-sources-title")
         yield OptionList(id="ask-sources")
         yield Input(placeholder="Ask about the code (Enter sends; follow-ups continue)", id="ask-input")
 
     @property
-    def markdown(self) -> Markdown:
-        return self.query_one("#ask-answer", Markdown)
+    def markdown(self):
+        """The answers so far (a textual Markdown widget), or None before the first."""
+        found = self.query("#ask-answer")
+        return found.first() if found else None
+
+    async def _markdown(self):
+        from textual.widgets import Markdown
+
+        if self.markdown is None:
+            await self.query_one("#ask-scroll", VerticalScroll).mount(Markdown("", id="ask-answer"))
+        return self.markdown
 
     def focus_input(self) -> None:
         self.query_one("#ask-input", Input).focus()
@@ -66,9 +76,10 @@ class AskPanel(Vertical):
         options = self.query_one("#ask-sources", OptionList)
         options.clear_options()
         options.add_options([Option(source.label()) for source in sources] or [Option("(none)", disabled=True)])
-        heading = f"\n\n**You** ({about}): {question}\n\n" if self.markdown.source else f"**You** ({about}): {question}\n\n"
-        await self.markdown.append(heading)
-        self._stream = Markdown.get_stream(self.markdown)
+        markdown = await self._markdown()
+        heading = f"\n\n**You** ({about}): {question}\n\n" if markdown.source else f"**You** ({about}): {question}\n\n"
+        await markdown.append(heading)
+        self._stream = type(markdown).get_stream(markdown)
 
     async def add_piece(self, text: str) -> None:
         self.answer_text += text
@@ -80,13 +91,14 @@ class AskPanel(Vertical):
         if self._stream is not None:
             await self._stream.stop()
             self._stream = None
-        if note:
+        if note and self.markdown is not None:
             await self.markdown.append(f"\n\n*{note}*")
         self.answering = False
 
     async def clear(self) -> None:
         await self.finish("")
-        await self.markdown.update("")
+        if self.markdown is not None:
+            await self.markdown.update("")
         self.query_one("#ask-sources", OptionList).clear_options()
         self._sources = []
         self.answer_text = ""
