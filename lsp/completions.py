@@ -11,7 +11,7 @@ empty; the backend restarts its worker by itself, so the next request works.
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from coder.errors import CoderError
 
@@ -54,7 +54,8 @@ class CompletionService:
         self.errors = 0
         self.last_error: str | None = None
 
-    def complete(self, snapshot: Snapshot, cursor: Cursor) -> Answer:
+    def complete(self, snapshot: Snapshot, cursor: Cursor, cancel=None) -> Answer:
+        """``cancel``: the scheduler job's, set when a newer request supersedes this one."""
         workspace = self.workspace
         if not workspace.ready.is_set():
             return Answer("")
@@ -66,6 +67,7 @@ class CompletionService:
             request = workspace.completion_request(
                 snapshot.path, text, line, column, language=snapshot.language, tree=snapshot.tree,
             )
+            request = replace(request, cancel=cancel)
             engine = workspace.engine_without_waiting(request.context)
             suggestion = engine.complete(request)
         except CoderError as error:
@@ -97,8 +99,7 @@ class CompletionService:
             request = workspace.completion_request(snapshot.path, text, line, column, language=snapshot.language,
                                                    tree=snapshot.tree)
             engine = workspace.engine_without_waiting(request.context)
-            if hasattr(engine, "warm"):
-                engine.warm(request)
+            engine.warm(request)
         except CoderError as error:
             log.info("warming %s failed: %s", snapshot.path, error.message)
 

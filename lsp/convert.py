@@ -120,3 +120,50 @@ def empty_inline() -> types.InlineCompletionList:
 
 def empty_menu() -> types.CompletionList:
     return types.CompletionList(is_incomplete=True, items=[])
+
+
+def _range_of(text: str, start: int, end: int, encoding: str) -> types.Range:
+    return types.Range(_point(*positions.position_at(text, start, encoding)),
+                       _point(*positions.position_at(text, end, encoding)))
+
+
+def workspace_edit(uri: str, version: int, old: str, new: str, encoding: str, *,
+                   versioned: bool) -> types.WorkspaceEdit:
+    """One edit turning old into new: what lies between their common start and end
+    (so the editor's cursor and undo stay where they are outside the function).
+    ``versioned`` (the client takes documentChanges): the client refuses the edit
+    when its document is no longer at ``version``."""
+    start = 0
+    limit = min(len(old), len(new))
+    while start < limit and old[start] == new[start]:
+        start += 1
+    end = 0
+    while end < limit - start and old[len(old) - 1 - end] == new[len(new) - 1 - end]:
+        end += 1
+    edit = types.TextEdit(range=_range_of(old, start, len(old) - end, encoding), new_text=new[start:len(new) - end])
+    if versioned:
+        return types.WorkspaceEdit(document_changes=[types.TextDocumentEdit(
+            text_document=types.OptionalVersionedTextDocumentIdentifier(uri=uri, version=version), edits=[edit])])
+    return types.WorkspaceEdit(changes={uri: [edit]})
+
+
+_SEVERITIES = {"error": types.DiagnosticSeverity.Error, "warning": types.DiagnosticSeverity.Warning,
+               "note": types.DiagnosticSeverity.Information}
+
+
+def review_diagnostics(findings, text: str, encoding: str, source: str) -> list[types.Diagnostic]:
+    """Review findings (1-based lines and columns of the text with "\\n" line ends)
+    as diagnostics from the finding's column to the end of its line."""
+    lines = text.replace("\r\n", "\n").split("\n")
+    found = []
+    for finding in findings:
+        line = min(max(finding.line - 1, 0), len(lines) - 1)
+        line_text = lines[line]
+        column = min(max(finding.column - 1, 0), len(line_text))
+        found.append(types.Diagnostic(
+            range=types.Range(_point(line, positions.chars_to_units(line_text, column, encoding)),
+                              _point(line, positions.chars_to_units(line_text, len(line_text), encoding))),
+            message=finding.message, severity=_SEVERITIES.get(finding.severity, types.DiagnosticSeverity.Warning),
+            source=source, code=finding.rule,
+        ))
+    return found

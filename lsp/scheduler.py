@@ -3,8 +3,10 @@
 The model serves one request at a time, so jobs run one after another on a single
 thread (the event loop stays free to read the editor's messages). A new job for a
 document answers that document's waiting jobs at once with the stale value, and
-marks its running job superseded, so its result is replaced by the stale value when
-it ends; no request is ever left without an answer. A job whose future was cancelled
+marks its running job superseded and sets its ``cancel``: the work hands that to the
+core, which cancels the model's generation at once, so the model is free for the new
+job instead of finishing an answer nobody will see (the superseded job is answered
+with the stale value); no request is ever left without an answer. A job whose future was cancelled
 ($/cancelRequest) before it started is skipped. A job that raises answers the stale
 value too: an editor forgives a missing suggestion, not a dead server.
 """
@@ -17,6 +19,8 @@ import time
 from collections import deque
 from concurrent.futures import Future
 from typing import Any, Callable
+
+from coder.loops.events import Cancel
 
 from lsp.debounce import Debounce
 
@@ -32,6 +36,7 @@ class Job:
         self.stale = stale
         self.future: Future = Future()
         self.superseded = threading.Event()
+        self.cancel = Cancel()  # set when superseded or cancelled while running
         self.submitted = time.monotonic()
 
     def answer(self, value: Any) -> None:
@@ -53,7 +58,7 @@ class CompletionScheduler:
         self._running: Job | None = None
         self._cond = threading.Condition()
         self._closed = False
-        self.counts = {"run": 0, "superseded": 0, "cancelled": 0, "failed": 0}
+        self.counts = {"run": 0, "superseded": 0, "interrupted": 0, "cancelled": 0, "failed": 0}
         self._thread = threading.Thread(target=self._loop, name="coder-completions", daemon=True)
         self._thread.start()
 
@@ -71,6 +76,8 @@ class CompletionScheduler:
                 self.counts["superseded"] += 1
             if self._running is not None and self._running.key == key:
                 self._running.superseded.set()
+                self._running.cancel.set()
+                self.counts["interrupted"] += 1
             self._pending.append(job)
             self._cond.notify_all()
         return job

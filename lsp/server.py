@@ -20,7 +20,8 @@ from lsprotocol import types
 from pygls.lsp.server import LanguageServer
 
 from coder import __version__
-from lsp import config, convert
+from lsp import code_actions, config, convert
+from lsp.code_actions import ActionRunner
 from lsp.completions import CompletionService
 from lsp.documents import DocumentStore, uri_to_path
 from lsp.history import History
@@ -40,6 +41,7 @@ class CoderServer(LanguageServer):
                          text_document_sync_kind=types.TextDocumentSyncKind.Incremental)
         self.documents = DocumentStore()
         self.scheduler = CompletionScheduler()
+        self.actions = ActionRunner(self)
         self.options = config.ServerOptions()
         self.workspace_ = None  # coder.workspace.Workspace, opened at initialize
         self.service: CompletionService | None = None
@@ -196,6 +198,7 @@ class CoderServer(LanguageServer):
             "positionEncoding": self.documents.encoding,
             "gcFrozen": self.frozen,
             "debounceMs": self.options.debounce_ms,
+            "action": self.actions.running.token if self.actions.running else None,
             "settings": {"context": ws.settings.completion.context if ws else None,
                          "maxTokens": ws.settings.completion.max_tokens if ws else None,
                          "grounding": ws.settings.completion.grounding if ws else None},
@@ -205,6 +208,7 @@ class CoderServer(LanguageServer):
         if self.closed:
             return
         self.closed = True
+        self.actions.close()
         self.scheduler.close()
         if self.index_updates is not None:
             self.index_updates.close()
@@ -312,6 +316,7 @@ def did_close(ls: CoderServer, params: types.DidCloseTextDocumentParams) -> None
     uri = params.text_document.uri
     ls.documents.close(uri)
     ls.scheduler.debounce.forget(uri)
+    ls.actions.forget(uri)
     path = uri_to_path(uri)
     if ls.workspace_ is not None:
         ls.workspace_.recent.forget(path)
@@ -364,10 +369,14 @@ async def _complete(ls: CoderServer, uri: str, position: types.Position, automat
         current = ls.documents.get(uri)
         if current is None or current.version != snapshot.version:
             return job.stale  # the text changed since the request: its answer is stale
-        return answer(ls.service.complete(snapshot, cursor), snapshot, cursor)
+        return answer(ls.service.complete(snapshot, cursor, job.cancel), snapshot, cursor)
 
     job = ls.scheduler.submit(uri, snapshot.version, work, stale=empty())
-    return await asyncio.wrap_future(job.future)
+    try:
+        return await asyncio.wrap_future(job.future)
+    except asyncio.CancelledError:  # $/cancelRequest: a running generation stops too
+        job.cancel.set()
+        raise
 
 
 @server.feature(types.TEXT_DOCUMENT_INLINE_COMPLETION, types.InlineCompletionOptions())
@@ -400,6 +409,38 @@ async def completion(ls: CoderServer, params: types.CompletionParams):
 def accepted(ls: CoderServer, *args) -> None:
     if ls.history is not None and args and isinstance(args[0], str):
         ls.history.accepted(args[0])
+
+
+# -- code actions on the function at the cursor -----------------------------------------
+
+
+@server.feature(types.TEXT_DOCUMENT_CODE_ACTION, types.CodeActionOptions(code_action_kinds=code_actions.KINDS))
+def code_action(ls: CoderServer, params: types.CodeActionParams):
+    snapshot = ls.documents.snapshot(params.text_document.uri)
+    if snapshot is None or ls.workspace_ is None or len(snapshot.text) > ls.documents.tree_limit:
+        return None  # past the tree limit a parse per cursor move costs too much
+    cursor = convert.cursor_at(snapshot.text, params.range.start, ls.documents.encoding)
+    return code_actions.actions_at(snapshot, cursor.line, params.context.only) or None
+
+
+@server.command(code_actions.FIX_COMMAND)
+def fix_function(ls: CoderServer, *args):
+    return ls.actions.start(code_actions.FIX_COMMAND, args)
+
+
+@server.command(code_actions.OPTIMIZE_COMMAND)
+def optimize_function(ls: CoderServer, *args):
+    return ls.actions.start(code_actions.OPTIMIZE_COMMAND, args)
+
+
+@server.command(code_actions.REVIEW_COMMAND)
+def review_function(ls: CoderServer, *args):
+    return ls.actions.start(code_actions.REVIEW_COMMAND, args)
+
+
+@server.feature(types.WINDOW_WORK_DONE_PROGRESS_CANCEL)
+def cancel_progress(ls: CoderServer, params: types.WorkDoneProgressCancelParams) -> None:
+    ls.actions.cancel(params.token)
 
 
 @server.feature("coder/status")

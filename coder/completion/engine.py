@@ -55,6 +55,11 @@ class CompletionRequest:
     # A tree-sitter tree of text when the front keeps one per version (the language
     # server does); otherwise the builder parses when it needs the enclosing headers.
     tree: object = field(default=None, compare=False, repr=False)
+    # Set from another thread to stop this request (a newer keystroke made it stale):
+    # an object with ``is_set``, ``watch(generation)`` and ``unwatch(generation)``, such
+    # as coder.loops.events.Cancel. Its running generation is cancelled at once, so the
+    # model is free for the next request; no further candidate is tried.
+    cancel: object = field(default=None, compare=False, repr=False)
 
 
 @dataclass
@@ -181,6 +186,10 @@ class CompletionEngine:
         check_s = 0.0  # post-processing and the checks of each candidate
         ban_end = False
         for attempt in range(max(1, request.candidates)):
+            if request.cancel is not None and request.cancel.is_set:
+                superseded = True
+                totals.finish_reason = "cancelled"
+                break
             late = (time.perf_counter() - started) * 1000 > CANDIDATE_DEADLINE_MS
             if attempt and late and tried[-1]["rejected"] not in ("invalid_names", "ended_at_once"):
                 break  # out of time for this keystroke; an invented name is still worth a retry
@@ -296,15 +305,21 @@ class CompletionEngine:
         )
         raw = ""
         block_end = False
-        pieces = iter(generation)
-        for piece in pieces:
-            raw += piece
-            if mode == "multi" and block_ended(raw, language=request.language, prefix=prefix, suffix=suffix):
-                block_end = True
-                generation.cancel()  # the rest would be cut away: do not wait for it
-                break
-        for _ in pieces:
-            pass  # after a cancel nothing more arrives; the stats come with the end
+        if request.cancel is not None:
+            request.cancel.watch(generation)  # cancels at once when it is set already
+        try:
+            pieces = iter(generation)
+            for piece in pieces:
+                raw += piece
+                if mode == "multi" and block_ended(raw, language=request.language, prefix=prefix, suffix=suffix):
+                    block_end = True
+                    generation.cancel()  # the rest would be cut away: do not wait for it
+                    break
+            for _ in pieces:
+                pass  # after a cancel nothing more arrives; the stats come with the end
+        finally:
+            if request.cancel is not None:
+                request.cancel.unwatch(generation)
         superseded = generation.stats.finish_reason == "cancelled" and not block_end
         return _Generated(raw, generation.stats, superseded, block_end)
 

@@ -46,6 +46,13 @@ class LoopOptions:
     env: dict = field(default_factory=dict)  # more environment for the test runs
     test_output: bool = True  # fix: show the model the tests' output (False: only that they fail)
 
+    @classmethod
+    def from_settings(cls, loops) -> "LoopOptions":
+        """The options of a [loops] settings section, sandboxed (for fronts without flags)."""
+        return cls(rounds=loops.rounds, candidates=loops.candidates, python=loops.python,
+                   limits=Limits(wall_s=float(loops.timeout_s), memory_bytes=loops.memory_mb << 20),
+                   escalate_rounds=loops.escalate_rounds)
+
 
 @dataclass
 class Candidate:

@@ -41,6 +41,39 @@ def test_the_running_job_of_a_document_is_answered_stale_when_superseded():
     scheduler.close()
 
 
+class _Generation:
+    """Stands for a model generation: ends when cancelled (or after 5 s)."""
+
+    def __init__(self):
+        self.cancelled = threading.Event()
+
+    def cancel(self):
+        self.cancelled.set()
+
+
+def test_superseding_the_running_job_cancels_its_generation_at_once():
+    scheduler = CompletionScheduler()
+    started = threading.Event()
+    generation = _Generation()
+
+    def generating(job):
+        job.cancel.watch(generation)  # what the engine does with the request's cancel
+        started.set()
+        return "finished" if not generation.cancelled.wait(5) else "cut"
+
+    running = scheduler.submit("doc", 1, generating, stale="")
+    other = scheduler.submit("other", 1, lambda job: "other", stale="")
+    assert started.wait(5)
+    began = time.monotonic()
+    newer = scheduler.submit("doc", 2, lambda job: "new", stale="")
+    assert running.future.result(timeout=5) == ""
+    assert time.monotonic() - began < 1.0  # not the 5 s the generation would have run
+    assert generation.cancelled.is_set() and not other.cancel.is_set
+    assert other.future.result(timeout=5) == "other" and newer.future.result(timeout=5) == "new"
+    assert scheduler.counts["interrupted"] == 1
+    scheduler.close()
+
+
 def test_a_failing_job_answers_stale_and_the_next_one_runs():
     scheduler = CompletionScheduler()
 
