@@ -164,8 +164,8 @@ class ContextBuilder:
         ``hint``: one comment line, already formatted, shown right above the
         cursor's line. ``tree``: a tree-sitter tree of text when the caller keeps
         one; otherwise the text is parsed when the enclosing headers are needed.
-        ``hold_back_blanks``: leave spaces typed after code on the cursor's line out
-        of a FIM prompt (``ContextPrompt.held_back``): `return ` ending in a lone space
+        ``hold_back_blanks``: leave the blanks at the end of the cursor's line out of
+        a FIM prompt (``ContextPrompt.held_back``): `return ` ending in a lone space
         token made the 0.5B write the space again (`return  a + b`); without it the
         model writes ` a + b` as it saw such code in training. Off where a grammar
         constrains the first token to a name."""
@@ -475,11 +475,12 @@ def _suffix_view(prefix: str, suffix: str) -> str:
 
 
 def _typed_blanks(middle: str) -> str:
-    """The spaces and tabs at the end of the cursor's line after code on it ("" on a
-    line of only indentation: there the model's next token is the code)."""
+    """The spaces and tabs at the end of the cursor's line, indentation included: a
+    run of blanks is usually one token with what follows, so ending the prompt on it
+    splits a token where training text never does (on a line of only indentation the
+    0.5B then wrote ` "Alaska"` with one space too many)."""
     line = middle[middle.rfind("\n") + 1 :]
-    code = line.rstrip(" \t")
-    return line[len(code) :] if code.strip() else ""
+    return line[len(line.rstrip(" \t")) :]
 
 
 def _scope_key(headers: list[Header], start: int) -> tuple | None:
