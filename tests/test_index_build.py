@@ -89,11 +89,22 @@ def test_an_interrupted_build_resumes(tmp_path):
     assert {"defs_name", "defs_path", "defs_scope"} <= indexes
 
 
-@pytest.mark.slow  # timing-dependent in the full suite: the progress reached the pty only near the build's end
+def child_processes(parent: int) -> list[int]:
+    children = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue  # ended while we looked
+        if int(fields[1]) == parent:
+            children.append(int(stat.parent.name))
+    return children
+
+
 def test_ctrl_c_on_the_command_keeps_the_work_and_a_rerun_goes_on(tmp_path):
     """`coder index` on a real terminal (a pty): the progress bar shows, Ctrl-C stops
     it with one line, and the next run reads only what is left."""
-    # Padded: unpadded, a quiet machine built all 3,000 files in 0.8 s, before the Ctrl-C.
+    # Padded: unpadded, a quiet machine built all 3,000 files in 0.8 s, before the first progress line.
     root = write_modules(tmp_path / "repo", 3000, padding=60)
     env = dict(os.environ, CODER_HOME=str(tmp_path / "home"), PYTHONPATH=str(ROOT))
     pid, fd = pty.fork()
@@ -105,7 +116,15 @@ def test_ctrl_c_on_the_command_keeps_the_work_and_a_rerun_goes_on(tmp_path):
         assert time.monotonic() < deadline, seen[-300:]
         if select.select([fd], [], [], 1)[0]:
             seen += os.read(fd, 4096)
+    # Freeze the workers so the build cannot finish before the interrupt lands,
+    # however fast or loaded the machine; they go on (and wind down) after it.
+    workers = child_processes(pid)
+    for worker in workers:
+        os.kill(worker, signal.SIGSTOP)
     os.kill(pid, signal.SIGINT)  # what the terminal sends to the foreground process on Ctrl-C
+    time.sleep(1)
+    for worker in workers:
+        os.kill(worker, signal.SIGCONT)
     while True:
         try:
             chunk = os.read(fd, 4096)
