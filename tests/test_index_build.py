@@ -86,7 +86,7 @@ def test_an_interrupted_build_resumes(tmp_path):
     assert stats.cached == kept and stats.parsed == 300 - kept
     # The build cut short dropped the indexes of a fresh table; they are back.
     indexes = {row[0] for row in resumed._db.execute("SELECT name FROM sqlite_master WHERE type = 'index'")}
-    assert {"defs_name", "defs_path", "defs_scope"} <= indexes
+    assert {"def_names_name", "def_scopes_scope"} <= indexes
 
 
 def child_processes(parent: int) -> list[int]:

@@ -38,21 +38,27 @@ PARSED, BINARY, GONE, TOO_LARGE = range(4)
 
 # A job: (path relative to the root, language from its extension, size from the stat).
 Job = tuple[str, str, int]
-# A result: (path, PARSED, language, definition rows, reference total, counts blob,
-# argument counts blob, positions blob), or (path, BINARY | GONE | TOO_LARGE).
+# A result: (path, PARSED, language, definition count, definitions blob, the names
+# they define (each once), their scopes (each once), reference total, counts blob,
+# argument counts blob, positions blob), or (path, BINARY | GONE | TOO_LARGE). The
+# blobs are what RepoIndex stores; the parent only unpacks the names and scopes its
+# lookup tables need.
 Result = tuple
 
 
 def parse_source(relative: str, language: str, source: bytes) -> Result:
     """Tags of one file's bytes as the index stores them."""
     if not has_tags(language):
-        return (relative, PARSED, language, [], 0, b"", b"", b"")
+        return (relative, PARSED, language, 0, b"", [], [], 0, b"", b"", b"")
     definitions, references = extract_rows(language, source, relative)
-    counts = Counter([reference[2] for reference in references])
+    names = [reference[2] for reference in references]
+    counts = Counter(names)
     arguments = Counter([reference[2] for reference in references if reference[3] == "name"])
-    rows = [(relative, name, kind, line, column, end_line, scope, signature)
+    rows = [(name, kind, line, column, end_line, scope, signature)
             for name, kind, _, _, line, column, end_line, scope, signature in definitions]
-    return (relative, PARSED, language, rows, len(references),
+    defined = list(dict.fromkeys([row[0] for row in rows]))
+    scopes = list(dict.fromkeys([row[5] for row in rows if row[5] is not None]))
+    return (relative, PARSED, language, len(rows), marshal.dumps(rows), defined, scopes, len(references),
             marshal.dumps(dict(counts)), marshal.dumps(dict(arguments)), marshal.dumps(references))
 
 

@@ -57,6 +57,10 @@ NAMESPACE_WORDS = ("namespace", "module")
 # Bodies whose definitions are local to them (function_definition, arrow_function,
 # method_declaration, closure_expression, func_literal, lambda_expression ...).
 FUNCTION_NODE_WORDS = ("function", "method", "lambda", "closure", "constructor", "func_literal")
+# What every comment starts with in the languages that have a tags query (Python,
+# bash: `#`; C, C++, Go, Java, JavaScript, TypeScript, Rust: `//`, `/*`). A language
+# added with another comment syntax must add its opener here.
+COMMENT_OPENERS = (b"#", b"/")
 # How far above its name a definition's whole node may be (``self.x = 1``: 2 levels).
 WHOLE_NODE_DEPTH = 8
 
@@ -120,8 +124,7 @@ def _kinds(query: tree_sitter.Query, prefix: str) -> list[str]:
 @lru_cache(maxsize=None)
 def tags_query(language: str) -> TagsQuery | None:
     lang = grammar(language)
-    query_language = "typescript" if language == "tsx" else language
-    source = resources.files("coder").joinpath("queries", f"{query_language}-tags.scm")
+    source = _query_source(language)
     if lang is None or not source.is_file():
         return None
     patterns = split_patterns(source.read_text(encoding="utf-8"))
@@ -133,8 +136,15 @@ def tags_query(language: str) -> TagsQuery | None:
     return TagsQuery(main, scoped_query, tuple(kinds), tuple(_kinds(main, "name.reference.")))
 
 
+def _query_source(language: str):
+    return resources.files("coder").joinpath("queries", f"{'typescript' if language == 'tsx' else language}-tags.scm")
+
+
+@lru_cache(maxsize=None)
 def has_tags(language: str) -> bool:
-    return tags_query(language) is not None
+    """Whether the language has a tags query here, without compiling it (the parent
+    of a build asks, and only the workers run the query)."""
+    return grammar(language) is not None and _query_source(language).is_file()
 
 
 def _column(source: bytes, node: tree_sitter.Node) -> int:
@@ -154,27 +164,53 @@ def _is_function_like(node_type: str) -> bool:
     return any(word in node_type for word in FUNCTION_NODE_WORDS)
 
 
-def _scope_of(node: tree_sitter.Node, kind: str) -> tuple[str | None, bool]:
+def _scope_of(node: tree_sitter.Node, kind: str, memo: dict) -> tuple[str | None, bool]:
     """Name of the nearest enclosing class-like node, and whether it is a namespace.
 
     A definition inside a function body (a nested function, an import, a local
     class) belongs to that function, not to the class around it: its scope is the
     function, marked as a namespace so a nested function stays a function. Fields
-    (``self.x = ...`` in a method) do belong to the class."""
-    parent = node.parent
+    (``self.x = ...`` in a method) do belong to the class.
+
+    ``memo``: the answers for the ancestors walked so far in this tree, by node id
+    (twice the id, plus one for a field): the methods of one class share their walk
+    from the class body up, so each ancestor is looked at once per file."""
     not_field = kind != "field"
+    parent = node.parent
+    walked = []
+    found: tuple[str | None, bool] = (None, False)
     while parent is not None:
+        key = parent.id * 2 + (not not_field)
+        known = memo.get(key)
+        if known is not None:
+            found = known
+            break
+        walked.append(key)
         node_type = parent.type
         if not_field and _is_function_like(node_type):
             name = parent.child_by_field_name("name")
-            return (name.text.decode("utf-8", "replace") if name is not None else "<function>"), True
+            found = (name.text.decode("utf-8", "replace") if name is not None else "<function>"), True
+            break
         is_scope, is_namespace = _scope_type(node_type)
         if is_scope:
             name = parent.child_by_field_name("name") or parent.child_by_field_name("type")
             if name is not None:
-                return name.text.decode("utf-8", "replace"), is_namespace
+                found = name.text.decode("utf-8", "replace"), is_namespace
+                break
         parent = parent.parent
-    return None, False
+    for key in walked:
+        memo[key] = found
+    return found
+
+
+def _may_hold_comment(source: bytes, start: int, end: int) -> bool:
+    """Whether a comment can start in source[start:end]: every comment of the
+    languages with a tags query starts with one of COMMENT_OPENERS. Most headers
+    have neither, and listing a node's children makes a Python object of each."""
+    for opener in COMMENT_OPENERS:
+        if source.find(opener, start, end) >= 0:
+            return True
+    return False
 
 
 def _signature(source: bytes, node: tree_sitter.Node) -> str:
@@ -183,8 +219,9 @@ def _signature(source: bytes, node: tree_sitter.Node) -> str:
         # `const f = (a) => ...`: the header ends where the function's body starts.
         value = node.child_by_field_name("value")
         body = value.child_by_field_name("body") if value is not None else None
+    start = node.start_byte
     end = body.start_byte if body is not None else node.end_byte
-    if body is not None:
+    if body is not None and _may_hold_comment(source, start, end):
         # A comment after the header (`def f():  # why`) is not part of it.
         for child in node.children:
             if child.start_byte >= end:
@@ -192,7 +229,7 @@ def _signature(source: bytes, node: tree_sitter.Node) -> str:
             if child.type == "comment":
                 end = child.start_byte
                 break
-    text = source[node.start_byte : end].decode("utf-8", "replace")
+    text = source[start:end].decode("utf-8", "replace")
     if body is None:
         text = text.split("\n", 1)[0]
     return " ".join(text.split())[:SIGNATURE_CHARS]
@@ -209,23 +246,6 @@ def _whole_node(node: tree_sitter.Node, wholes: dict[int, tree_sitter.Node]) -> 
             return found
         current = current.parent
     return None
-
-
-def _definition(source, ascii_only, path, language, node, whole, kind, scope_node) -> tuple:
-    """A definition as a tuple of Tag's fields."""
-    name = node.text.decode("utf-8", "replace")
-    if scope_node is not None:
-        scope, in_namespace = scope_node.text.decode("utf-8", "replace"), False
-    else:
-        scope, in_namespace = _scope_of(whole or node, kind)
-    if kind == "function" and scope is not None and not in_namespace:
-        kind = "method"
-    elif kind == "variable" and language == "python" and name.isupper():
-        kind = "constant"
-    line, byte_column = node.start_point
-    column = byte_column if ascii_only else _column(source, node)
-    signature = _signature(source, whole) if whole is not None else ""
-    return (name, kind, "definition", path, line, column, (whole or node).end_point[0], scope, signature)
 
 
 def _start_byte(node: tree_sitter.Node) -> int:
@@ -350,19 +370,38 @@ def extract_spans(
     low, high = byte_range if byte_range is not None else (0, len(source) + 1)
     definitions: list[tuple] = []
     definition_starts: list[int] = []
+    scopes: dict[int, tuple] = {}  # _scope_of's memo for this tree
+
+    is_python = language == "python"
 
     def add(node, whole, kind, scope_node) -> None:
         start = node.start_byte
         if start in seen or not low <= start < high:
             return
         seen.add(start)
-        row = _definition(source, ascii_only, path, language, node, whole, kind, scope_node)
-        if row[1] == "field":
+        name = source[start : node.end_byte].decode("utf-8", "replace")
+        if scope_node is not None:
+            scope, in_namespace = scope_node.text.decode("utf-8", "replace"), False
+        else:
+            scope, in_namespace = _scope_of(whole or node, kind, scopes)
+        if kind == "field":
             # `radius: number` and `this.radius = r`, or two `self.x = ...`: one field.
-            if (row[0], row[7]) in fields_seen:
+            if (name, scope) in fields_seen:
                 return
-            fields_seen.add((row[0], row[7]))
-        definitions.append(row)
+            fields_seen.add((name, scope))
+        elif kind == "function":
+            if scope is not None and not in_namespace:
+                kind = "method"
+        elif kind == "variable" and is_python and name.isupper():
+            kind = "constant"
+        line, column = node.start_point
+        if not ascii_only:
+            column = _column(source, node)
+        if whole is None:
+            end_line, signature = node.end_point[0], ""
+        else:
+            end_line, signature = whole.end_point[0], _signature(source, whole)
+        definitions.append((name, kind, "definition", path, line, column, end_line, scope, signature))
         definition_starts.append(start)
 
     def cursor(query: tree_sitter.Query) -> tree_sitter.QueryCursor:
