@@ -19,6 +19,7 @@ from collections.abc import Callable, Collection
 from dataclasses import dataclass, field
 
 from coder.context.repo_rank import (
+    CONTAINER_KINDS,
     Ranking,
     ReferenceGraph,
     ScoredDefinition,
@@ -30,8 +31,6 @@ from coder.context.repo_rank import (
 from coder.index.tags import Tag
 
 INDENT = "    "
-# Kinds whose header is shown above a chosen member, so `def area(self)` reads as a method.
-CONTAINER_KINDS = ("class", "interface", "type", "enum", "module")
 CHARS_PER_TOKEN = 3.5  # code in the tokenizers of the code models we run
 # The first count tried: each definition costs a line of roughly this many tokens.
 TOKENS_PER_DEFINITION = 12
