@@ -38,11 +38,11 @@ PARSED, BINARY, GONE, TOO_LARGE = range(4)
 
 # A job: (path relative to the root, language from its extension, size from the stat).
 Job = tuple[str, str, int]
-# A result: (path, PARSED, language, definition count, definitions blob, the names
-# they define (each once), their scopes (each once), reference total, counts blob,
-# argument counts blob, positions blob), or (path, BINARY | GONE | TOO_LARGE). The
-# blobs are what RepoIndex stores; the parent only unpacks the names and scopes its
-# lookup tables need.
+# A result: (path, PARSED, language, definition count, definitions blob, [(name,
+# blob of that name's definitions)] (each name once), their scopes (each once),
+# reference total, counts blob, argument counts blob, positions blob), or (path,
+# BINARY | GONE | TOO_LARGE). The blobs are what RepoIndex stores; the parent only
+# unpacks the names and scopes its lookup tables are keyed by.
 Result = tuple
 
 
@@ -56,9 +56,12 @@ def parse_source(relative: str, language: str, source: bytes) -> Result:
     arguments = Counter([reference[2] for reference in references if reference[3] == "name"])
     rows = [(name, kind, line, column, end_line, scope, signature)
             for name, kind, _, _, line, column, end_line, scope, signature in definitions]
-    defined = list(dict.fromkeys([row[0] for row in rows]))
+    by_name: dict[str, list[tuple]] = {}
+    for row in rows:
+        by_name.setdefault(row[0], []).append(row)
+    named = [(name, marshal.dumps(group)) for name, group in by_name.items()]
     scopes = list(dict.fromkeys([row[5] for row in rows if row[5] is not None]))
-    return (relative, PARSED, language, len(rows), marshal.dumps(rows), defined, scopes, len(references),
+    return (relative, PARSED, language, len(rows), marshal.dumps(rows), named, scopes, len(references),
             marshal.dumps(dict(counts)), marshal.dumps(dict(arguments)), marshal.dumps(references))
 
 

@@ -10,12 +10,13 @@ reads them again. Unsaved editor buffers go into an in-memory overlay that takes
 precedence over the file on disk until the buffer is saved or closed; the overlay
 keeps each buffer's syntax tree, so the next version of it is parsed incrementally.
 
-Storage: a row per file, not per tag. Each file's definitions are one marshal blob
-(``defs``), found by name or by scope through two narrow tables holding each name
-(and each scope) a file defines once, with the file's id: a lookup reads the few
-files that define the name and picks its definitions from them. Writing a row of
-eight columns per definition was a quarter of the parent's work in a cold build,
-on 2 cores the CPU the parse workers needed. References are most of the tags (eight
+Storage: rows per file and per name, not per tag. Each file's definitions are one
+marshal blob (``defs``, read whole by the repo map and per file); ``def_names`` has
+a row per name a file defines, with that name's definitions there as a blob (a
+lookup by name, made for every identifier near the cursor, reads only those), and
+``def_scopes`` a row per scope a file defines members of, with the file's id.
+Writing a row of eight columns per definition, with three indexes, was a quarter
+of the parent's work in a cold build, on 2 cores the CPU the parse workers needed. References are most of the tags (eight
 in nine on SymPy) and are only ever read per file or as totals per name, so each
 file keeps them in one row: its per-name counts, the same for names passed as
 arguments (the repo map weighs those down), and its reference positions, as marshal
@@ -53,7 +54,7 @@ from coder.syntax.languages import PLAIN_TEXT, detect_language
 
 # Bump when the tables change: an older cache is dropped and rebuilt. The blobs are
 # marshal data (fast, and unlike pickle it cannot run code), tied to its format version.
-SCHEMA_VERSION = 50 + marshal.version  # above every earlier one (30-46)
+SCHEMA_VERSION = 51 + marshal.version  # above every earlier one (30-46)
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS files (
     path TEXT PRIMARY KEY, mtime_ns INTEGER NOT NULL, size INTEGER NOT NULL, language TEXT NOT NULL
@@ -66,7 +67,11 @@ CREATE TABLE IF NOT EXISTS defs (
     rows BLOB NOT NULL  -- marshal [(name, kind, line, column, end_line, scope, signature), ...] in source order
 );
 -- Clustered by file: a cold build appends to them, an update deletes a file's range.
-CREATE TABLE IF NOT EXISTS def_names (file INTEGER NOT NULL, name TEXT NOT NULL, PRIMARY KEY (file, name)) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS def_names (
+    file INTEGER NOT NULL, name TEXT NOT NULL,
+    rows BLOB NOT NULL,  -- marshal: this file's definitions of the name, as in defs.rows
+    PRIMARY KEY (file, name)
+) WITHOUT ROWID;
 CREATE INDEX IF NOT EXISTS def_names_name ON def_names(name);
 CREATE TABLE IF NOT EXISTS def_scopes (file INTEGER NOT NULL, scope TEXT NOT NULL, PRIMARY KEY (file, scope)) WITHOUT ROWID;
 CREATE INDEX IF NOT EXISTS def_scopes_scope ON def_scopes(scope);
@@ -84,7 +89,7 @@ CREATE TABLE IF NOT EXISTS derived (key TEXT PRIMARY KEY, generation INTEGER NOT
 DROP_DEF_INDEXES = "DROP INDEX IF EXISTS def_names_name; DROP INDEX IF EXISTS def_scopes_scope;"
 BUMP_GENERATION = "UPDATE state SET value = value + 1 WHERE key = 'generation'"
 # A file's definitions with the file's id, for the lookups by name and by scope.
-BY_NAME = "SELECT d.path, d.rows FROM def_names n JOIN defs d ON d.id = n.file WHERE n.name = ?"
+BY_NAME = "SELECT d.path, n.rows FROM def_names n JOIN defs d ON d.id = n.file WHERE n.name = ?"
 BY_SCOPE = "SELECT d.path, d.rows FROM def_scopes s JOIN defs d ON d.id = s.file WHERE s.scope = ?"
 FORGET_DEFINITIONS = (
     "DELETE FROM def_names WHERE file = (SELECT id FROM defs WHERE path = ?)",
@@ -297,10 +302,10 @@ class RepoIndex:
             for result in results:
                 path, status = result[0], result[1]
                 if status == PARSED:
-                    _, _, language, count, rows, defined, scoped, total, counts, arguments, positions = result
+                    _, _, language, count, rows, named, scoped, total, counts, arguments, positions = result
                     if count:
                         definitions.append((next_id, path, count, rows))
-                        names += [(next_id, name) for name in defined]
+                        names += [(next_id, name, blob) for name, blob in named]
                         scopes += [(next_id, scope) for scope in scoped]
                         next_id += 1
                     if has_tags(language):
@@ -323,7 +328,7 @@ class RepoIndex:
                 self._db.executemany("DELETE FROM skipped WHERE path = ?", every)
                 self._db.executemany("DELETE FROM files WHERE path = ?", dropped)
             self._db.executemany("INSERT INTO defs VALUES (?, ?, ?, ?)", definitions)
-            self._db.executemany("INSERT INTO def_names VALUES (?, ?)", names)
+            self._db.executemany("INSERT INTO def_names VALUES (?, ?, ?)", names)
             self._db.executemany("INSERT INTO def_scopes VALUES (?, ?)", scopes)
             self._db.executemany("INSERT OR REPLACE INTO refs VALUES (?, ?, ?, ?, ?)", references)
             self._db.executemany("INSERT OR REPLACE INTO files VALUES (?, ?, ?, ?)", files)
@@ -509,8 +514,7 @@ class RepoIndex:
         return row[0] if row else _language_of(self.root / relative)
 
     def definitions(self, name: str) -> list[Tag]:
-        return self._definitions(BY_NAME + " ORDER BY d.path", (name,), lambda defined, _: defined == name,
-                                 lambda t: t.name == name)
+        return self._definitions(BY_NAME + " ORDER BY d.path", (name,), None, lambda t: t.name == name)
 
     def all_definitions(self) -> list[Tag]:
         """Every definition in the repository, file by file, each in source order
