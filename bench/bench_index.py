@@ -12,7 +12,8 @@ files:
   changed;
 - in this process: the repo map (first request, the same request again, and the
   request after one file changed), one-file updates (an unsaved buffer parsed
-  incrementally, the saved file);
+  incrementally, the saved file), and the lookups cross-file context makes (the
+  definitions of every identifier near a cursor);
 - with --floor: the parser's floor, the same files parsed and run through the
   tags query (nothing else) in two processes, measured in the same window.
 
@@ -36,6 +37,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from coder.context.cross_file import names_near  # noqa: E402
 from coder.context.repo_map import build_repo_map  # noqa: E402
 from coder.index.repo_index import RepoIndex  # noqa: E402
 
@@ -146,6 +148,8 @@ def in_process_figures(repo: Path, floor: bool) -> None:
         for label, name in (("median", sample[len(sample) // 2]), ("95th-percentile", sample[int(len(sample) * 0.95)])):
             text = (repo / name).read_text(encoding="utf-8", errors="replace")
             middle = text.index("\n", len(text) // 2) + 1
+            near = names_near(text, text.count("\n", 0, middle))
+            lookups = median_ms(lambda: [index.definitions(n) for n in near])
             edits = [text[:middle] + f"x_{i} = {i}\n" + text[middle:] for i in range(RUNS * 2 + 1)]
             index.update_file(name, edits[0])  # the buffer opens: a full parse
             step = iter(edits[1:])
@@ -156,7 +160,8 @@ def in_process_figures(repo: Path, floor: bool) -> None:
             index.update_file(name)  # closed: back to the file on disk
             saved = median_ms(lambda: index.update_file(name))
             print(f"update a {label} file ({name}, {len(text.splitlines())} lines): unsaved buffer {typed:.1f} ms "
-                  f"(incremental), saved file {saved:.1f} ms; repo map after the change {changed_map:.2f} s")
+                  f"(incremental), saved file {saved:.1f} ms; repo map after the change {changed_map:.2f} s; "
+                  f"definitions of the {len(near)} names near its middle {lookups:.1f} ms")
         index.close()
 
 
