@@ -8,7 +8,9 @@ per definition. The parent only writes the rows to SQLite.
 
 Chunks are submitted a few at a time, not all at once, so a build of any size
 holds only a handful of parsed chunks in memory, and stopping (Ctrl-C, a cancel
-event) has at most those few to throw away.
+event) has at most those few to throw away. They are taken as they finish, not in
+the order submitted: waiting for the oldest (a chunk of big files) while the other
+worker had finished everything else in flight left that worker idle.
 """
 
 from __future__ import annotations
@@ -17,9 +19,9 @@ import marshal
 import multiprocessing
 import os
 import signal
-from collections import Counter, deque
+from collections import Counter
 from collections.abc import Iterator
-from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
 from concurrent.futures.process import BrokenProcessPool
 
 from coder.index.files import BINARY_SNIFF_BYTES
@@ -123,14 +125,15 @@ def _ignore_interrupts() -> None:
 
 
 def parsed_chunks(root: str, jobs: list[Job], max_file_bytes: int) -> Iterator[tuple[int, list[Result]]]:
-    """(jobs in the chunk, its results), chunk by chunk in job order. Closing the
-    generator early (a cancel, an interrupt) stops the workers."""
+    """(jobs in the chunk, its results), chunk by chunk as they are parsed (in no
+    fixed order). Closing the generator early (a cancel, an interrupt) stops the
+    workers."""
     chunks = chunked(jobs)
     if len(jobs) < PARALLEL_THRESHOLD:
         for chunk in chunks:
             yield len(chunk), marshal.loads(read_and_parse(root, chunk, max_file_bytes))
         return
-    done = 0
+    done: set[int] = set()  # chunks yielded
     try:
         # spawn, not fork: the caller may hold threads (an editor server, a model).
         # A script that builds an index needs the `if __name__ == "__main__":` guard.
@@ -141,20 +144,24 @@ def parsed_chunks(root: str, jobs: list[Job], max_file_bytes: int) -> Iterator[t
     except (OSError, RuntimeError, NotImplementedError):
         pool = None
     if pool is not None:
-        pending: deque = deque()
+        pending: dict = {}  # future -> its chunk's number
         submitted = 0
         try:
-            while done < len(chunks):
+            while len(done) < len(chunks):
                 while submitted < len(chunks) and len(pending) < WORKERS * IN_FLIGHT_PER_WORKER:
                     with children_without_working_directory():
-                        pending.append(pool.submit(read_and_parse, root, chunks[submitted], max_file_bytes))
+                        pending[pool.submit(read_and_parse, root, chunks[submitted], max_file_bytes)] = submitted
                     submitted += 1
-                results = marshal.loads(pending.popleft().result())
-                done += 1
-                yield len(chunks[done - 1]), results
+                finished, _ = wait(pending, return_when=FIRST_COMPLETED)
+                for future in sorted(finished, key=pending.get):
+                    number = pending.pop(future)
+                    results = marshal.loads(future.result())
+                    done.add(number)
+                    yield len(chunks[number]), results
         except (BrokenProcessPool, OSError, RuntimeError):
             pass  # no worker processes here (a sandbox, an unguarded script): go on in this process
         finally:
             pool.shutdown(wait=False, cancel_futures=True)
-    for chunk in chunks[done:]:
-        yield len(chunk), marshal.loads(read_and_parse(root, chunk, max_file_bytes))
+    for number, chunk in enumerate(chunks):
+        if number not in done:
+            yield len(chunk), marshal.loads(read_and_parse(root, chunk, max_file_bytes))
