@@ -184,8 +184,40 @@ def file_facts(definitions: list[Tag], counts: dict[str, int], arguments: dict[s
     return FileFacts(_without_locals(kept), uses)
 
 
+def facts_from_rows(path: str, rows: list[tuple], counts: dict[str, int], arguments: dict[str, int]) -> FileFacts:
+    """file_facts of one file's definition rows (RepoIndex.definition_rows): the
+    same, with a Tag made only for the definitions kept."""
+    uses: dict[str, float] = dict(counts)
+    for name, count in arguments.items():
+        uses[name] -= (1.0 - ARGUMENT_WEIGHT) * count
+    kept = []
+    open_end = -1  # the last line of the function being skipped inside, or -1
+    for row in rows:
+        name, kind, line, column, end_line, scope, signature = row
+        if kind == "import":
+            uses[name] = uses.get(name, 0) + IMPORT_USES
+            continue
+        # What a function defines inside itself, but its fields (see _without_locals).
+        if open_end >= 0 and open_end < line:
+            open_end = -1
+        if open_end >= 0 and kind != "field":
+            continue
+        kept.append(Tag(name, kind, "definition", path, line, column, end_line, scope, signature))
+        if open_end < 0 and kind in ("function", "method") and end_line > line:
+            open_end = end_line
+    return FileFacts(kept, uses)
+
+
 def facts_by_file(index, paths: Collection[str] | None = None) -> dict[str, FileFacts]:
     """path -> FileFacts, for every file of the index (or those of ``paths``)."""
+    if hasattr(index, "definition_rows"):
+        rows = index.definition_rows(paths)
+        counts = index.reference_counts_by_file(paths=paths)
+        arguments = index.reference_counts_by_file(kind="name", paths=paths)
+        return {
+            path: facts_from_rows(path, rows.get(path, []), counts.get(path, {}), arguments.get(path, {}))
+            for path in (set(rows) | set(counts)) if rows.get(path) or counts.get(path)
+        }
     if paths is None:
         definitions: dict[str, list[Tag]] = {}
         for tag in index.all_definitions():

@@ -528,6 +528,26 @@ class RepoIndex:
             return [t for t in buffer.tags if t.role == "definition"]
         return self._definitions("SELECT path, rows FROM defs WHERE path = ?", (relative,), None, lambda t: False)
 
+    def definition_rows(self, paths=None) -> dict[str, list[tuple]]:
+        """path -> its definitions as (name, kind, line, column, end_line, scope,
+        signature) tuples in source order, for every file with definitions (or those
+        of ``paths``), unsaved buffers included: what a repo map reads of every file,
+        without a Tag for each import it only counts."""
+        with self._lock:
+            if paths is None:
+                files = self._db.execute("SELECT path, rows FROM defs").fetchall()
+            else:
+                files = [row for path in paths for row in self._db.execute(
+                    "SELECT path, rows FROM defs WHERE path = ?", (path,))]
+            buffers = [(path, buffer) for path, buffer in self._overlay.items() if paths is None or path in paths]
+        found = {path: marshal.loads(blob) for path, blob in files if path not in self._overlay}
+        for path, buffer in buffers:
+            rows = [(name, kind, line, column, end_line, scope, signature)
+                    for name, kind, _, _, line, column, end_line, scope, signature in buffer.parsed.spans.definitions]
+            if rows:
+                found[path] = rows
+        return found
+
     def references_in(self, path: str) -> list[Tag]:
         relative = self._relative(path)
         buffer = self._overlay.get(relative)
