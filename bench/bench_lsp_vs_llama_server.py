@@ -33,6 +33,7 @@ import argparse
 import json
 import os
 import shutil
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -63,6 +64,7 @@ class LlamaServer:
     def __init__(self, binary: str, model: str, threads: int, max_tokens: int):
         self.port = free_port()
         self.max_tokens = max_tokens
+        self.evaluated: list[int | None] = []  # prompt tokens the server evaluated per ask (its timings)
         self.base = f"http://127.0.0.1:{self.port}"
         self.log = tempfile.TemporaryFile()
         self.process = subprocess.Popen(
@@ -95,7 +97,9 @@ class LlamaServer:
         request = urllib.request.Request(f"{self.base}/infill", data=json.dumps(body).encode(),
                                          headers={"Content-Type": "application/json"})
         with urllib.request.urlopen(request, timeout=300) as reply:
-            return json.loads(reply.read()).get("content", "")
+            answer = json.loads(reply.read())
+        self.evaluated.append((answer.get("timings") or {}).get("prompt_n"))
+        return answer.get("content", "")
 
     def close(self) -> None:
         self.process.terminate()
@@ -218,6 +222,9 @@ def main() -> None:
         print(f"asks both answered with text ({len(both)}): coder p50 {percentile(ours_ms, 0.5):.0f} "
               f"p95 {percentile(ours_ms, 0.95):.0f}; llama-server p50 {percentile(their_ms, 0.5):.0f} "
               f"p95 {percentile(their_ms, 0.95):.0f}")
+    counted = [n for n in theirs.evaluated[1:] if n is not None]
+    if counted:
+        print(f"llama-server prompt tokens evaluated per ask (its own timings): median {statistics.median(counted):.0f}")
     print(f"load after: {os.getloadavg()[0]:.2f}")
 
 
