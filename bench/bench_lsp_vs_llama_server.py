@@ -12,9 +12,15 @@ machine falls on both alike.
 
 - coder: an incremental didChange per character over stdio, then an inline
   completion; the time runs from the keystroke's didChange to the response.
-- llama-server: /infill with cache_prompt, the way llama.vim drives it: the last 256
-  lines before the cursor as the prefix, the current line up to the cursor as the
-  prompt, the rest of the line and 64 lines after it as the suffix, greedy.
+- llama-server: /infill with cache_prompt, the way llama.vim drives it with its
+  defaults: the last 256 lines before the cursor as the prefix, the current line up to
+  the cursor as the prompt, the rest of the line and 64 lines after it as the suffix,
+  greedy, and llama.vim's time limits (t_max_prompt_ms 500, t_max_predict_ms 1000:
+  the server stops generating past that once a line is written).
+
+Both sides' answers are kept: the latencies are printed over all asks and over the
+asks where both answered with text (an empty answer is quick and worth nothing), with
+the count of empty answers per side.
 
 Prints p50/p95 of each side, their ratios (targets: p50 <= 1.0, p95 <= 1.2) and the
 load before and after. ``--asks 3`` stops after three completions (a check that it
@@ -27,6 +33,7 @@ import argparse
 import json
 import os
 import shutil
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -49,12 +56,15 @@ from lsp import positions  # noqa: E402
 
 LLAMA_VIM_PREFIX_LINES = 256
 LLAMA_VIM_SUFFIX_LINES = 64
+LLAMA_VIM_PROMPT_MS = 500  # llama.vim's defaults for the server's time limits
+LLAMA_VIM_PREDICT_MS = 1000
 
 
 class LlamaServer:
     def __init__(self, binary: str, model: str, threads: int, max_tokens: int):
         self.port = free_port()
         self.max_tokens = max_tokens
+        self.evaluated: list[int | None] = []  # prompt tokens the server evaluated per ask (its timings)
         self.base = f"http://127.0.0.1:{self.port}"
         self.log = tempfile.TemporaryFile()
         self.process = subprocess.Popen(
@@ -82,12 +92,14 @@ class LlamaServer:
             "prompt": lines_before[-1],
             "input_suffix": after[0] + "\n" + "".join(line + "\n" for line in after[1:1 + LLAMA_VIM_SUFFIX_LINES]),
             "n_predict": self.max_tokens, "cache_prompt": True, "temperature": 0.0, "top_k": 40, "top_p": 0.99,
-            "stream": False,
+            "stream": False, "t_max_prompt_ms": LLAMA_VIM_PROMPT_MS, "t_max_predict_ms": LLAMA_VIM_PREDICT_MS,
         }
         request = urllib.request.Request(f"{self.base}/infill", data=json.dumps(body).encode(),
                                          headers={"Content-Type": "application/json"})
         with urllib.request.urlopen(request, timeout=300) as reply:
-            return json.loads(reply.read()).get("content", "")
+            answer = json.loads(reply.read())
+        self.evaluated.append((answer.get("timings") or {}).get("prompt_n"))
+        return answer.get("content", "")
 
     def close(self) -> None:
         self.process.terminate()
@@ -131,10 +143,14 @@ class CoderServer:
                                           "end": {"line": line, "character": character}}, "text": char}]})
         return sent
 
-    def complete(self, before: str, char: str) -> None:
+    def complete(self, before: str, char: str) -> str:
         after = before + char + self.tail
         line, character = positions.position_at(after, len(before) + 1)
-        self.client.call("textDocument/inlineCompletion", inline_params(self.uri, line, character), timeout=900)
+        answer = self.client.call("textDocument/inlineCompletion", inline_params(self.uri, line, character),
+                                  timeout=900)
+        result = answer.get("result")
+        items = (result.get("items") or []) if isinstance(result, dict) else (result or [])
+        return items[0].get("insertText", "") if items else ""
 
     def close(self) -> dict:
         status = self.client.status()
@@ -170,6 +186,8 @@ def main() -> None:
         theirs.infill(head + tail, len(head))  # warmed as ours was by its first completion
         coder_ms: list[float] = []
         llama_ms: list[float] = []
+        coder_text: list[str] = []
+        llama_text: list[str] = []
         for before, char, ask in keystrokes(head, typed_part):
             if not ask:
                 ours.type(before, char)
@@ -178,11 +196,11 @@ def main() -> None:
             for side in sides:
                 if side == "coder":  # the keystroke reaches coder on its turn: its clock starts there
                     sent = ours.type(before, char)
-                    ours.complete(before, char)
+                    coder_text.append(ours.complete(before, char))
                     coder_ms.append((time.perf_counter() - sent) * 1000)
                 else:
                     started = time.perf_counter()
-                    theirs.infill(before + char + tail, len(before) + 1)
+                    llama_text.append(theirs.infill(before + char + tail, len(before) + 1))
                     llama_ms.append((time.perf_counter() - started) * 1000)
             if args.asks and len(coder_ms) >= args.asks:
                 break
@@ -196,6 +214,17 @@ def main() -> None:
           f"p50 {p50:.0f}  p95 {p95:.0f}  (scheduler {status.get('scheduler')})")
     print(f"llama-server /infill (cache_prompt): {len(llama_ms)} requests, ms: p50 {q50:.0f}  p95 {q95:.0f}")
     print(f"ratio coder/llama-server: p50 {p50 / q50:.2f} (target <= 1.0)  p95 {p95 / q95:.2f} (target <= 1.2)")
+    print(f"empty answers: coder {sum(not t.strip() for t in coder_text)} of {len(coder_text)}, "
+          f"llama-server {sum(not t.strip() for t in llama_text)} of {len(llama_text)}")
+    both = [(a, b) for a, b, x, y in zip(coder_ms, llama_ms, coder_text, llama_text) if x.strip() and y.strip()]
+    if both:
+        ours_ms, their_ms = [a for a, _ in both], [b for _, b in both]
+        print(f"asks both answered with text ({len(both)}): coder p50 {percentile(ours_ms, 0.5):.0f} "
+              f"p95 {percentile(ours_ms, 0.95):.0f}; llama-server p50 {percentile(their_ms, 0.5):.0f} "
+              f"p95 {percentile(their_ms, 0.95):.0f}")
+    counted = [n for n in theirs.evaluated[1:] if n is not None]
+    if counted:
+        print(f"llama-server prompt tokens evaluated per ask (its own timings): median {statistics.median(counted):.0f}")
     print(f"load after: {os.getloadavg()[0]:.2f}")
 
 

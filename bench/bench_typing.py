@@ -5,7 +5,14 @@ completion at every pause, as an editor would.
         [--context repo|local|none] [--model PATH] [--pp-rate R] [--tg-rate R]
 
 Defaults are a user's: the completion model coder resolves (Qwen2.5-Coder-0.5B
-Instruct), context "repo", multi-line "auto", grounding on, 3 candidates.
+Instruct), context "repo", multi-line "auto", grounding on, 3 candidates, the typing
+deadline (every request here is one an editor makes while the user types).
+
+Typing is paced at --cps characters per second (0: no pauses at all): a request that
+takes longer than the time to the next keystroke delays the typing, and idle time is
+when the model finishes suggestions shown at the deadline. Besides latency it prints
+how much of the typed text was on screen as a correct suggestion before it was typed
+(the characters a user could have accepted instead of typing).
 
 The default file is platformdirs' unix.py from the installed package (a real file of
 a real project). Lines from --start on are removed and typed again on a line of their
@@ -19,6 +26,7 @@ rates (llama.cpp direct, from bench/bench_runtime.py on this machine).
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import statistics
 import sys
 import time
@@ -76,6 +84,11 @@ def main() -> None:
     parser.add_argument("--model", default=None)
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--candidates", type=int, default=3, help="most generations per request")
+    parser.add_argument("--deadline-ms", type=int, default=CompletionSettings().typing_deadline_ms
+                        if hasattr(CompletionSettings(), "typing_deadline_ms") else 0,
+                        help="the typing deadline (default: the user's default setting; 0: none)")
+    parser.add_argument("--verbose", action="store_true", help="one line per model call")
+    parser.add_argument("--cps", type=float, default=5.0, help="typing speed, characters per second (0: no pauses)")
     parser.add_argument("--pp-rate", type=float, default=None,
                         help="llama.cpp prompt tokens/s here (bench_runtime.py; default: measured now)")
     parser.add_argument("--tg-rate", type=float, default=None,
@@ -107,10 +120,19 @@ def main() -> None:
     context_ms, checks_ms = [], []
     rejections: dict[str, int] = {}
     typed = ""
+    deadline = {"deadline_ms": args.deadline_ms or None} if any(
+        f.name == "deadline_ms" for f in dataclasses.fields(CompletionRequest)) else {}
+    covered = [False] * len(typed_part)  # shown correctly before it was typed
+    whole_right = shown = 0
+    next_key = time.perf_counter()
     # Warm the model and the KV cache once, as an editor that has been open a while.
     engine.complete(CompletionRequest(str(path), head + "\n" + tail, args.start - 1, 0, language="python",
                                       max_tokens=args.max_tokens, budget_tokens=args.budget, context=args.context))
     for char in typed_part:
+        if args.cps > 0:
+            next_key += 1 / args.cps
+            time.sleep(max(0.0, next_key - time.perf_counter()))
+            next_key = max(next_key, time.perf_counter())  # a slow request held the typing up
         typed += char
         if char not in PAUSE_AFTER:
             continue
@@ -123,9 +145,16 @@ def main() -> None:
         suggestion = engine.complete(
             CompletionRequest(str(path), text, line, column, language="python", max_tokens=args.max_tokens,
                               budget_tokens=args.budget, context=args.context,
-                              candidates=args.candidates)
+                              candidates=args.candidates, **deadline)
         )
         latencies.append((time.perf_counter() - started) * 1000)
+        upcoming = typed_part[len(typed):]
+        right = len(_common_prefix(suggestion.text, upcoming))
+        for position in range(len(typed), len(typed) + right):
+            covered[position] = True
+        if suggestion.text:
+            shown += 1
+            whole_right += upcoming.startswith(suggestion.text)
         if suggestion.cached:
             cached += 1
             continue
@@ -141,12 +170,18 @@ def main() -> None:
             (suggestion.tokens["evaluated"] / args.pp_rate + suggestion.tokens["generated"] / args.tg_rate) * 1000
         )
         model_latencies.append(latencies[-1])
+        if args.verbose:
+            print(f"  {line + 1}:{column + 1} {latencies[-1]:7.0f} ms  evaluated {suggestion.tokens['evaluated']:4d} "
+                  f"generated {suggestion.tokens['generated']:3d} {suggestion.tokens['finish_reason']:9s} "
+                  f"{suggestion.text[:50]!r} {suggestion.timings_ms} reused {suggestion.tokens['reused']}", flush=True)
     backend.close()
     model_calls = len(evaluated)
     print(f"file: {path} lines {args.start}-{args.start + args.lines - 1}, context {args.context}, "
           f"budget {args.budget}, max tokens {args.max_tokens}")
     print(f"requests: {len(latencies)}  model calls: {model_calls}  cache hits: {cached} "
           f"({cached / len(latencies):.0%})")
+    print(f"typing {args.cps:g} characters/s, deadline {args.deadline_ms or 'none'} ms"
+          + ("" if deadline else " (not supported by this tree)"))
     print(f"latency ms: p50 {percentile(latencies, 0.5):.0f}  p95 {percentile(latencies, 0.95):.0f}  "
           f"(targets: p50 <= 200, p95 <= 500)")
     print(f"model calls only, latency ms: p50 {percentile(model_latencies, 0.5):.0f}  "
@@ -158,8 +193,17 @@ def main() -> None:
           f"{statistics.median(checks_ms):.1f} p95 {percentile(checks_ms, 0.95):.1f}")
     print(f"tokens per model call: evaluated median {statistics.median(evaluated):.0f} "
           f"mean {statistics.mean(evaluated):.0f}, reused median {statistics.median(reused):.0f}")
+    print(f"typed characters shown correctly before they were typed: {sum(covered)} of {len(covered)} "
+          f"({sum(covered) / len(covered):.0%}); suggestions shown {shown}, of them wholly right {whole_right}")
     ratio = statistics.median(a / e for a, e in zip(model_latencies, expected) if e > 0)
     print(f"latency / llama.cpp time for evaluated+generated tokens: median {ratio:.2f} (target <= 1.3)")
+
+
+def _common_prefix(a: str, b: str) -> str:
+    n = 0
+    while n < min(len(a), len(b)) and a[n] == b[n]:
+        n += 1
+    return a[:n]
 
 
 if __name__ == "__main__":

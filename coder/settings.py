@@ -49,6 +49,11 @@ class CompletionSettings:
     candidates: int = 3
     """Most generations for one suggestion: after the first, more are sampled when it
     names something that does not exist or does not fit the code after the cursor."""
+    typing_deadline_ms: int = 400
+    """A suggestion asked for automatically while typing is shown after at most this
+    long (milliseconds) with the whole words the model has written by then; the model
+    writes the rest in the background, and typing on into the suggestion shows it.
+    0: wait for the whole suggestion. An explicit request always waits."""
 
 
 @dataclass
@@ -162,6 +167,7 @@ POSITIVE = {
     "loops.memory_mb", "loops.escalate_rounds", "review.samples", "review.max_tokens",
     "review.prompt_tokens", "review.time_budget", "ask.max_tokens", "ask.context_tokens",
 }
+NON_NEGATIVE = {"completion.typing_deadline_ms"}  # 0 turns the feature off
 # Ranges of fractional settings (inclusive).
 FRACTIONS = {"review.min_confidence": (0.0, 1.0)}
 SECTIONS = {"completion": CompletionSettings, "index": IndexSettings, "loops": LoopSettings,
@@ -178,15 +184,16 @@ def _coerce(key: str, value: Any, annotation: str, origin: str, from_text: bool)
         return ConfigError(f"{origin}: {key} must be {expected}, got {value!r}")
 
     if annotation.startswith("int"):
+        expected = "0 or a positive integer" if key in NON_NEGATIVE else "a positive integer"
         if from_text:
             try:
                 value = int(value)
             except ValueError:
-                raise fail("a positive integer") from None
+                raise fail(expected) from None
         if isinstance(value, bool) or not isinstance(value, int):
-            raise fail("a positive integer")
-        if key in POSITIVE and value <= 0:
-            raise fail("a positive integer")
+            raise fail(expected)
+        if (key in POSITIVE and value <= 0) or (key in NON_NEGATIVE and value < 0):
+            raise fail(expected)
         return value
     if annotation.startswith("float"):
         if from_text:

@@ -314,8 +314,9 @@ class Workspace:
         return Store.open(self.settings.store_path)
 
     def completion_request(self, path: str, text: str, line: int, column: int, *,
-                           language: str | None = None, **overrides):
-        """A CompletionRequest carrying this workspace's completion settings."""
+                           language: str | None = None, automatic: bool = False, **overrides):
+        """A CompletionRequest carrying this workspace's completion settings.
+        ``automatic``: asked for by typing, not by the user (the typing deadline applies)."""
         from coder.completion.engine import CompletionRequest
         from coder.syntax.languages import detect_language
 
@@ -326,6 +327,7 @@ class Workspace:
             max_tokens=completion.max_tokens, budget_tokens=completion.prompt_tokens,
             context=completion.context, multiline=completion.multiline,
             grounding=completion.grounding, candidates=completion.candidates,
+            deadline_ms=(completion.typing_deadline_ms or None) if automatic else None,
         )
         given = {k: v for k, v in overrides.items() if v is not None}
         return replace(request, **given) if given else request

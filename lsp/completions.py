@@ -54,8 +54,9 @@ class CompletionService:
         self.errors = 0
         self.last_error: str | None = None
 
-    def complete(self, snapshot: Snapshot, cursor: Cursor, cancel=None) -> Answer:
-        """``cancel``: the scheduler job's, set when a newer request supersedes this one."""
+    def complete(self, snapshot: Snapshot, cursor: Cursor, cancel=None, automatic: bool = False) -> Answer:
+        """``cancel``: the scheduler job's, set when a newer request supersedes this one.
+        ``automatic``: the editor asked while the user types (the typing deadline applies)."""
         workspace = self.workspace
         if not workspace.ready.is_set():
             return Answer("")
@@ -66,6 +67,7 @@ class CompletionService:
         try:
             request = workspace.completion_request(
                 snapshot.path, text, line, column, language=snapshot.language, tree=snapshot.tree,
+                automatic=automatic,
             )
             request = replace(request, cancel=cancel)
             engine = workspace.engine_without_waiting(request.context)

@@ -19,6 +19,7 @@ CORE_KEYS = {
     "grounding": "grounding",
     "multiline": "multiline",
     "candidates": "candidates",
+    "typingDeadlineMs": "typing_deadline_ms",
 }
 FEATURES = ("inline", "menu", "midLine")
 

@@ -201,7 +201,8 @@ class CoderServer(LanguageServer):
             "action": self.actions.running.token if self.actions.running else None,
             "settings": {"context": ws.settings.completion.context if ws else None,
                          "maxTokens": ws.settings.completion.max_tokens if ws else None,
-                         "grounding": ws.settings.completion.grounding if ws else None},
+                         "grounding": ws.settings.completion.grounding if ws else None,
+                         "typingDeadlineMs": ws.settings.completion.typing_deadline_ms if ws else None},
         }
 
     def shutdown_parts(self) -> None:
@@ -369,7 +370,7 @@ async def _complete(ls: CoderServer, uri: str, position: types.Position, automat
         current = ls.documents.get(uri)
         if current is None or current.version != snapshot.version:
             return job.stale  # the text changed since the request: its answer is stale
-        return answer(ls.service.complete(snapshot, cursor, job.cancel), snapshot, cursor)
+        return answer(ls.service.complete(snapshot, cursor, job.cancel, automatic), snapshot, cursor)
 
     job = ls.scheduler.submit(uri, snapshot.version, work, stale=empty())
     try:

@@ -528,3 +528,29 @@ def test_blanks_typed_after_code_are_held_back_from_a_fim_prompt(qwen_vocab, tmp
                              max_new_tokens=16)
     assert indented.held_back == "    "
     assert indented.token_ids[-1] == specials.fim_middle
+
+
+def test_typing_on_into_the_next_line_keeps_the_snippets_until_the_hole_moves(qwen_vocab, repo):
+    """The snippets come first in a repository-level prompt: choosing them again at
+    each new line would evaluate the whole prompt again (700 tokens, 20 s here)."""
+    root, index = repo
+    builder = ContextBuilder(qwen_vocab, index=index)
+    path = str(root / "geometry/report.py")
+    base = report_text(root)
+    place = base.index("    return f")  # typed on a line of its own above the return
+
+    def build(typed, text=None):
+        new, line, column = _typed_into(text or base, place, typed)
+        return builder.build(new, "python", path, line, column, budget_tokens=1024, max_new_tokens=32, level="repo")
+
+    def definitions(prompt):
+        return [s.get("name") for s in prompt.sources if s["kind"] == "definition"]
+
+    first = build("    size = 2\n")
+    second = build("    size = 2\n    unit = unit_square_area()\n")  # names another definition
+    assert definitions(second) == definitions(first) and "unit_square_area" not in definitions(first)
+    assert _shared(first.token_ids, second.token_ids) >= len(first.token_ids) - 2
+    # Once the hole moves (here: the code below the cursor changed), they are chosen afresh.
+    edited = base.replace("doubled {bigger", "twice {bigger")
+    moved = build("    size = 2\n    unit = unit_square_area()\n    u = 1\n", edited)
+    assert "unit_square_area" in definitions(moved)

@@ -61,6 +61,8 @@ def test_repo_file_above_git_root_is_not_read(home):
     [
         ("[completion]\nmax_tokens = \"abc\"\n", "completion.max_tokens must be a positive integer, got 'abc'"),
         ("[completion]\nmax_tokens = -3\n", "completion.max_tokens must be a positive integer, got -3"),
+        ("[completion]\ntyping_deadline_ms = -1\n",
+         "completion.typing_deadline_ms must be 0 or a positive integer, got -1"),
         ('backend = "gpu"\n', "backend must be one of llama, openai, got 'gpu'"),
         ("[completion]\ngrounding = true\n", "completion.grounding must be one of off, hint, on, got True"),
         ('modle = "x"\n', "unknown key modle"),

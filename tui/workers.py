@@ -56,7 +56,8 @@ def load_completion_model(workspace, post: Post) -> None:
         post(messages.WorkFailed(error.title, error.message))
 
 
-def complete(workspace, post: Post, path: str, text: str, line: int, column: int, version: int) -> None:
+def complete(workspace, post: Post, path: str, text: str, line: int, column: int, version: int, *,
+             automatic: bool = False) -> None:
     try:
         first_load = not workspace.backend_loaded
         engine = workspace.engine
@@ -64,7 +65,7 @@ def complete(workspace, post: Post, path: str, text: str, line: int, column: int
             post(messages.ModelLoaded("completion", workspace.backend.info().name,
                                       where_it_runs(workspace.backend_description)))
         workspace.recent.note_edited(path, text, line)
-        suggestion = engine.complete(workspace.completion_request(path, text, line, column))
+        suggestion = engine.complete(workspace.completion_request(path, text, line, column, automatic=automatic))
     except CoderError as error:
         post(messages.WorkFailed(error.title, error.message))
         return

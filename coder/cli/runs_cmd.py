@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import argparse
 import json
-import time
 
 from coder.errors import UsageError
+from coder.loops.run_summary import candidate_outcome, when
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -36,10 +36,6 @@ def run(args: argparse.Namespace) -> int:
         return _apply(store, found, args)
 
 
-def _when(stamp: float | None) -> str:
-    return time.strftime("%Y-%m-%d %H:%M", time.localtime(stamp)) if stamp else "-"
-
-
 def _list(store, args) -> int:
     runs = store.loop_runs(args.limit)
     if args.json:
@@ -49,7 +45,7 @@ def _list(store, args) -> int:
         print("no fix or optimize runs yet")
         return 0
     for row in runs:
-        print(f"{row['id']:>4}  {_when(row['created_at'])}  {row['kind']:<8}  {row['outcome']:<10}  "
+        print(f"{row['id']:>4}  {when(row['created_at'])}  {row['kind']:<8}  {row['outcome']:<10}  "
               f"rounds {row['rounds']}  candidates {row['candidates']}  {row['target']}"
               + (f"  (solved by {row['solved_by']})" if row.get("solved_by") else ""))
     return 0
@@ -61,7 +57,7 @@ def _show(store, found: dict, args) -> int:
         print(json.dumps({"run": found, "candidates": candidates}, indent=2))
         return 0
     print(f"run {found['id']}: {found['kind']} {found['target']} in {found['repo_root']}")
-    print(f"  {_when(found['created_at'])}, model {found['model']}, outcome {found['outcome']}, "
+    print(f"  {when(found['created_at'])}, model {found['model']}, outcome {found['outcome']}, "
           f"{found['rounds']} round(s)" + (f", solved by {found['solved_by']}" if found.get("solved_by") else ""))
     by_round: dict[int, list[dict]] = {}
     for candidate in candidates:
@@ -69,16 +65,7 @@ def _show(store, found: dict, args) -> int:
     for number, group in sorted(by_round.items()):
         print(f"round {number}:")
         for candidate in group:
-            evidence = json.loads(candidate["evidence"] or "{}")
-            tests = evidence.get("tests") or {}
-            verdict = evidence.get("verdict") or {}
-            line = f"  candidate {candidate['id']} ({candidate['model']}): {candidate['status']}"
-            if candidate["reason"]:
-                line += f" ({candidate['reason']})"
-            if tests:
-                line += f", tests {tests.get('passed')} passed / {tests.get('failed')} failed"
-            if isinstance(verdict, dict) and verdict.get("speedup"):
-                line += f", {verdict['speedup']:.2f}x ({verdict.get('reason', '')})"
+            line = f"  candidate {candidate['id']} ({candidate['model']}): {candidate_outcome(candidate)}"
             if candidate["id"] == found["best_candidate_id"]:
                 line += "  <- best"
             print(line)

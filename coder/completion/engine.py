@@ -15,9 +15,11 @@ generated tokens cost again.
 from __future__ import annotations
 
 import re
+import threading
 import time
 from dataclasses import dataclass, field, replace
 
+from coder.completion.continuation import Continuation, shown_part
 from coder.completion.grounded import GROUNDING_MODES, check_grounded, first_token_bias, plan_grounding
 from coder.completion.postprocess import block_ended, decide_mode, postprocess
 from coder.completion.suffix_fit import keeps_syntax, repeats_next_line
@@ -60,6 +62,11 @@ class CompletionRequest:
     # as coder.loops.events.Cancel. Its running generation is cancelled at once, so the
     # model is free for the next request; no further candidate is tried.
     cancel: object = field(default=None, compare=False, repr=False)
+    # Asked for automatically while the user types: past this many milliseconds the
+    # suggestion is shown with the whole words the model has written by then, and the
+    # rest is written in the background into the suggestion cache (where the backend
+    # can run background work). None: wait for the whole suggestion (an explicit ask).
+    deadline_ms: float | None = None
 
 
 @dataclass
@@ -116,6 +123,7 @@ class _Generated:
     stats: GenerationStats
     superseded: bool  # a newer request on the document cancelled it
     block_end: bool  # stopped by us at the end of the block
+    deadline: bool = False  # stopped by us at the request's deadline, to be continued
 
 
 class CompletionEngine:
@@ -136,6 +144,10 @@ class CompletionEngine:
         self.cache = SuggestionCache()
         self.last_raw = ""  # the model's first output before trimming, for benchmarks
         self._end_ids: tuple[int, ...] | None = None  # control tokens, for _end_ban
+        # Per document: the background generation finishing a suggestion shown at its
+        # deadline, and what turns its output into a cache entry (run on this thread).
+        self._continuations: dict[str, tuple[Continuation, object]] = {}
+        self._continuations_lock = threading.Lock()
 
     def complete(self, request: CompletionRequest) -> Suggestion:
         if request.grounding not in GROUNDING_MODES:
@@ -143,6 +155,7 @@ class CompletionEngine:
         started = time.perf_counter()
         prefix, suffix = split_at(request.text, request.line, request.column)
         mode = self._mode(request, prefix, suffix)
+        self._absorb_continuations()
         cached = self.cache.get(request.path, prefix, suffix)
         if cached is not None:
             return Suggestion(
@@ -185,6 +198,8 @@ class CompletionEngine:
         accepted = superseded = False
         check_s = 0.0  # post-processing and the checks of each candidate
         ban_end = False
+        deadline = started + request.deadline_ms / 1000 if request.deadline_ms else None
+        continue_from = None  # (what the model wrote, tokens it may still write) when cut at the deadline
         for attempt in range(max(1, request.candidates)):
             if request.cancel is not None and request.cancel.is_set:
                 superseded = True
@@ -194,7 +209,9 @@ class CompletionEngine:
             if attempt and late and tried[-1]["rejected"] not in ("invalid_names", "ended_at_once"):
                 break  # out of time for this keystroke; an invented name is still worth a retry
             generated = self._generate(context.token_ids, request, mode, prefix, suffix, grammar, attempt,
-                                       bias + self._end_ban() if ban_end else bias, greedy=ban_end)
+                                       bias + self._end_ban() if ban_end else bias, greedy=ban_end,
+                                       deadline=deadline)
+            model_wrote = generated.raw
             if context.held_back:
                 generated = replace(generated, raw=_after_held_back(generated.raw, context.held_back))
             stats = generated.stats
@@ -210,7 +227,11 @@ class CompletionEngine:
                 break
             totals.finish_reason = "block_end" if generated.block_end else stats.finish_reason
             checking = time.perf_counter()
-            candidate = postprocess(generated.raw, language=request.language, prefix=prefix, suffix=suffix, mode=mode)
+            raw = generated.raw
+            if generated.deadline:
+                totals.finish_reason = "deadline"
+                raw = shown_part(raw) or ""
+            candidate = postprocess(raw, language=request.language, prefix=prefix, suffix=suffix, mode=mode)
             rejected, names = self._rejection(candidate, request, plan, prefix, suffix, check_fit)
             if rejected is None and not candidate and attempt == 0 and _ended_at_once(generated.raw, stats, prefix):
                 # The model ended the hole at once while the line is being written (a
@@ -222,6 +243,8 @@ class CompletionEngine:
             tried.append({"text": candidate, "rejected": rejected, **({"invalid_names": names} if names else {})})
             if rejected is None:
                 text, accepted = candidate, True
+                if generated.deadline and candidate:
+                    continue_from = (model_wrote, generated.raw, request.max_tokens - stats.generated_tokens)
                 break
         if not accepted and not superseded:
             text = self._fallback(tried, request, plan, prefix, suffix)
@@ -230,6 +253,8 @@ class CompletionEngine:
             plan.report["dropped"] = bool(invalid) and not text
         if totals.finish_reason != "cancelled":
             self.cache.put(request.path, prefix, suffix, text)
+        if continue_from is not None:
+            self._continue(context, request, mode, prefix, suffix, text, plan, check_fit, *continue_from)
         done = time.perf_counter()
         return Suggestion(
             text,
@@ -287,8 +312,67 @@ class CompletionEngine:
             self._end_ids = tuple(sorted(ids))
         return tuple((token, END_BAN) for token in self._end_ids)
 
+    def _continue(self, context, request, mode, prefix, suffix, shown, plan, check_fit,
+                  model_wrote: str, written: str, tokens_left: int) -> None:
+        """Have the model finish a suggestion shown at its deadline, in the background."""
+        if not self.backend.supports_background or tokens_left < 1:
+            return
+        generation = self.backend.stream(
+            GenerationRequest(
+                list(context.token_ids) + self.backend.tokenize(model_wrote),
+                max_tokens=tokens_left,
+                stop=("\n",) if mode == "single" else ("\n\n\n",),
+                channel=request.path,
+                background=True,
+            )
+        )
+        if mode == "multi":
+            def ended(raw: str) -> bool:
+                return block_ended(raw, language=request.language, prefix=prefix, suffix=suffix)
+        else:
+            def ended(raw: str) -> bool:
+                return "\n" in raw
+
+        def finish(raw: str) -> None:
+            # On the engine's thread: the checks read the index.
+            candidate = postprocess(raw, language=request.language, prefix=prefix, suffix=suffix, mode=mode)
+            if len(candidate) <= len(shown) or not candidate.startswith(shown):
+                return
+            if self._rejection(candidate, request, plan, prefix, suffix, check_fit)[0] is None:
+                self.cache.put(request.path, prefix, suffix, candidate)
+
+        continuation = Continuation(generation, document=request.path, prefix=prefix, suffix=suffix,
+                                    written=written, ended=ended)
+        with self._continuations_lock:
+            older = self._continuations.pop(request.path, None)
+            self._continuations[request.path] = (continuation, finish)
+        if older is not None:
+            older[0].stop()
+
+    def _absorb_continuations(self) -> None:
+        """Put what finished background continuations wrote into the cache."""
+        with self._continuations_lock:
+            taken = []
+            for document, (continuation, finish) in list(self._continuations.items()):
+                finished = continuation.take()
+                if finished is not None or not continuation.running:
+                    del self._continuations[document]
+                if finished is not None:
+                    taken.append((finished, finish))
+        for finished, finish in taken:
+            finish(finished.raw)
+
+    def wait_for_continuations(self, timeout: float | None = None) -> None:
+        """Until the background continuations now running are over, then absorbs
+        them (for tests and benchmarks; fronts never wait)."""
+        with self._continuations_lock:
+            running = [continuation for continuation, _ in self._continuations.values()]
+        for continuation in running:
+            continuation.wait(timeout)
+        self._absorb_continuations()
+
     def _generate(self, prompt_ids, request, mode, prefix, suffix, grammar, attempt, bias=(), *,
-                  greedy: bool = False) -> _Generated:
+                  greedy: bool = False, deadline: float | None = None) -> _Generated:
         sampled = attempt > 0 and not greedy
         generation = self.backend.stream(
             GenerationRequest(
@@ -304,7 +388,7 @@ class CompletionEngine:
             )
         )
         raw = ""
-        block_end = False
+        block_end = cut_at_deadline = False
         if request.cancel is not None:
             request.cancel.watch(generation)  # cancels at once when it is set already
         try:
@@ -315,13 +399,17 @@ class CompletionEngine:
                     block_end = True
                     generation.cancel()  # the rest would be cut away: do not wait for it
                     break
+                if deadline is not None and time.perf_counter() >= deadline and shown_part(raw) is not None:
+                    cut_at_deadline = True
+                    generation.cancel()
+                    break
             for _ in pieces:
                 pass  # after a cancel nothing more arrives; the stats come with the end
         finally:
             if request.cancel is not None:
                 request.cancel.unwatch(generation)
-        superseded = generation.stats.finish_reason == "cancelled" and not block_end
-        return _Generated(raw, generation.stats, superseded, block_end)
+        superseded = generation.stats.finish_reason == "cancelled" and not (block_end or cut_at_deadline)
+        return _Generated(raw, generation.stats, superseded, block_end, cut_at_deadline)
 
     def _rejection(self, candidate, request, plan, prefix, suffix, check_fit) -> tuple[str | None, list[str]]:
         """Why a candidate must not be shown (None when it may), and the names it

@@ -15,9 +15,9 @@ of the names used near the cursor, then chunks of recently opened or edited file
 (``RecentChunks``, which also work without an index).
 
 Stability, for the KV cache: the chosen snippets, the first line of the prefix
-window and the headers it keeps are reused while the user types in the same place,
-so two keystrokes share a byte-identical token prefix; ``ContextPrompt.stable_tokens``
-says how long it is. The hint and the lines near the cursor come last, in the part
+window and the headers it keeps are reused while the user types in the same place
+(the same line, or on into the same FIM hole across lines), so two keystrokes share a
+byte-identical token prefix; ``ContextPrompt.stable_tokens`` says how long it is. The hint and the lines near the cursor come last, in the part
 that changes per keystroke.
 
 The hole, for FIM formats, starts at a line start at or before the cursor, and what
@@ -201,7 +201,11 @@ class ContextBuilder:
         if cross_room:
             near = int((room - cross_room) * CHARS_PER_TOKEN_GUESS)  # about what the window will show
             visible = prefix[-near:] + suffix[: near // 4]
-            picks, ranked = self._cross_file(anchor, path, text, line, language, visible, cross_room, use_recent)
+            # Typing on into the same hole (a new line included) keeps the snippets:
+            # they come first in the prompt, so choosing again would evaluate it all.
+            typing_on = anchor is not None and anchor.hole is not None and anchor.hole.start == hole
+            picks, ranked = self._cross_file(anchor, path, text, line, language, visible, cross_room, use_recent,
+                                             typing_on)
         local_room = room - sum(len(p.ids) + SNIPPET_OVERHEAD for p in picks or ())
         suffix_room = int(local_room * SUFFIX_SHARE) if use_suffix else 0
         scope = self._scope_finder(language, text, prefix, suffix, tree) if level != "none" else None
@@ -268,14 +272,14 @@ class ContextBuilder:
 
     # -- other files ----------------------------------------------------------
 
-    def _cross_file(self, anchor, path, text, line, language, visible, room, use_recent):
+    def _cross_file(self, anchor, path, text, line, language, visible, room, use_recent, typing_on=False):
         """The cross-file snippets for room tokens, and the ranked definitions.
 
         Definitions come first: they are what the code at the cursor names,
         resolved through the index, so they are the surest help per token. Recent
         chunks fill what is left, best ranked first; a chunk that repeats a chosen
         definition (or the local window) is left out by RecentChunks."""
-        same_place = anchor is not None and anchor.line == line
+        same_place = anchor is not None and (anchor.line == line or typing_on)
         if same_place and anchor.picks is not None and self._picks_hold(anchor.picks, room):
             return anchor.picks, anchor.snippets  # the same bytes as the last keystroke
         ranked = anchor.snippets if same_place and anchor.picks is not None else None

@@ -23,9 +23,7 @@ from dataclasses import dataclass, field
 
 import tree_sitter
 
-from coder.grounding.js_file import JsFile
-from coder.grounding.js_resolver import JS_LANGUAGES
-from coder.grounding.js_values import Unknown as JsUnknown
+from coder.grounding.js_languages import JS_LANGUAGES
 from coder.grounding.name_grammar import identifier_boundary
 from coder.grounding.names import NameSet
 from coder.grounding.python_file import PythonFile
@@ -165,6 +163,9 @@ def _python_findings(suggestion, index, path, text, offset, context: NameSet) ->
 
 
 def _js_findings(suggestion, index, path, text, offset, context: NameSet, language) -> list[tuple[str, str]]:
+    from coder.grounding.js_file import JsFile
+    from coder.grounding.js_values import Unknown as JsUnknown
+
     grounding = grounding_for(index)
     path = relative_path(index, path)
     combined = text[:offset] + suggestion + text[offset:]

@@ -20,9 +20,9 @@ from coder.grounding.js_values import JsEvaluator, Members, Unknown, Value
 from coder.grounding.syntax_tree import inside_node_of_type
 from coder.grounding.names import HIGH, LOW, NameSet, free
 from coder.grounding.ranking import RankContext, rank_names, shape_of
+from coder.grounding.js_languages import JS_LANGUAGES  # noqa: F401 - re-exported
 from coder.grounding.repo_view import RepoView
 
-JS_LANGUAGES = ("javascript", "typescript", "tsx")
 PLACEHOLDER = "__coder_cursor__"
 _THIS_STATEMENT = re.compile(r"[ \t]*this\.#?$")
 _TRAILING_CHAIN = re.compile(r"((?:[A-Za-z_$][\w$]*\s*\??\.\s*)*[A-Za-z_$][\w$]*)\s*\??$")

@@ -12,7 +12,7 @@ import threading
 import weakref
 from pathlib import Path
 
-from coder.grounding.js_resolver import JS_LANGUAGES, JsEvaluator, resolve_js
+from coder.grounding.js_languages import JS_LANGUAGES
 from coder.grounding.names import NameSet, free
 from coder.grounding.python_resolver import resolve_python
 from coder.grounding.python_values import Evaluator
@@ -26,10 +26,19 @@ class Grounding:
         self.index = index
         self.repo = RepoView(index)
         self.python = Evaluator(self.repo)
-        self.js = JsEvaluator(self.repo)
+        self._js = None
         # The caches and evaluators are not thread-safe; callers on several threads
         # (an LSP server) are serialized here.
         self.lock = threading.RLock()
+
+    @property
+    def js(self):
+        """The JavaScript evaluator, made on first use (a Python-only caller never loads it)."""
+        if self._js is None:
+            from coder.grounding.js_values import JsEvaluator
+
+            self._js = JsEvaluator(self.repo)
+        return self._js
 
     def forget(self, path: str | None = None) -> None:
         """Another file changed (or appeared): stop using its cached text now rather
@@ -47,6 +56,8 @@ class Grounding:
         if language == "python":
             return resolve_python(self.repo, self.python, path, text, offset)
         if language in JS_LANGUAGES:
+            from coder.grounding.js_resolver import resolve_js
+
             return resolve_js(self.repo, self.js, path, text, offset, language)
         partial = _word_before(text, offset)
         kind = "member" if text[: offset - len(partial)].endswith(".") else "scope"

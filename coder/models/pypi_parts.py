@@ -21,7 +21,6 @@ import json
 import os
 import tempfile
 from dataclasses import dataclass
-from importlib import metadata
 from pathlib import Path
 
 from coder.errors import ModelError
@@ -80,6 +79,8 @@ def is_joined(target: Path) -> bool:
 
 def locate_part(part: PartPackage, install_hint: str) -> Path:
     """Where an installed part's data file is; ModelError naming the package if not."""
+    from importlib import metadata  # 20 ms of imports: only when a model is looked for
+
     try:
         distribution = metadata.distribution(part.distribution)
     except metadata.PackageNotFoundError:

@@ -58,7 +58,7 @@ def _error_nodes(root: tree_sitter.Node):
 
 def undefined_name_findings(change: FileChange, index) -> list[Finding]:
     """Calls of names bound nowhere, on changed lines (Python, JavaScript, TypeScript)."""
-    from coder.grounding.js_resolver import JS_LANGUAGES
+    from coder.grounding.js_languages import JS_LANGUAGES
 
     language = change.language
     if index is None or (language != "python" and language not in JS_LANGUAGES):

@@ -8,7 +8,7 @@
 
 (defvar coder-eglot-init-options '(:context "repo" :maxTokens 64)
   "Settings for the server: model, context, budget, maxTokens, grounding, multiline,
-candidates, debounceMs, features.")
+candidates, typingDeadlineMs, debounceMs, features.")
 
 (dolist (mode '(python-mode python-ts-mode js-mode js-ts-mode typescript-ts-mode
                 go-mode go-ts-mode rust-mode rust-ts-mode c-mode c++-mode java-mode sh-mode))

@@ -35,7 +35,7 @@ function M.setup(opts)
     filetypes = opts.filetypes or M.filetypes,
     root_markers = { '.coder.toml', '.git' },
     -- Settings the server reads (see editors/README.md): model, context, budget,
-    -- maxTokens, grounding, multiline, candidates, debounceMs, features.
+    -- maxTokens, grounding, multiline, candidates, typingDeadlineMs, debounceMs, features.
     init_options = opts.init_options or {},
   })
   vim.api.nvim_create_autocmd('LspAttach', {

@@ -223,3 +223,34 @@ async def test_automatic_requests_mid_line_are_empty_unless_asked(client, repo):
     automatic = await client.text_document_inline_completion_async(
         _inline(uri, 0, 8, types.InlineCompletionTriggerKind.Automatic))
     assert len(automatic.items) == 0
+
+
+async def test_while_typing_a_suggestion_comes_early_and_typing_on_shows_the_rest(client, repo):
+    """The typing deadline through a real client: an automatic request is answered
+    with the first whole words; the model finishes the line in the background, and
+    the next keystroke into the suggestion is answered with all of it."""
+    uri = _uri(repo / "area.py")
+    client.text_document_did_open(types.DidOpenTextDocumentParams(text_document=types.TextDocumentItem(
+        uri=uri, language_id="python", version=1, text="def area(width, height):\n    \n    return result\n")))
+    client.workspace_did_change_configuration(types.DidChangeConfigurationParams(
+        settings={"coder": {"typingDeadlineMs": 1}}))  # a deadline no model meets
+    try:
+        assert (await status_of(client))["settings"]["typingDeadlineMs"] == 1
+        early = await client.text_document_inline_completion_async(
+            _inline(uri, 1, 4, types.InlineCompletionTriggerKind.Automatic))
+        assert len(early.items) == 1, early
+        shown = early.items[0].insert_text
+        assert shown.strip() and not shown[-1].isalnum(), shown  # whole words only
+        client.text_document_did_change(_edit(uri, 2, 1, 4, shown[0]))
+        rest = shown[1:]
+        for _ in range(240):  # the background generation finishes within seconds here
+            later = await client.text_document_inline_completion_async(
+                _inline(uri, 1, 5, types.InlineCompletionTriggerKind.Automatic))
+            rest = later.items[0].insert_text if later.items else ""
+            if len(rest) > len(shown) - 1:
+                break
+            await asyncio.sleep(0.25)
+        assert rest.startswith(shown[1:]) and len(rest) > len(shown) - 1, (shown, rest)
+    finally:
+        client.workspace_did_change_configuration(types.DidChangeConfigurationParams(
+            settings={"coder": {"typingDeadlineMs": 400}}))

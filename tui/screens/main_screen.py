@@ -153,7 +153,7 @@ class MainScreen(Screen):
         line, column = editor.cursor_location
         self.run_worker(
             partial(workers.complete, self.workspace, self.post_message, editor.path, editor.text, line, column,
-                    editor.version),
+                    editor.version, automatic=not message.explicit),
             thread=True, exclusive=True, group="completion",
         )
 

@@ -3,9 +3,6 @@ with the candidates of the run under the cursor and its best candidate's definit
 
 from __future__ import annotations
 
-import json
-import time
-
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
@@ -14,25 +11,14 @@ from textual.screen import ModalScreen
 from textual.widgets import DataTable, Label, Static
 
 from coder.errors import CoderError
+from coder.loops.run_summary import candidate_outcome, when
 
 LIMIT = 50
 
 
-def when(stamp: float | None) -> str:
-    return time.strftime("%Y-%m-%d %H:%M", time.localtime(stamp)) if stamp else "-"
-
-
 def candidate_line(candidate: dict, best_id: int | None) -> str:
-    evidence = json.loads(candidate["evidence"] or "{}")
-    tests = evidence.get("tests") or {}
-    verdict = evidence.get("verdict") or {}
-    line = f"{candidate['round']}.{candidate['idx']} {candidate['model']}: {candidate['status']}"
-    if candidate["reason"]:
-        line += f" ({candidate['reason']})"
-    if tests:
-        line += f", tests {tests.get('passed')} passed / {tests.get('failed')} failed"
-    if isinstance(verdict, dict) and verdict.get("speedup"):
-        line += f", {verdict['speedup']:.2f}x"
+    line = f"{candidate['round']}.{candidate['idx']} {candidate['model']}: "
+    line += candidate_outcome(candidate, speedup_reason=False)
     return line + ("  ← best" if candidate["id"] == best_id else "")
 
 

@@ -20,6 +20,7 @@ function serverSettings(): Record<string, unknown> {
     maxTokens: config.get("maxTokens"),
     grounding: config.get("grounding"),
     debounceMs: config.get("debounceMs"),
+    typingDeadlineMs: config.get("typingDeadlineMs"),
     features: config.get("features"),
   };
   const model = config.get<string | null>("model");
