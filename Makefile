@@ -7,16 +7,20 @@ BIN := $(VENV)/bin
 # The test suite's system tools (bubblewrap, neovim, git), from Debian.
 APT_PACKAGES := git bubblewrap tmux
 
-.PHONY: demo test install install-dev system-deps bench clean
+.PHONY: demo test install install-dev llama-cpp system-deps bench clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 
-install: $(BIN)/python
+# llama-cpp-python first, built the way this machine runs it (see the script).
+llama-cpp: $(BIN)/python
+	scripts/install_llama_cpp.sh $(VENV)
+
+install: llama-cpp
 	$(BIN)/pip install --quiet -e .
 
-install-dev: $(BIN)/python
+install-dev: llama-cpp
 	$(BIN)/pip install --quiet -e '.[dev]'
 
 demo: install

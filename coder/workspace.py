@@ -17,6 +17,10 @@ from pathlib import Path
 
 from coder.errors import UsageError
 
+# A chat worker beside a completion worker runs this much nicer (Unix niceness): the
+# kernel then gives the completion worker nearly all of a contended core.
+CHAT_NICENESS_BESIDE_COMPLETION = 10
+
 
 def find_repo_root(start: Path) -> Path:
     """The git root above start (a file or a folder), else start's folder."""
@@ -78,6 +82,7 @@ class Workspace:
                 self.backend_description = opened.description
                 if opened.notice:
                     self.notices.append(opened.notice)
+                self._keep_completion_first()
             return self._backend
 
     @property
@@ -102,7 +107,19 @@ class Workspace:
                 self._owns_chat = opened.backend is not self._backend
                 self._chat_backend = opened.backend
                 self.chat_description = opened.description
+                self._keep_completion_first()
             return self._chat_backend
+
+    def _keep_completion_first(self) -> None:
+        """With a completion worker and a chat worker both open, the chat one runs at a
+        lower CPU priority: a user typing while a loop or a review generates gets the
+        cores first, and the chat work loses nothing when nobody types."""
+        chat, completion = self._chat_backend, self._backend
+        if chat is None or completion is None or chat is completion:
+            return
+        lower = getattr(chat, "lower_priority", None)
+        if lower is not None:
+            lower(CHAT_NICENESS_BESIDE_COMPLETION)
 
     @property
     def recent(self):

@@ -47,8 +47,11 @@ def open_chat_backend(settings, explicit_model: str | None = None, *, completion
     """The backend for chat-shaped work (ask, review, loops).
 
     A server serves chat on the same endpoint. Locally the chat role's model is
-    used (``chat_model``, else the best installed instruct model that fits); when it
-    is the completion model's file, the completion backend is shared."""
+    used (``chat_model``, else the best installed instruct model that fits), in a
+    worker of its own even when it is the completion model's file: one worker runs
+    one job at a time, and a loop's or a review's minutes of generation would hold
+    every completion behind them (the weights are mapped, so the file's pages are
+    shared by both processes)."""
     if settings.backend == "openai":
         if completion is not None:
             return OpenedBackend(completion, f"OpenAI-compatible server at {settings.server_url}", None)
@@ -58,7 +61,5 @@ def open_chat_backend(settings, explicit_model: str | None = None, *, completion
     from coder.models.resolve import resolve_chat_model
 
     resolved = resolve_chat_model(explicit_model, settings.chat_model, env=os.environ)
-    if completion is not None and getattr(completion, "model_path", None) == resolved.path:
-        return OpenedBackend(completion, f"llama.cpp worker: {resolved.path} (shared with completion)", None)
     backend = LlamaWorkerBackend(resolved.path, n_ctx=settings.chat_context_length, n_threads=settings.threads)
     return OpenedBackend(backend, f"llama.cpp worker: {resolved.path} ({resolved.source})", resolved.notice)

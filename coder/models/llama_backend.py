@@ -159,6 +159,25 @@ class LlamaWorkerBackend(Backend):
     def restarts(self) -> int:
         return self._host.restarts
 
+    def lower_priority(self, niceness: int) -> None:
+        """Run this worker at a lower CPU priority from now on (restarts included).
+
+        Used for the chat worker beside a completion worker: on a laptop's few cores a
+        loop or a review generating for minutes must not slow the keystrokes down."""
+        self._host.niceness = max(self._host.niceness, niceness)
+        self._host.apply_niceness()
+
+    @property
+    def niceness(self) -> int:
+        """The worker's own niceness as the kernel reports it (0 when not running)."""
+        process = self._host.process
+        if process is None or process.poll() is not None:
+            return 0
+        try:
+            return os.getpriority(os.PRIO_PROCESS, process.pid)
+        except OSError:
+            return 0
+
     @property
     def load_s(self) -> float:
         """Seconds the last (re)load of the model took, process start included."""
@@ -211,6 +230,7 @@ class _WorkerHost:
         self.info: ModelInfo | None = None
         self.restarts = 0
         self.load_s = 0.0
+        self.niceness = 0  # added to the worker's threads after each start
         self.start_worker()  # raises ModelError when the model cannot be loaded
         self.scheduler = threading.Thread(
             target=self.run_scheduler, name="coder-llama-scheduler", daemon=True
@@ -251,6 +271,24 @@ class _WorkerHost:
             raise ModelError(self.load_failure(process, reply))
         self.load_s = time.perf_counter() - started
         self.info = _model_info(reply["info"])
+        self.apply_niceness()
+
+    def apply_niceness(self) -> None:
+        """Renice every thread of the worker: Linux keeps a niceness per thread, and the
+        threads llama.cpp starts later inherit it from the ones that exist now."""
+        process = self.process
+        if not self.niceness or process is None or process.poll() is not None:
+            return
+        try:
+            threads = [int(name) for name in os.listdir(f"/proc/{process.pid}/task")]
+        except OSError:
+            threads = [process.pid]  # no /proc: the main thread, which starts the others
+        for thread in threads:
+            try:
+                if os.getpriority(os.PRIO_PROCESS, thread) < self.niceness:
+                    os.setpriority(os.PRIO_PROCESS, thread, self.niceness)
+            except OSError:  # the thread ended meanwhile, or the platform has no such call
+                pass
 
     def load(self, process: subprocess.Popen) -> dict | None:
         try:
