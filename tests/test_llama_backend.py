@@ -295,3 +295,20 @@ def test_forgotten_backend_stops_its_worker_when_collected(demo_model):
     while time.monotonic() < deadline and os.path.exists(f"/proc/{pid}"):
         time.sleep(0.05)
     assert not os.path.exists(f"/proc/{pid}")  # exited and reaped: no zombie left
+
+
+def test_a_fault_in_a_build_with_amx_names_the_rebuild():
+    from coder.models.llama_backend import _fault_hint
+
+    with_amx = "CPU : AVX2 = 1 | AVX512 = 1 | AMX_INT8 = 1 | OPENMP = 1 |"
+    without = "CPU : AVX2 = 1 | AVX512 = 1 | OPENMP = 1 |"
+    assert "install_llama_cpp.sh" in _fault_hint(-signal.SIGSEGV, with_amx)
+    assert "AMX" in _fault_hint(-signal.SIGILL, with_amx)
+    assert _fault_hint(-signal.SIGSEGV, without) == ""
+    assert _fault_hint(-signal.SIGKILL, with_amx) == ""  # killed, not a fault
+    assert _fault_hint(1, with_amx) == ""
+
+
+def test_the_worker_reports_what_llama_cpp_was_built_for(backend):
+    features = backend._host.cpu_features
+    assert features.startswith("CPU :") and ("AVX" in features or "NEON" in features), features

@@ -231,6 +231,7 @@ class _WorkerHost:
         self.restarts = 0
         self.load_s = 0.0
         self.niceness = 0  # added to the worker's threads after each start
+        self.cpu_features = ""  # what llama.cpp was compiled for, as the worker reports it
         self.start_worker()  # raises ModelError when the model cannot be loaded
         self.scheduler = threading.Thread(
             target=self.run_scheduler, name="coder-llama-scheduler", daemon=True
@@ -271,6 +272,7 @@ class _WorkerHost:
             raise ModelError(self.load_failure(process, reply))
         self.load_s = time.perf_counter() - started
         self.info = _model_info(reply["info"])
+        self.cpu_features = reply.get("cpu_features", "")
         self.apply_niceness()
 
     def apply_niceness(self) -> None:
@@ -449,7 +451,7 @@ class _WorkerHost:
         job.fail(
             BackendError(
                 f"the llama.cpp worker for {self.model_path.name} {_describe_exit(code)} "
-                f"while {what}{why}; it is being restarted"
+                f"while {what}{why}; it is being restarted{_fault_hint(code, self.cpu_features)}"
             )
         )
         try:
@@ -507,6 +509,16 @@ def _describe_exit(code: int | None) -> str:
         except ValueError:
             return f"crashed (signal {-code})"
     return f"exited with status {code}"
+
+
+def _fault_hint(code: int | None, cpu_features: str) -> str:
+    """What to do when a worker built with AMX dies on a fault: some virtual machines
+    report AMX without running it, and such a build dies on every first decode."""
+    faults = (-signal.SIGSEGV, -signal.SIGILL, -signal.SIGBUS)
+    if code not in faults or "AMX_INT8 = 1" not in cpu_features:
+        return ""
+    return ("; llama-cpp-python was compiled with AMX, which this machine may not run: rebuild it "
+            "without (scripts/install_llama_cpp.sh VENV in coder's source does it)")
 
 
 def _model_info(raw: dict) -> ModelInfo:

@@ -161,7 +161,11 @@ class Worker:
             lambda _data: self.current_id is not None and self.current_id in self.cancelled
         )
         llama_cpp.llama_set_abort_callback(self.llm._ctx.ctx, self.abort_callback, None)
-        return {"info": info, "load_s": time.perf_counter() - started}
+        # The instruction sets llama.cpp was compiled for: the parent names AMX when the
+        # worker dies on a fault (a build with AMX dies so on machines that report it
+        # without running it).
+        features = llama_cpp.llama_print_system_info().decode(errors="replace")
+        return {"info": info, "load_s": time.perf_counter() - started, "cpu_features": features}
 
     def model_info(self, path: str, cache_dir: str | None) -> dict:
         import llama_cpp
