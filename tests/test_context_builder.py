@@ -554,3 +554,55 @@ def test_typing_on_into_the_next_line_keeps_the_snippets_until_the_hole_moves(qw
     edited = base.replace("doubled {bigger", "twice {bigger")
     moved = build("    size = 2\n    unit = unit_square_area()\n    u = 1\n", edited)
     assert "unit_square_area" in definitions(moved)
+
+
+LIB = """def alpha(value):
+    \"\"\"The first helper.\"\"\"
+    return value + 1
+
+
+def beta(value):
+    \"\"\"The second helper.\"\"\"
+    return value * 2
+"""
+
+MAIN = """from lib import alpha, beta
+
+
+def run():
+    a = alpha(1)
+    return a
+"""
+
+
+def test_snippets_chosen_afresh_keep_the_order_the_last_prompt_showed(qwen_vocab, tmp_path):
+    """When the hole moves and the names near the cursor rank the definitions anew, the
+    ones the last prompt showed stay first and in their order: only what follows the
+    first changed snippet is evaluated again, not the whole prompt."""
+    root = tmp_path / "repo"
+    root.mkdir()
+    (root / "lib.py").write_text(LIB)
+    (root / "main.py").write_text(MAIN)
+    index = RepoIndex(root)
+    index.refresh()
+    builder = ContextBuilder(qwen_vocab, index=index)
+    path = str(root / "main.py")
+    place = MAIN.index("    return a")
+
+    def build(typed, text=MAIN):
+        new, line, column = _typed_into(text, place, typed)
+        return builder.build(new, "python", path, line, column, budget_tokens=1024, max_new_tokens=32, level="repo")
+
+    def definitions(prompt):
+        return [s.get("name") for s in prompt.sources if s["kind"] == "definition"]
+
+    try:
+        first = build("    x = 2\n")  # alpha is nearest
+        # beta is used nearest now, and the hole moves (the code below the cursor changed).
+        moved = build("    b = beta(2)\n    c = 3\n", MAIN.replace("return a", "return a + 0"))
+    finally:
+        index.close()
+    assert definitions(first) == ["alpha", "beta"]
+    assert definitions(moved) == ["alpha", "beta"]  # ranked afresh it would be beta, alpha
+    snippet_tokens = sum(s["tokens"] for s in first.sources if s["kind"] == "definition")
+    assert _shared(first.token_ids, moved.token_ids) >= snippet_tokens

@@ -283,8 +283,10 @@ class ContextBuilder:
         if same_place and anchor.picks is not None and self._picks_hold(anchor.picks, room):
             return anchor.picks, anchor.snippets  # the same bytes as the last keystroke
         ranked = anchor.snippets if same_place and anchor.picks is not None else None
+        previous = anchor.picks if anchor is not None and anchor.picks else []
         if ranked is None:
             ranked = cross_file_snippets(self.index, self._relative(path), text, line, visible) if self.index is not None else []
+            ranked = _shown_first(ranked, previous, "definition", lambda item: item.snippet)
         picks: list[_Pick] = []
         used = 0
         for item in ranked:
@@ -295,7 +297,9 @@ class ContextBuilder:
             picks.append(_Pick("definition", item.snippet, ids, name=item.name))
         if use_recent:
             shown = "\n".join([visible] + [p.snippet.text for p in picks])
-            for chunk in self.recent.snippets_for(path, text, line, shown):
+            chunks = self.recent.snippets_for(path, text, line, shown)
+            chunks = _shown_first(chunks, previous, "recent", lambda c: Snippet(self._relative(c.path), c.text))
+            for chunk in chunks:
                 snippet = Snippet(self._relative(chunk.path), chunk.text)
                 ids = self.cached_tokens(self.format.snippet_text(snippet, language))
                 if used + len(ids) + SNIPPET_OVERHEAD > room:
@@ -443,6 +447,27 @@ class ContextBuilder:
             text = text[:cut] if cut > 0 else text[: int(len(text) * room / len(ids))]
             ids = self._tokenize(text)
         return ids, text
+
+
+def _shown_first(items: list, previous: list[_Pick], kind: str, snippet_of) -> list:
+    """items with those the last prompt of this document showed first, in the order
+    it showed them, then the rest as ranked.
+
+    The snippets open a repository-level prompt, so the KV cache keeps only what
+    precedes the first snippet that changed: when the cursor moves on and the names
+    near it rank the snippets anew, the old order would otherwise put a new one
+    first and have the whole prompt evaluated again (700-800 tokens, 4 s on the
+    0.5B here, the slowest model calls of the typing replay)."""
+    order = {(p.snippet.path, p.snippet.text): i for i, p in enumerate(q for q in previous if q.kind == kind)}
+    if not order:
+        return items
+
+    def key(item) -> tuple[str, str]:
+        snippet = snippet_of(item)
+        return snippet.path, snippet.text
+
+    kept = sorted((item for item in items if key(item) in order), key=lambda item: order[key(item)])
+    return kept + [item for item in items if key(item) not in order]
 
 
 def _sources(picks: list[_Pick], window: _Window, path: str, suffix_ids: list[int] | None, middle_tokens: int = 0) -> list[dict]:
