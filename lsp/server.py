@@ -197,6 +197,7 @@ class CoderServer(LanguageServer):
             "restarts": getattr(backend, "restarts", None),
             "positionEncoding": self.documents.encoding,
             "gcFrozen": self.frozen,
+            "indexUpdates": self.index_updates.applied if self.index_updates is not None else 0,
             "debounceMs": self.options.debounce_ms,
             "action": self.actions.running.token if self.actions.running else None,
             "settings": {"context": ws.settings.completion.context if ws else None,

@@ -126,6 +126,37 @@ async def test_the_index_is_built_in_the_background_with_progress(client):
     assert kinds[0] == "WorkDoneProgressBegin" and kinds[-1] == "WorkDoneProgressEnd", kinds
 
 
+async def _index_updated(client, before: int) -> None:
+    for _ in range(200):
+        if (await status_of(client))["indexUpdates"] > before:
+            return
+        await asyncio.sleep(0.05)
+    raise AssertionError("the index was not updated")
+
+
+async def test_file_watcher_events_update_the_index(client, repo):
+    from coder.index.repo_index import RepoIndex
+
+    await wait_ready(client)
+    added = repo / "triangles.py"
+    added.write_text("def triangle_area(base, height):\n    return base * height / 2\n")
+    before = (await status_of(client))["indexUpdates"]
+    client.workspace_did_change_watched_files(types.DidChangeWatchedFilesParams(changes=[
+        types.FileEvent(uri=_uri(added), type=types.FileChangeType.Created)]))
+    await _index_updated(client, before)
+    index = RepoIndex(repo)  # the server's index, read from its store without a refresh
+    try:
+        assert [t.path for t in index.definitions("triangle_area")] == ["triangles.py"]
+        added.unlink()
+        before = (await status_of(client))["indexUpdates"]
+        client.workspace_did_change_watched_files(types.DidChangeWatchedFilesParams(changes=[
+            types.FileEvent(uri=_uri(added), type=types.FileChangeType.Deleted)]))
+        await _index_updated(client, before)
+        assert index.definitions("triangle_area") == []
+    finally:
+        index.close()
+
+
 async def test_inline_completion_after_incremental_edits(client, repo):
     uri = state["uri"]
     client.text_document_did_change(_edit(uri, 2, 1, 7, "ur"))  # "    retur"
