@@ -18,7 +18,8 @@ from support.scripted_backend import ScriptedBackend
 from support.tui_pilot import wait_for
 from tui.app import CoderApp
 from tui.commands import palette_actions
-from tui.keys import REVIEW_KEYS, RUN_KEYS, all_keys
+from tui.keys import COMPARE_KEYS, REVIEW_KEYS, RUN_KEYS, all_keys
+from tui.screens.compare_screen import CompareScreen
 from tui.screens.review_screen import ReviewScreen
 from tui.screens.run_screen import RunScreen
 from tui.screens.disk_change_screen import DiskChangeScreen
@@ -236,14 +237,16 @@ async def test_help_lists_every_key_and_the_palette_every_action(repo):
             table = app.screen.query_one("#help-keys")
             assert table.row_count == len(all_keys())
             await pilot.press("escape")
-            other_screens = {"RunScreen": RUN_KEYS, "ReviewScreen": REVIEW_KEYS}
+            other_screens = {"RunScreen": RUN_KEYS, "ReviewScreen": REVIEW_KEYS, "CompareScreen": COMPARE_KEYS}
             actions = {action.split(".", 1)[1] for _, action, _ in palette_actions()}
-            bound = {k.action for k in all_keys() if k not in RUN_KEYS + REVIEW_KEYS} - {"command_palette"}
+            bound = ({k.action for k in all_keys() if k not in RUN_KEYS + REVIEW_KEYS + COMPARE_KEYS}
+                     - {"command_palette"})
             assert bound <= actions
             for action in actions:  # each names a real action of the app or the screen
                 owner = app if action in {"quit", "help", "pick_model"} else app.main_screen
                 assert callable(getattr(owner, f"action_{action}", None)), action
-            for name, screen_class in (("RunScreen", RunScreen), ("ReviewScreen", ReviewScreen)):
+            for name, screen_class in (("RunScreen", RunScreen), ("ReviewScreen", ReviewScreen),
+                                       ("CompareScreen", CompareScreen)):
                 offered = {a for _, a, _ in palette_actions(name) if a.startswith("screen.")}
                 assert offered == {f"screen.{k.action}" for k in other_screens[name]}
                 for action in offered:

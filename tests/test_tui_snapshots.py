@@ -167,3 +167,32 @@ def test_review_screen_with_findings(tmp_path, snap_compare):
         assert snap_compare(app, terminal_size=SIZE, run_before=run_before)
     finally:
         workspace.close()
+
+
+def test_compare_screen_side_by_side(tmp_path, snap_compare):
+    from coder.loops.sandbox import bubblewrap_problem
+    from test_tui_runs import RIGHT, WRONG
+    from tui.screens.compare_screen import CompareScreen
+    from tui.screens.run_screen import RunScreen
+    from tui.widgets.candidate_compare import Side
+
+    if bubblewrap_problem():
+        pytest.skip(bubblewrap_problem())
+    repo, workspace, app = run_app(tmp_path, ScriptedBackend([WRONG, RIGHT], name="scripted-chat"))
+
+    async def run_before(pilot):
+        await settled(pilot)
+        screen = RunScreen(workspace, "fix", "orders.py::order_total", app.loop_options, clock=StepClock())
+        app.push_screen(screen)
+        await wait_for(pilot, lambda: screen.result is not None, timeout_s=120, what="the end of the run")
+        result = screen.result
+        # The facts are written out: the tests' wall time differs from run to run.
+        app.push_screen(CompareScreen(Side("the original", result.original_text, "tests 1 passed, 2 failed"),
+                                      Side("candidate 2.1 (scripted-chat)", result.best.file_text,
+                                           "passed; tests 3 passed, 0 failed in 0.4 s; 1.0 s in the run")))
+        await pilot.pause(0.3)
+
+    try:
+        assert snap_compare(app, terminal_size=SIZE, run_before=run_before)
+    finally:
+        workspace.close()

@@ -21,6 +21,7 @@ class CoderApp(App):
     COMMANDS = App.COMMANDS | {CoderCommands}
     BINDINGS = [Binding(k.key, k.action, k.description.split(" (")[0], show=k.show, priority=True) for k in APP_KEYS]
     loop_options = None  # coder.loops LoopOptions for the runs; None: from the [loops] settings
+    escalation_backend = None  # the larger model escalated runs use; None: from [loops] escalate_*
 
     def __init__(self, workspace, *, open_path: Path | None = None):
         super().__init__()
@@ -45,18 +46,25 @@ class CoderApp(App):
     async def action_quit(self) -> None:
         screen = self.main_screen
         unsaved = screen.unsaved() if screen is not None else []
-        if not unsaved:
+        live = screen.live_runs() if screen is not None else []
+        if not unsaved and not live:
             self.exit()
             return
 
+        def leave() -> None:
+            for run in live:  # stopped, so the sandbox is torn down and the run recorded as cancelled
+                run.cancel.set()
+            self.exit()
+
         def decided(choice: str | None) -> None:
             if choice == "discard":
-                self.exit()
+                leave()
             elif choice == "save":
                 if all(screen.save(editor) for editor in unsaved):
-                    self.exit()
+                    leave()
 
-        self.push_screen(QuitScreen([editor.path for editor in unsaved]), decided)
+        runs = [f"{run.kind} {run.spec}" for run in live]
+        self.push_screen(QuitScreen([editor.path for editor in unsaved], runs), decided)
 
     def action_help(self) -> None:
         if not isinstance(self.screen, HelpScreen):

@@ -7,7 +7,7 @@ from functools import partial
 
 from textual.command import DiscoveryHit, Hit, Hits, Provider
 
-from tui.keys import APP_KEYS, EDITOR_KEYS, REVIEW_KEYS, RUN_KEYS, SCREEN_KEYS
+from tui.keys import APP_KEYS, COMPARE_KEYS, EDITOR_KEYS, REVIEW_KEYS, RUN_KEYS, SCREEN_KEYS
 
 MAX_FILE_HITS = 30
 
@@ -16,7 +16,8 @@ def palette_actions(screen_name: str = "MainScreen") -> list[tuple[str, str, str
     """(title, action to run, key) for every action the palette offers on that screen
     (its class name): the app's everywhere, each screen's own where it is shown."""
     entries = [(k.description, f"app.{k.action}", k.key) for k in APP_KEYS]
-    own = {"MainScreen": SCREEN_KEYS + EDITOR_KEYS, "RunScreen": RUN_KEYS, "ReviewScreen": REVIEW_KEYS}
+    own = {"MainScreen": SCREEN_KEYS + EDITOR_KEYS, "RunScreen": RUN_KEYS, "ReviewScreen": REVIEW_KEYS,
+           "CompareScreen": COMPARE_KEYS}
     entries += [(k.description, f"screen.{k.action}", k.key) for k in own.get(screen_name, ())]
     return entries
 

@@ -15,7 +15,7 @@ class Key:
 
 
 APP_KEYS = (
-    Key("ctrl+q", "quit", "Quit (asks first when files are unsaved)", True),
+    Key("ctrl+q", "quit", "Quit (asks first when files are unsaved or a run is going)", True),
     Key("f1", "help", "Show the keys", True),
     Key("f2", "pick_model", "Pick the completion or chat model", True),
 )
@@ -33,6 +33,8 @@ SCREEN_KEYS = (
     Key("f5", "fix", "Fix the function at the cursor (fix loop over its tests)"),
     Key("f8", "optimize", "Optimize the function at the cursor (optimize loop)"),
     Key("f3", "runs", "Earlier fix and optimize runs"),
+    Key("f9", "back_to_run", "Back to the last run (live while it goes on)"),
+    Key("alt+e", "toggle_escalation", "Escalate the next runs to the larger model ([loops] escalate_*): on or off"),
     Key("f4", "review", "Review the staged change"),
 )
 EDITOR_KEYS = (
@@ -45,8 +47,10 @@ RUN_KEYS = (  # on the run screen
     Key("r", "reject_hunk", "Run: reject the hunk"),
     Key("w", "apply", "Run: apply the accepted hunks to the file", True),
     Key("t", "test_kept", "Run: run the tests on the accepted hunks", True),
+    Key("m", "mark", "Run: mark the candidate under the cursor for comparing"),
+    Key("c", "compare", "Run: compare the candidate with the marked one (or the original)", True),
     Key("alt+x", "stop", "Run: stop the run"),
-    Key("escape", "close", "Run: back to the editor", True),
+    Key("escape", "close", "Run: back to the editor (the run goes on; F9 returns)", True),
 )
 REVIEW_KEYS = (  # on the review screen
     Key("enter", "jump", "Review: open the file at the finding"),
@@ -54,10 +58,14 @@ REVIEW_KEYS = (  # on the review screen
     Key("l", "show_last", "Review: show the previous result from the history", True),
     Key("escape", "close", "Review: back to the editor", True),
 )
+COMPARE_KEYS = (  # on the compare screen
+    Key("u", "toggle_layout", "Compare: side by side or unified", True),
+    Key("escape", "close", "Compare: back to the run", True),
+)
 OTHER_KEYS = (
     Key("ctrl+p", "command_palette", "Command palette: every action by name"),
 )
 
 
 def all_keys() -> tuple[Key, ...]:
-    return APP_KEYS + SCREEN_KEYS + EDITOR_KEYS + RUN_KEYS + REVIEW_KEYS + OTHER_KEYS
+    return APP_KEYS + SCREEN_KEYS + EDITOR_KEYS + RUN_KEYS + COMPARE_KEYS + REVIEW_KEYS + OTHER_KEYS

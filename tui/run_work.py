@@ -22,12 +22,23 @@ def loop_options(settings) -> LoopOptions:
     """The run's options from the [loops] settings, as `coder fix` makes them without flags."""
     loops = settings.loops
     return LoopOptions(rounds=loops.rounds, candidates=loops.candidates, python=loops.python,
-                       limits=Limits(wall_s=float(loops.timeout_s), memory_bytes=loops.memory_mb << 20))
+                       limits=Limits(wall_s=float(loops.timeout_s), memory_bytes=loops.memory_mb << 20),
+                       escalate_rounds=loops.escalate_rounds)
+
+
+def escalation_from_settings(settings):
+    """The larger model of [loops] escalate_model / escalate_server_url, opened only
+    when the run escalates; None when none is configured."""
+    from coder.loops.escalation import escalation_backend
+
+    return escalation_backend(settings)
 
 
 def run_loop(workspace, post: Post, kind: str, spec: str, options: LoopOptions, cancel: Cancel,
-             clock: Callable[[], float] = time.monotonic) -> None:
-    """One fix or optimize run; every event is posted as it comes, then the result."""
+             clock: Callable[[], float] = time.monotonic, escalation=None, close_escalation: bool = False) -> None:
+    """One fix or optimize run; every event is posted as it comes, then the result.
+    With an escalation backend, the task goes to it when the chat model's rounds fail
+    (and it is closed after the run when close_escalation: the run opened it)."""
     from coder.loops import api
     from coder.loops.sandbox import require_bubblewrap
 
@@ -46,7 +57,8 @@ def run_loop(workspace, post: Post, kind: str, spec: str, options: LoopOptions, 
         except CoderError as error:  # the run goes on unrecorded
             post(messages.WorkFailed("history", f"{error.message} (the run is not recorded)"))
         start = api.fix if kind == "fix" else api.optimize
-        result = start(workspace.root, spec, backend, options, on_event=on_event, cancel=cancel, store=store)
+        result = start(workspace.root, spec, backend, options, on_event=on_event, cancel=cancel, store=store,
+                       escalation_backend=escalation)
     except CoderError as error:
         post(messages.WorkFailed(error.title, error.message))
         post(messages.LoopEnded(None, error.message))
@@ -54,6 +66,8 @@ def run_loop(workspace, post: Post, kind: str, spec: str, options: LoopOptions, 
     finally:
         if store is not None:
             store.close()
+        if escalation is not None and close_escalation:
+            escalation.close()
     post(messages.LoopEnded(result))
 
 

@@ -6,6 +6,7 @@ widgets; the widgets only say what the user wants (a file, a completion, an answ
 from __future__ import annotations
 
 import time
+from dataclasses import replace
 from functools import partial
 from pathlib import Path
 
@@ -45,6 +46,8 @@ class MainScreen(Screen):
         self._asked_about_disk: set[str] = set()
         self._close_pending: tuple[str, float] | None = None
         self._index_clock = None
+        self.last_run = None  # the RunScreen of the last run, installed so it outlives leaving it
+        self.escalate = False  # the next runs hand a failed task to the [loops] escalation model
 
     def compose(self) -> ComposeResult:
         with Horizontal(id="panes"):
@@ -370,8 +373,63 @@ class MainScreen(Screen):
         if target is None:
             self.notify(f"the cursor is not in a function of {editor.path}", severity="warning")
             return
+        previous = self.last_run
+        if previous is not None and previous.running:
+            self.notify(f"the {previous.kind} run of {previous.spec} is still going: F9 shows it, Alt+X there stops it",
+                        severity="warning")
+            return
         options = getattr(self.app, "loop_options", None) or run_work.loop_options(self.workspace.settings)
-        self.app.push_screen(RunScreen(self.workspace, kind, target.spec, options))
+        escalation, owned = self._escalation()
+        if self.escalate and escalation is None:
+            return
+        if self.escalate and not options.escalate_rounds:  # the toggle asks for it: at least one round
+            options = replace(options, escalate_rounds=self.workspace.settings.loops.escalate_rounds or 1)
+        if previous is not None:  # over and left: the runs list (F3) keeps its record
+            self.app.uninstall_screen(previous)
+            previous.remove()
+        screen = RunScreen(self.workspace, kind, target.spec, options, escalation=escalation, close_escalation=owned)
+        self.last_run = screen
+        self.app.install_screen(screen, f"run-{id(screen)}")
+        self.app.push_screen(screen)
+
+    def _escalation(self):
+        """(the larger model for this run, whether the run opens and closes it); (None,
+        False) when escalation is off or nothing is configured (which is then said)."""
+        from tui import run_work
+
+        if not self.escalate:
+            return None, False
+        given = getattr(self.app, "escalation_backend", None)  # a test's, or another front's
+        if given is not None:
+            return given, False
+        backend = run_work.escalation_from_settings(self.workspace.settings)
+        if backend is None:
+            self.notify("no model to escalate to: set [loops] escalate_model or escalate_server_url in .coder.toml",
+                        title="escalation", severity="error")
+        return backend, backend is not None
+
+    def live_runs(self) -> list:
+        run = self.last_run
+        return [run] if run is not None and run.running else []
+
+    def action_back_to_run(self) -> None:
+        if self.last_run is None:
+            self.notify("no run yet in this session (F5 fixes, F8 optimizes; F3 lists earlier runs)", timeout=3)
+            return
+        self.app.push_screen(self.last_run)
+
+    def action_toggle_escalation(self) -> None:
+        self.escalate = not self.escalate
+        self.status.escalation = self.escalate
+        loops = self.workspace.settings.loops
+        model = loops.escalate_model or loops.escalate_server_url
+        if not self.escalate:
+            self.notify("escalation off: runs use the chat model only", timeout=3)
+        elif model or getattr(self.app, "escalation_backend", None) is not None:
+            self.notify(f"escalation on: a task the chat model fails goes to {model or 'the larger model'}", timeout=3)
+        else:
+            self.notify("escalation on, but no model is set: [loops] escalate_model or escalate_server_url",
+                        severity="warning")
 
     def action_runs(self) -> None:
         from tui.screens.runs_screen import RunsScreen

@@ -1,7 +1,11 @@
 """A fix or optimize run of one function, live: the rounds as they come, the diff of
 the candidate under the cursor, the best speedup per round (optimize); once the run is
 over, each hunk of a candidate is accepted or rejected, the accepted ones are written
-to the file (only then, and only they), and the tests run again on them."""
+to the file (only then, and only they), and the tests run again on them; two
+candidates can be compared (the compare screen).
+
+Leaving the screen does not stop the run: the main screen keeps it installed, so its
+worker goes on posting here, and F9 brings it back as it is."""
 
 from __future__ import annotations
 
@@ -22,8 +26,35 @@ from coder.loops.session import apply_candidate, sha256_text
 from tui import messages, run_work
 from tui.keys import RUN_KEYS
 from tui.widgets.hunk_picker import KEPT, HunkPicker
+from tui.widgets.candidate_compare import SIDE_BY_SIDE, Side
 from tui.widgets.run_rounds import RunRounds
 from tui.widgets.speedup_chart import SpeedupChart
+
+
+def timing_line(candidate) -> str:
+    """An optimize candidate's measured speedup with its spread (the quartiles)."""
+    verdict = candidate.verdict if isinstance(candidate.verdict, dict) else {}
+    if verdict.get("speedup") is None:
+        return ""
+    line = f"{verdict['speedup']:.2f}x"
+    if verdict.get("low") is not None and verdict.get("high") is not None:
+        line += f" (quartiles {verdict['low']:.2f}-{verdict['high']:.2f}x)"
+    if verdict.get("candidate_s") is not None:
+        line += f", {verdict['candidate_s'] * 1000:.1f} ms a run"
+    return line
+
+
+def candidate_facts(candidate, seconds: float | None) -> str:
+    """What the compare screen says above a candidate: status, tests, timings."""
+    parts = [candidate.status.replace("_", " ") + (f" ({candidate.reason})" if candidate.reason else "")]
+    if candidate.tests:
+        parts.append(f"tests {candidate.tests['passed']} passed, {candidate.tests['failed']} failed"
+                     f" in {candidate.tests.get('wall_s', 0):.1f} s")
+    if timing_line(candidate):
+        parts.append(timing_line(candidate))
+    if seconds is not None:
+        parts.append(f"{seconds:.1f} s in the run")
+    return "; ".join(parts)
 
 
 def tests_line(candidate) -> str:
@@ -37,7 +68,8 @@ class RunScreen(Screen):
     CSS_PATH = "run_screen.tcss"
     BINDINGS = [Binding(k.key, k.action, k.description.removeprefix("Run: "), show=k.show) for k in RUN_KEYS]
 
-    def __init__(self, workspace, kind: str, spec: str, options, *, clock=time.monotonic):
+    def __init__(self, workspace, kind: str, spec: str, options, *, clock=time.monotonic, escalation=None,
+                 close_escalation: bool = False):
         super().__init__()
         self.workspace = workspace
         self.kind = kind  # "fix" | "optimize"
@@ -50,6 +82,10 @@ class RunScreen(Screen):
         self.applied: str | None = None  # the file text written, once applied
         self.kept_test: str = ""
         self._ended = False  # the worker reported its end (a result or a failure)
+        self.escalation, self.close_escalation = escalation, close_escalation
+        self.escalated_to: str | None = None  # the larger model, once the run handed it the task
+        self.state = "starting"  # what the title and the main screen's status bar say
+        self.compare_layout = SIDE_BY_SIDE
 
     def compose(self) -> ComposeResult:
         yield Label(f"{self.kind} {self.spec}: starting", id="run-title")
@@ -76,7 +112,7 @@ class RunScreen(Screen):
 
     def on_mount(self) -> None:
         self.run_worker(partial(run_work.run_loop, self.workspace, self.post_message, self.kind, self.spec,
-                                self.options, self.cancel, self.clock),
+                                self.options, self.cancel, self.clock, self.escalation, self.close_escalation),
                         thread=True, group="run", exit_on_error=False)
 
     @property
@@ -89,6 +125,8 @@ class RunScreen(Screen):
         event = message.event
         self.query_one("#run-log", Label).update(f"[{message.at:6.1f} s] {event.message}")
         row = self.rounds.note(event, message.at)
+        if event.kind == ev.ESCALATED:
+            self.escalated_to = event.data.get("model")
         if event.kind == ev.ROUND or event.kind == ev.BEST:
             self.query_one(SpeedupChart).show(self.rounds.best_by_round)
         self._show_title(f"round {event.round}" if event.round else event.kind)
@@ -99,10 +137,15 @@ class RunScreen(Screen):
         self._ended = True
         if message.result is None:
             self._show_title(f"failed: {message.error}")
+            self._tell_if_away(f"the {self.kind} run of {self.spec} failed: {message.error}")
             return
         result = self.result = message.result
         self.query_one(SpeedupChart).show(self.rounds.best_by_round)
-        self._show_title(result.outcome.replace("_", " "))
+        outcome = result.outcome.replace("_", " ")
+        if result.solved_by:  # which model found it: the chat model or the larger one escalated to
+            outcome += f" by {result.solved_by}" + (" (escalated)" if result.solved_by == self.escalated_to else "")
+        self._show_title(outcome)
+        self._tell_if_away(f"the {self.kind} run of {self.spec} is over: {outcome} (F9 shows it)")
         offered = result.best or next((c for c in reversed(result.candidates) if c.file_text), None)
         if offered is not None:
             self.rounds.move_cursor(row=self.rounds.get_row_index(f"{offered.round}.{offered.index}"))
@@ -132,7 +175,22 @@ class RunScreen(Screen):
     def _show_title(self, state: str) -> None:
         best = self.rounds.best_speedup
         figure = f", best {best:.2f}x" if best is not None else ""
-        self.query_one("#run-title", Label).update(f"{self.kind} {self.spec}: {state}{figure}")
+        if self.escalated_to and not self._ended:
+            state += f" ({self.escalated_to}, escalated)"
+        self.state = f"{state}{figure}"
+        self.query_one("#run-title", Label).update(f"{self.kind} {self.spec}: {self.state}")
+        main = getattr(self.app, "main_screen", None)
+        if main is not None and main.is_mounted:
+            main.status.run_state = f"{self.kind} {self.target_name}: {self.state}"
+
+    @property
+    def target_name(self) -> str:
+        return self.spec.rpartition("::")[2] or self.spec
+
+    def _tell_if_away(self, text: str) -> None:
+        """The user left the screen while the run went on: say it is over."""
+        if self.app.screen is not self:
+            self.app.notify(text, title=self.kind, timeout=8)
 
     async def _show_row(self, row) -> None:
         if row.diff:
@@ -212,8 +270,57 @@ class RunScreen(Screen):
             self.cancel.set()
             self._show_title("stopping")
 
+    def action_mark(self) -> None:
+        key = self.rounds.current_key
+        if key is None:
+            self.notify("no candidate yet", timeout=3)
+            return
+        self.rounds.mark(None if key == self.rounds.marked_key else key)
+        if self.rounds.marked_key:
+            self.notify(f"candidate {key} marked: c compares the one under the cursor with it", timeout=3)
+
+    def _side(self, key: str | None) -> Side | None:
+        if key is None:
+            original = self.result.baseline or {}
+            facts = (f"tests {original['passed']} passed, {original['failed']} failed"
+                     if "passed" in original else "the file before the run")
+            return Side("the original", self.result.original_text, facts)
+        round_number, _, index = key.partition(".")
+        candidate = self._candidate(int(round_number), int(index))
+        if candidate is None or not candidate.file_text:
+            return None
+        row = self.rounds.rows_by_key.get(key)
+        return Side(f"candidate {key} ({candidate.model})", candidate.file_text,
+                    candidate_facts(candidate, row.seconds if row else None))
+
+    def action_compare(self) -> None:
+        """The candidate under the cursor against the marked one, or the original."""
+        from tui.screens.compare_screen import CompareScreen
+
+        if self.result is None:
+            self.notify("compare once the run is over" if not self._ended else "the run ended without a candidate",
+                        timeout=3)
+            return
+        current, marked = self.rounds.current_key, self.rounds.marked_key
+        right = self._side(current)
+        if right is None:
+            self.notify(f"candidate {current} has no code to compare (it was rejected)", severity="warning",
+                        timeout=4)
+            return
+        if marked == current:
+            marked = None  # the marked one against itself says nothing: against the original instead
+        left = self._side(marked)
+        if left is None:
+            self.notify(f"the marked candidate {marked} has no code; comparing with the original", timeout=4)
+            left = self._side(None)
+
+        def closed(layout: str | None) -> None:
+            if layout:
+                self.compare_layout = layout  # the next comparison opens the way this one was left
+
+        self.app.push_screen(CompareScreen(left, right, self.compare_layout), closed)
+
     def action_close(self) -> None:
         if self.running:
-            self.cancel.set()
-            self.notify(f"the {self.kind} run was stopped", timeout=3)
-        self.dismiss(None)
+            self.notify(f"the {self.kind} run goes on; F9 comes back to it", timeout=3)
+        self.app.pop_screen()

@@ -47,6 +47,7 @@ class RunRounds(DataTable):
         self.best_by_round: dict[int, float] = {}  # optimize: best speedup so far, per round
         self.best_speedup: float | None = None
         self.best_key: str | None = None
+        self.marked_key: str | None = None  # the candidate kept aside to compare others with
 
     def on_mount(self) -> None:
         self.add_columns(*(COLUMNS[:3] + ("speedup",) + COLUMNS[3:] if self.kind == "optimize" else COLUMNS))
@@ -92,13 +93,28 @@ class RunRounds(DataTable):
         self._redraw(row)
         return row
 
+    @property
+    def current_key(self) -> str | None:
+        """The key ("round.candidate") of the row under the cursor."""
+        if not self.row_count:
+            return None
+        return self.coordinate_to_cell_key(self.cursor_coordinate).row_key.value
+
+    def mark(self, key: str | None) -> None:
+        """Mark one row (None: none); the mark shows beside its key."""
+        previous, self.marked_key = self.rows_by_key.get(self.marked_key or ""), key
+        for row in (previous, self.rows_by_key.get(key or "")):
+            if row is not None:
+                self._redraw(row)
+
     def _cells(self, row: CandidateRow) -> tuple[str, ...]:
         speedup = f"{row.speedup:.2f}x" if row.speedup is not None else ""
         seconds = f"{row.seconds:.1f} s" if row.seconds is not None else "…"
         status = f"{row.status} ★" if row.key == self.best_key else row.status
+        key = f"{row.key} ◆" if row.key == self.marked_key else row.key
         if self.kind == "optimize":
-            return row.key, status, row.tests, speedup, seconds
-        return row.key, status, row.tests, seconds
+            return key, status, row.tests, speedup, seconds
+        return key, status, row.tests, seconds
 
     def _redraw(self, row: CandidateRow) -> None:
         for column, value in zip(self.columns, self._cells(row)):
