@@ -70,6 +70,18 @@ def test_a_line_outside_the_file_is_a_usage_error(index):
         build_ask_context(index, AskTarget("stats.py", 98), "why?")
 
 
+def test_the_empty_line_after_the_last_newline_is_a_place_to_ask_from(index):
+    """The TUI's editor puts the cursor there (a file ending in a newline shows one
+    more, empty, line); one line further is outside."""
+    text = (index.root / "stats.py").read_text()
+    assert text.endswith("\n")
+    last = text.count("\n")  # 0-based: the empty line after the final newline
+    context = build_ask_context(index, AskTarget("stats.py", last), "what comes next?")
+    assert any(s.kind == "file" for s in context.sources)
+    with pytest.raises(UsageError, match="outside the file"):
+        build_ask_context(index, AskTarget("stats.py", last + 1), "why?")
+
+
 def test_the_answer_streams_and_names_its_sources(index):
     backend = ScriptedBackend(["It returns the description of the largest shape."], piece_chars=5)
     session = AskSession(backend, index)

@@ -135,10 +135,16 @@ def _code(target: AskTarget, text: str, count_tokens, budget_tokens: int) -> tup
         code = target.selection or "\n".join(lines[start:end + 1])
         where = f"selected in {target.path} (lines {start + 1}-{end + 1})"
         return render("ask/code", where=where, language=language, code=code), Source(target.path, start, end, "selection")
-    start, end = _window(lines, target.start_line, count_tokens, budget_tokens)
+    line = target.start_line
+    past_the_end = line is not None and line >= len(lines)  # the empty line after the final newline
+    if past_the_end:
+        line = max(0, len(lines) - 1)
+    start, end = _window(lines, line, count_tokens, budget_tokens)
     where = target.path if (start, end) == (0, len(lines) - 1) else f"{target.path} (lines {start + 1}-{end + 1})"
-    if target.start_line is not None:
-        where += f", at line {target.start_line + 1}: `{lines[target.start_line].strip()}`"
+    if past_the_end:
+        where += ", at the end of the file"
+    elif line is not None:
+        where += f", at line {line + 1}: `{lines[line].strip()}`"
     code = "\n".join(lines[start:end + 1])
     return render("ask/code", where=where, language=language, code=code), Source(target.path, start, end, "file")
 

@@ -67,6 +67,9 @@ def parse_target(value: str) -> tuple[Path, int | None, int | None]:
 def check_lines(target: AskTarget, text: str) -> None:
     """A UsageError when the target's lines are outside the text."""
     count = len(text.split("\n")) - (1 if text.endswith("\n") else 0)  # as an editor numbers them
+    # A cursor may also sit on the empty line after the last newline (the TUI's
+    # editor and VS Code show it): a question asked from there is about the file's end.
+    positions = len(text.split("\n"))
     for line in (target.start_line, target.end_line):
-        if line is not None and not 0 <= line < count:
+        if line is not None and not 0 <= line < positions:
             raise UsageError(f"{target.path}: line {line + 1} is outside the file ({count} lines)")
