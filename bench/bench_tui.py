@@ -10,9 +10,8 @@ model works, memory with the default models loaded.
   real terminal (tmux, a new `coder tui` process): from launch to the tree on screen.
 - key press to screen update: while an answer streams from the real chat model and
   while a completion is generating, --keys characters are typed into the editor one
-  at a time; each is timed from the key press to the screen having processed it
-  (Textual's pilot: the key, the edit and every message it caused handled, the
-  repaint requested; the frame itself follows within Textual's 1/60 s refresh).
+  at a time; each is timed from the key event entering the app (as the terminal
+  driver hands it over) to the first frame composed after the editor applied it.
 - memory: resident set of the app and of its model worker processes once the
   default (completion) model has answered, and again once the chat model has too.
 Prints one line per figure, with its target (start-up to an interactive screen under
@@ -177,16 +176,57 @@ async def typing_while_generating(repo: Path, keys: int, ask_context_tokens: int
                   f"({', '.join(f'{role} {name}' for role, name in screen.models.items())})")
 
 
+def _clock_frames_and_edits(app, editor) -> tuple[list[float], list[float]]:
+    """Times (perf_counter) of each frame the app renders and of each edit the editor
+    applies. Headless, a frame is composed and handed to ``App._display``, which only
+    skips the terminal write, so its call is when the screen would show the key."""
+    frames: list[float] = []
+    edits: list[float] = []
+    display, edit = app._display, editor.edit
+
+    def timed_display(screen, renderable):
+        display(screen, renderable)
+        if renderable is not None:
+            frames.append(time.perf_counter())
+
+    def timed_edit(change):
+        result = edit(change)
+        edits.append(time.perf_counter())
+        return result
+
+    app._display, editor.edit = timed_display, timed_edit
+    return frames, edits
+
+
 async def _type(pilot, editor, keys: int, still, complete_each: bool = False) -> list[float]:
+    """ms from each key entering the app (as a terminal's input would) to the first
+    frame rendered after the editor applied it. Not pilot.press: it waits until the
+    process has been idle for a 20 ms slice, twice, which measures the pilot (62 ms
+    a key on a bare TextArea here) and any background work, not the key."""
+    from textual import events
+
+    app = pilot.app
+    frames, edits = _clock_frames_and_edits(app, editor)
     times = []
     for n in range(keys):
         if not still():
             break
         if complete_each:
             editor.action_complete_now()
+        key, character = ("a", "a") if n % 2 == 0 else ("space", " ")
+        event = events.Key(key, character)
+        event.set_sender(app)
+        edits_before = len(edits)
         started = time.perf_counter()
-        await pilot.press("a" if n % 2 == 0 else "space")
-        times.append(1000 * (time.perf_counter() - started))
+        app._driver.send_message(event)
+        shown = None
+        while shown is None and time.perf_counter() - started < 5.0:
+            await asyncio.sleep(0.0005)
+            if len(edits) > edits_before:
+                shown = next((t for t in frames if t >= edits[edits_before]), None)
+        if shown is None:
+            raise SystemExit(f"key {n}: no frame within 5 s of the key")
+        times.append(1000 * (shown - started))
         await asyncio.sleep(0.08)  # a fast typist
     return times
 
