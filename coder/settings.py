@@ -94,7 +94,7 @@ class ReviewSettings:
     time_budget: float = 20.0
     """Seconds the commit hook may take; past them the commit goes through with a
     warning and the output says what was left unreviewed."""
-    min_confidence: float = 0.5
+    min_confidence: float = 0.3
     """Model findings less sure than this (0 to 1, from the model's own token
     probabilities or repeated sampling) are not shown."""
     confidence: str = "auto"

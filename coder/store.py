@@ -17,6 +17,8 @@ from pathlib import Path
 from coder import paths
 from coder.errors import CoderError
 
+OPEN_PATIENCE_S = 30.0  # how long opening waits out other processes creating the same store
+
 
 class StoreError(CoderError):
     title = "store"
@@ -40,18 +42,32 @@ class Store:
     def open(cls, path: str | Path | None = None) -> "Store":
         path = Path(path) if path else paths.store_file()
         path.parent.mkdir(parents=True, exist_ok=True)
-        try:
-            connection = sqlite3.connect(path, timeout=30, isolation_level=None)
-            connection.execute("PRAGMA busy_timeout = 30000")
-            connection.execute("PRAGMA journal_mode = WAL")
-            store = cls(connection, path)
-            store._migrate()
-        except sqlite3.DatabaseError as error:
-            raise StoreError(
-                f"the history store {path} is unusable ({error}); move it away and coder "
-                "will start a new one"
-            ) from None
-        return store
+        deadline = time.monotonic() + OPEN_PATIENCE_S
+        while True:
+            connection = None
+            try:
+                connection = sqlite3.connect(path, timeout=30, isolation_level=None)
+                connection.execute("PRAGMA busy_timeout = 30000")
+                connection.execute("PRAGMA journal_mode = WAL")
+                store = cls(connection, path)
+                store._migrate()
+                return store
+            except sqlite3.OperationalError as error:
+                # Processes opening a new store at once: switching it to WAL can fail
+                # at once with "locked" (SQLite does not wait there), so try again.
+                if connection is not None:
+                    connection.close()
+                if "locked" not in str(error) or time.monotonic() > deadline:
+                    raise StoreError(f"the history store {path} is unusable ({error}); move it away and coder "
+                                     "will start a new one") from None
+                time.sleep(0.05)
+            except sqlite3.DatabaseError as error:
+                if connection is not None:
+                    connection.close()
+                raise StoreError(
+                    f"the history store {path} is unusable ({error}); move it away and coder "
+                    "will start a new one"
+                ) from None
 
     def _migrate(self) -> None:
         pending = migrations()

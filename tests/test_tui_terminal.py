@@ -62,11 +62,13 @@ def test_tree_editor_completion_answer_and_quit_in_a_real_terminal(repo, qwen_mo
     tui.wait_for(lambda s: "^g Complete" not in s, what="the question box to have the focus")
     tui.type("What does variance compute?")
     tui.keys("Enter")
-    tui.wait_for(lambda s: "answering" in s, timeout_s=120, what="the answer to start")
-    screen = tui.wait_for(lambda s: "answering" not in s, timeout_s=300, what="the answer to end")
-    panel = " ".join(line.rpartition("│")[2].strip(" ▊▎") for line in screen.splitlines())
+    # Not "answering" first: on a fast machine a short answer begins and ends between
+    # two looks at the screen (streaming itself is the Pilot test's to check).
+    screen = tui.wait_for(lambda s: "answering" not in s and len(_answer(s).strip()) > 20, timeout_s=300,
+                          what="the answer")
+    panel = _panel(screen)
     assert "You (stats.py:7)" in panel, screen
-    answer = panel.split("compute?", 1)[-1].split("Sources", 1)[0]
+    answer = _answer(screen)
     assert len(answer.strip()) > 20 and re.search(r"varian|mean|average|spread|squar", answer, re.I), screen
     assert "stats.py:" in panel.split("Sources", 1)[-1], screen  # the sources are listed
     tui.keys("C-q")
@@ -75,3 +77,13 @@ def test_tree_editor_completion_answer_and_quit_in_a_real_terminal(repo, qwen_mo
     tui.wait_for(lambda s: "CODER-EXITED 0" in s, what="coder to exit with 0")
     assert shown.startswith("return total / ") and len(shown) > len("return total / ")
     assert (repo / "stats.py").read_text().splitlines()[6] == "    return"  # not saved
+
+
+def _panel(screen: str) -> str:
+    """The ask panel's text: the right-hand column of every line, joined."""
+    return " ".join(line.rpartition("│")[2].strip(" ▊▎") for line in screen.splitlines())
+
+
+def _answer(screen: str) -> str:
+    panel = _panel(screen)
+    return panel.split("compute?", 1)[-1].split("Sources", 1)[0] if "compute?" in panel else ""
