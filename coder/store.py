@@ -52,22 +52,16 @@ class Store:
                 store = cls(connection, path)
                 store._migrate()
                 return store
-            except sqlite3.OperationalError as error:
-                # Processes opening a new store at once: switching it to WAL can fail
-                # at once with "locked" (SQLite does not wait there), so try again.
-                if connection is not None:
-                    connection.close()
-                if "locked" not in str(error) or time.monotonic() > deadline:
-                    raise StoreError(f"the history store {path} is unusable ({error}); move it away and coder "
-                                     "will start a new one") from None
-                time.sleep(0.05)
             except sqlite3.DatabaseError as error:
                 if connection is not None:
                     connection.close()
-                raise StoreError(
-                    f"the history store {path} is unusable ({error}); move it away and coder "
-                    "will start a new one"
-                ) from None
+                # Processes opening a new store at once: switching it to WAL can fail
+                # at once with "locked" (SQLite does not wait there), so try again.
+                locked = isinstance(error, sqlite3.OperationalError) and "locked" in str(error)
+                if not locked or time.monotonic() > deadline:
+                    raise StoreError(f"the history store {path} is unusable ({error}); move it away and coder "
+                                     "will start a new one") from None
+                time.sleep(0.05)
 
     def _migrate(self) -> None:
         pending = migrations()
