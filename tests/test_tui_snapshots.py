@@ -111,20 +111,33 @@ class StepClock:
         return self.now
 
 
-def test_run_screen_after_a_fix_run(tmp_path, snap_compare):
+def fix_run_app(tmp_path):
+    """The app over the orders fixture with a scripted chat model whose second reply fixes
+    the bug (skipped where bubblewrap cannot run the candidates)."""
     from coder.loops.sandbox import bubblewrap_problem
     from test_tui_runs import RIGHT, WRONG
-    from tui.screens.run_screen import RunScreen
 
     if bubblewrap_problem():
         pytest.skip(bubblewrap_problem())
-    repo, workspace, app = run_app(tmp_path, ScriptedBackend([WRONG, RIGHT], name="scripted-chat"))
+    return run_app(tmp_path, ScriptedBackend([WRONG, RIGHT], name="scripted-chat"))
+
+
+async def finished_fix_run(pilot, workspace, app):
+    """The run screen of a fix of order_total, once the run is over."""
+    from tui.screens.run_screen import RunScreen
+
+    await settled(pilot)
+    screen = RunScreen(workspace, "fix", "orders.py::order_total", app.loop_options, clock=StepClock())
+    app.push_screen(screen)
+    await wait_for(pilot, lambda: screen.result is not None, timeout_s=120, what="the end of the run")
+    return screen
+
+
+def test_run_screen_after_a_fix_run(tmp_path, snap_compare):
+    repo, workspace, app = fix_run_app(tmp_path)
 
     async def run_before(pilot):
-        await settled(pilot)
-        screen = RunScreen(workspace, "fix", "orders.py::order_total", app.loop_options, clock=StepClock())
-        app.push_screen(screen)
-        await wait_for(pilot, lambda: screen.result is not None, timeout_s=120, what="the end of the run")
+        await finished_fix_run(pilot, workspace, app)
         await pilot.press("a")  # the first hunk accepted, the second still to decide
         await pilot.pause(0.3)
 
@@ -170,22 +183,13 @@ def test_review_screen_with_findings(tmp_path, snap_compare):
 
 
 def test_compare_screen_side_by_side(tmp_path, snap_compare):
-    from coder.loops.sandbox import bubblewrap_problem
-    from test_tui_runs import RIGHT, WRONG
     from tui.screens.compare_screen import CompareScreen
-    from tui.screens.run_screen import RunScreen
     from tui.widgets.candidate_compare import Side
 
-    if bubblewrap_problem():
-        pytest.skip(bubblewrap_problem())
-    repo, workspace, app = run_app(tmp_path, ScriptedBackend([WRONG, RIGHT], name="scripted-chat"))
+    repo, workspace, app = fix_run_app(tmp_path)
 
     async def run_before(pilot):
-        await settled(pilot)
-        screen = RunScreen(workspace, "fix", "orders.py::order_total", app.loop_options, clock=StepClock())
-        app.push_screen(screen)
-        await wait_for(pilot, lambda: screen.result is not None, timeout_s=120, what="the end of the run")
-        result = screen.result
+        result = (await finished_fix_run(pilot, workspace, app)).result
         # The facts are written out: the tests' wall time differs from run to run.
         app.push_screen(CompareScreen(Side("the original", result.original_text, "tests 1 passed, 2 failed"),
                                       Side("candidate 2.1 (scripted-chat)", result.best.file_text,
