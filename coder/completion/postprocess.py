@@ -8,6 +8,11 @@ Rules, in order:
 - text the suffix already has is trimmed: on the cursor's line, the longest end of
   the suggestion that starts the rest of the line (a `)` or `):` the editor already
   closed); below it, trailing lines that repeat the lines after the cursor;
+- in the middle of a block (indentation languages), a suggestion that leaves the
+  block (`return`, `raise`, ...) while the code below goes on in it is writing its own
+  version of that code: only its first statement is kept; and where the next line
+  below is deeper than the cursor's block, the suggestion must end on the header
+  that opens it;
 - closers with no opener in the suggestion are dropped from its end when the rest of
   the line already supplies them;
 - nothing made of whitespace, nothing that repeats the line above.
@@ -72,19 +77,65 @@ def _block_indent(prefix: str, suffix: str) -> int:
     return body
 
 
-def _truncate_block_indent(lines: list[str], prefix: str, suffix: str = "") -> list[str]:
+def _suggestion_block_indent(lines: list[str], prefix: str, suffix: str) -> int:
     body = _block_indent(prefix, suffix)
     if not prefix.rsplit("\n", 1)[-1] and lines[0].strip():
         # At column 0 of an empty line the cursor says nothing about the block:
         # the suggestion's first line does (an indented line continues the block
         # above, and a new top-level definition after it is not part of it).
         body = max(body, _indent(lines[0]))
+    return body
+
+
+def _truncate_block_indent(lines: list[str], prefix: str, suffix: str = "") -> list[str]:
+    body = _suggestion_block_indent(lines, prefix, suffix)
     kept = [lines[0]]
     for line in lines[1:]:
         if line.strip() and _indent(line) < body:
             break
         kept.append(line)
     return kept
+
+
+LEAVING_WORDS = ("return", "raise", "break", "continue")
+
+
+def _leaves_block(line: str) -> bool:
+    word = line.strip().split(None, 1)[0] if line.strip() else ""
+    return word.split("(", 1)[0] in LEAVING_WORDS
+
+
+def _fit_the_rest_of_the_block(lines: list[str], prefix: str, suffix: str) -> list[str]:
+    """In the middle of a block, keep what can stand before the code below it.
+
+    A suggestion that leaves the block at the block's own indentation (`return`,
+    `raise`, `break`, `continue`) where the code below goes on in the same block would
+    make that code unreachable: the model has written its own version of it (Qwen 0.5B
+    on HumanEval/132: the missing `cnt = 0`, then a loop and a `return` of its own
+    where the suffix has the real ones). Its first statement is what the hole wanted.
+    And where the next line below is deeper than the block, only a header can come
+    right before it (HumanEval/55: `if n < 0:` above `return 0`): the suggestion ends
+    at its last header of the block's indentation."""
+    following = next((l for l in suffix.split("\n")[1:] if l.strip()), None)
+    if following is None or len(lines) < 2:
+        return lines
+    body = _suggestion_block_indent(lines, prefix, suffix)
+    if _indent(following) < body:
+        return lines  # the block ends at the cursor: the suggestion may end it
+    if any(l.strip() and _indent(l) == body and _leaves_block(l) for l in lines[1:]):
+        first = [lines[0]]
+        for line in lines[1:]:
+            if line.strip() and _indent(line) <= body and line.strip()[0] not in CLOSERS:
+                break
+            first.append(line)
+        lines = first
+    if _indent(following) > body:
+        written = [l for l in lines if l.strip()]
+        if written and not written[-1].rstrip().endswith(":"):
+            headers = [n for n, l in enumerate(lines) if l.strip() and _indent(l) == body and l.rstrip().endswith(":")]
+            if headers:
+                lines = lines[: headers[-1] + 1]
+    return lines
 
 
 def _bracket_depth(text: str) -> int:
@@ -212,7 +263,7 @@ def postprocess(raw: str, *, language: str, prefix: str, suffix: str, mode: str)
     if mode == "single":
         lines = lines[:1]
     elif language in INDENT_LANGUAGES:
-        lines = _truncate_block_indent(lines, prefix, suffix)
+        lines = _fit_the_rest_of_the_block(_truncate_block_indent(lines, prefix, suffix), prefix, suffix)
     else:
         lines = _truncate_block_braces(lines)
     lines = _cut_where_the_suffix_starts([l.rstrip() for l in lines], suffix)
