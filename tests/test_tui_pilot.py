@@ -101,6 +101,33 @@ async def test_typing_then_a_pause_shows_a_real_completion_that_tab_accepts(repo
             assert editor.modified
 
 
+async def test_a_newer_completion_stops_the_generation_of_the_one_it_supersedes(repo, demo_backend):
+    overrides = {"completion": {"max_tokens": 256, "multiline": "always"}}
+    with Workspace.open(repo, backend=demo_backend, chat_backend=ScriptedBackend([]), overrides=overrides) as workspace:
+        finished = []  # what each engine call ended with, in order
+        complete = workspace.engine.complete
+
+        def recording(request):
+            suggestion = complete(request)
+            finished.append(suggestion.tokens)
+            return suggestion
+
+        workspace.engine.complete = recording
+        app = CoderApp(workspace, open_path=repo / "stats.py")
+        async with app.run_test(size=SIZE) as pilot:
+            await ready(pilot, app)
+            editor = app.main_screen.tabs.current
+            editor.move_cursor((editor.document.line_count - 1, 0))
+            await pilot.press("ctrl+g")  # 256 tokens to write: seconds of generation
+            await wait_for(pilot, lambda: workspace.backend_loaded, what="the model")
+            await pilot.pause(0.3)
+            await pilot.press("ctrl+g")  # wanted again: the first is superseded
+            await wait_for(pilot, lambda: len(finished) == 2, timeout_s=300, what="both completions")
+    first, second = finished
+    assert first["finish_reason"] == "cancelled" and first["generated"] < 256
+    assert second["finish_reason"] != "cancelled"
+
+
 async def test_escape_dismisses_and_the_key_asks_at_once(repo):
     completion = ScriptedBackend([], completion_reply="total / len(values)")
     with Workspace.open(repo, backend=completion, chat_backend=ScriptedBackend([])) as workspace:

@@ -62,7 +62,11 @@ def load_completion_model(workspace, post: Post) -> None:
 
 
 def complete(workspace, post: Post, path: str, text: str, line: int, column: int, version: int, *,
-             automatic: bool = False) -> None:
+             automatic: bool = False, cancel=None) -> None:
+    """One completion, posted as CompletionReady. ``cancel`` (coder.loops.events.Cancel)
+    is set when a newer completion is wanted: a Textual thread worker cannot be
+    stopped, so without it every superseded request ran its generation to the end
+    and held the model (and the GIL, in its Python parts) from the one that counts."""
     try:
         first_load = not workspace.backend_loaded
         engine = workspace.engine
@@ -70,10 +74,13 @@ def complete(workspace, post: Post, path: str, text: str, line: int, column: int
             post(messages.ModelLoaded("completion", workspace.backend.info().name,
                                       where_it_runs(workspace.backend_description)))
         workspace.recent.note_edited(path, text, line)
-        suggestion = engine.complete(workspace.completion_request(path, text, line, column, automatic=automatic))
+        suggestion = engine.complete(workspace.completion_request(path, text, line, column, automatic=automatic,
+                                                                  cancel=cancel))
     except CoderError as error:
         post(messages.WorkFailed(error.title, error.message))
         return
+    if cancel is not None and cancel.is_set:
+        return  # a newer request is on its way; this one's answer is stale
     model_ms = suggestion.timings_ms.get("model") or 0
     generated = suggestion.tokens.get("generated") or 0
     speed = generated / (model_ms / 1000) if model_ms > 0 and generated > 1 else None

@@ -46,6 +46,7 @@ class MainScreen(Screen):
         self._asked_about_disk: set[str] = set()
         self._close_pending: tuple[str, float] | None = None
         self._index_clock = None
+        self._completion_cancel = None  # the running completion's Cancel: set when a newer one is wanted
         self.last_run = None  # the RunScreen of the last run, installed so it outlives leaving it
         self.escalate = False  # the next runs hand a failed task to the [loops] escalation model
 
@@ -152,11 +153,16 @@ class MainScreen(Screen):
             editor.move_cursor((min(message.line, editor.document.line_count - 1), 0), center=True)
 
     def on_code_editor_completion_wanted(self, message: CodeEditor.CompletionWanted) -> None:
+        from coder.loops.events import Cancel
+
         editor = message.editor
         line, column = editor.cursor_location
+        if self._completion_cancel is not None:
+            self._completion_cancel.set()  # superseded: its generation stops at once
+        self._completion_cancel = cancel = Cancel()
         self.run_worker(
             partial(workers.complete, self.workspace, self.post_message, editor.path, editor.text, line, column,
-                    editor.version, automatic=not message.explicit),
+                    editor.version, automatic=not message.explicit, cancel=cancel),
             thread=True, exclusive=True, group="completion",
         )
 

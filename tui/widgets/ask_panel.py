@@ -32,6 +32,7 @@ class AskPanel(Vertical):
         self._sources: list = []
         self.answering = False
         self.answer_text = ""  # the latest answer as it streams, for tests and copying
+        self._title = "Ask"
 
     def compose(self) -> ComposeResult:
         yield Label("Ask", id="ask-title")
@@ -59,7 +60,12 @@ class AskPanel(Vertical):
         self.query_one("#ask-input", Input).focus()
 
     def set_target(self, about: str) -> None:
-        self.query_one("#ask-title", Label).update(f"Ask about {about}")
+        # Called on every cursor move: a Label's update lays the whole screen out
+        # again, so only a changed title is set.
+        title = f"Ask about {about}"
+        if title != self._title:
+            self._title = title
+            self.query_one("#ask-title", Label).update(title)
 
     def on_input_submitted(self, event: Input.Submitted) -> None:
         event.stop()

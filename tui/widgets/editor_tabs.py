@@ -57,9 +57,15 @@ class EditorTabs(TabbedContent):
             await self.remove_pane(pane_id)
 
     def refresh_title(self, editor: CodeEditor) -> None:
+        """After every edit: a tab's label set anew lays the screen out again, so only a
+        changed one is set."""
         pane_id = self._panes.get(editor.path)
-        if pane_id is not None:
-            self.get_tab(pane_id).label = self._title(editor.path, editor.modified)
+        if pane_id is None:
+            return
+        tab = self.get_tab(pane_id)
+        title = self._title(editor.path, editor.modified)
+        if tab.label.plain != title:
+            tab.label = title
 
     @staticmethod
     def _title(path: str, modified: bool) -> str:
