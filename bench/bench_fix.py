@@ -51,7 +51,9 @@ def run_task(bug, backend, condition: dict, folder: Path) -> dict:
         return {"task": bug.task_id, "kind": bug.kind, "skipped": error.message}
     return {"task": bug.task_id, "kind": bug.kind, "fixed": result.outcome == "fixed", "rounds": result.rounds,
             "seconds": round(time.perf_counter() - started, 1),
-            "rejected": sum(1 for c in result.candidates if c.status == "rejected")}
+            "rejected": sum(1 for c in result.candidates if c.status == "rejected"),
+            # why each was rejected before testing (no usable definition, unchanged, ...)
+            "reasons": [c.reason for c in result.candidates if c.status == "rejected"]}
 
 
 def main() -> int:

@@ -162,18 +162,21 @@ async def typing_while_generating(repo: Path, keys: int, ask_context_tokens: int
             await pilot.press(*"Explain every function in this file in detail.", "enter")
             await wait_for(pilot, lambda: len(screen.ask_panel.answer_text) > 20, timeout_s=600)
             editor.focus()
-            answer_times = await _type(pilot, editor, keys, lambda: screen.ask_panel.answering)
+            answer_times, answer_cpu = await _type(pilot, editor, keys, lambda: screen.ask_panel.answering)
             chat_pid_rss = sum(rss_kb(pid) for pid in descendants(os.getpid()))  # both models in memory
             screen.action_stop()  # the rest of the answer measures nothing
             await wait_for(pilot, lambda: not screen.ask_panel.answering, timeout_s=600)
             editor.action_complete_now()
-            completion_times = await _type(pilot, editor, keys, lambda: True, complete_each=True)
-            _report("while an answer streams", answer_times)
-            _report("while completions generate", completion_times)
+            completion_times, completion_cpu = await _type(pilot, editor, keys, lambda: True, complete_each=True)
+            _report("while an answer streams", answer_times, answer_cpu)
+            _report("while completions generate", completion_times, completion_cpu)
             own = rss_kb(os.getpid())
             workers = sum(rss_kb(pid) for pid in descendants(os.getpid()))
             print(f"memory: app {own / 1024:.0f} MB, model workers {max(workers, chat_pid_rss) / 1024:.0f} MB "
                   f"({', '.join(f'{role} {name}' for role, name in screen.models.items())})")
+
+
+frame_cpu: dict[float, float] = {}  # a frame's perf_counter -> the event loop thread's CPU time then
 
 
 def _clock_frames_and_edits(app, editor) -> tuple[list[float], list[float]]:
@@ -188,6 +191,7 @@ def _clock_frames_and_edits(app, editor) -> tuple[list[float], list[float]]:
         display(screen, renderable)
         if renderable is not None:
             frames.append(time.perf_counter())
+            frame_cpu[frames[-1]] = time.thread_time()
 
     def timed_edit(change):
         result = edit(change)
@@ -198,16 +202,18 @@ def _clock_frames_and_edits(app, editor) -> tuple[list[float], list[float]]:
     return frames, edits
 
 
-async def _type(pilot, editor, keys: int, still, complete_each: bool = False) -> list[float]:
+async def _type(pilot, editor, keys: int, still, complete_each: bool = False) -> tuple[list[float], list[float]]:
     """ms from each key entering the app (as a terminal's input would) to the first
     frame rendered after the editor applied it. Not pilot.press: it waits until the
     process has been idle for a 20 ms slice, twice, which measures the pilot (62 ms
-    a key on a bare TextArea here) and any background work, not the key."""
+    a key on a bare TextArea here) and any background work, not the key. With each
+    key, the CPU time the event loop's thread spent in that interval: where it is far
+    below the wall time, the key waited (for the GIL, for the cores), not for work."""
     from textual import events
 
     app = pilot.app
     frames, edits = _clock_frames_and_edits(app, editor)
-    times = []
+    times, cpu = [], []
     for n in range(keys):
         if not still():
             break
@@ -217,7 +223,7 @@ async def _type(pilot, editor, keys: int, still, complete_each: bool = False) ->
         event = events.Key(key, character)
         event.set_sender(app)
         edits_before = len(edits)
-        started = time.perf_counter()
+        started, started_cpu = time.perf_counter(), time.thread_time()
         app._driver.send_message(event)
         shown = None
         while shown is None and time.perf_counter() - started < 5.0:
@@ -227,18 +233,26 @@ async def _type(pilot, editor, keys: int, still, complete_each: bool = False) ->
         if shown is None:
             raise SystemExit(f"key {n}: no frame within 5 s of the key")
         times.append(1000 * (shown - started))
+        cpu.append(1000 * (frame_cpu[shown] - started_cpu))
         await asyncio.sleep(0.08)  # a fast typist
-    return times
+    return times, cpu
 
 
-def _report(label: str, times: list[float]) -> None:
+def _p95(values: list[float]) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(len(ordered) * 0.95))]
+
+
+def _report(label: str, times: list[float], cpu: list[float]) -> None:
     if not times:
         print(f"key press {label}: no keys (it ended first)")
         return
-    ordered = sorted(times)
-    p95 = ordered[min(len(ordered) - 1, int(len(ordered) * 0.95))]
+    p95 = _p95(times)
     print(f"key press to screen update {label}: median {statistics.median(times):.1f} ms, "
           f"p95 {p95:.1f} ms {verdict(p95, KEY_TARGET_MS)}, max {max(times):.1f} ms ({len(times)} keys)")
+    slow = [c for t, c in zip(times, cpu) if t >= p95]
+    print(f"  event loop CPU in those intervals: median {statistics.median(cpu):.1f} ms, p95 {_p95(cpu):.1f} ms; "
+          f"in the keys at or over the p95: {', '.join(f'{c:.0f}' for c in slow)} ms")
 
 
 def main() -> None:
@@ -249,7 +263,11 @@ def main() -> None:
     parser.add_argument("--startup-only", action="store_true")
     parser.add_argument("--ask-context-tokens", type=int, default=1024,
                         help="the answer's context budget ([ask] context_tokens; default 1024 here)")
+    parser.add_argument("--switch-interval-ms", type=float, default=None,
+                        help="sys.setswitchinterval for this run (default: what the app sets)")
     args = parser.parse_args()
+    if args.switch_interval_ms is not None:
+        sys.setswitchinterval(args.switch_interval_ms / 1000)
     sys.stdout.reconfigure(line_buffering=True)  # each figure shows as it is measured, even through a pipe
     print(f"load: {os.getloadavg()[0]:.2f} {os.getloadavg()[1]:.2f} {os.getloadavg()[2]:.2f}")
     with tempfile.TemporaryDirectory() as folder:
