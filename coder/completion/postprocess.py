@@ -105,37 +105,59 @@ def _leaves_block(line: str) -> bool:
     return word.split("(", 1)[0] in LEAVING_WORDS
 
 
-def _fit_the_rest_of_the_block(lines: list[str], prefix: str, suffix: str) -> list[str]:
-    """In the middle of a block, keep what can stand before the code below it.
+def _code_below(suffix: str) -> str | None:
+    """The first line of code after the cursor's line, or None."""
+    return next((l for l in suffix.split("\n")[1:] if l.strip()), None)
 
-    A suggestion that leaves the block at the block's own indentation (`return`,
-    `raise`, `break`, `continue`) where the code below goes on in the same block would
-    make that code unreachable: the model has written its own version of it (Qwen 0.5B
-    on HumanEval/132: the missing `cnt = 0`, then a loop and a `return` of its own
-    where the suffix has the real ones). Its first statement is what the hole wanted.
-    And where the next line below is deeper than the block, only a header can come
-    right before it (HumanEval/55: `if n < 0:` above `return 0`): the suggestion ends
-    at its last header of the block's indentation."""
-    following = next((l for l in suffix.split("\n")[1:] if l.strip()), None)
+
+def _first_statement_where_it_leaves(lines: list[str], prefix: str, suffix: str) -> list[str]:
+    """In the middle of a block, a suggestion that leaves the block at the block's own
+    indentation (`return`, `raise`, `break`, `continue`) where the code below goes on
+    in the same block would make that code unreachable: the model has written its own
+    version of it (Qwen 0.5B on HumanEval/132: the missing `cnt = 0`, then a loop and
+    a `return` of its own where the suffix has the real ones). Its first statement is
+    what the hole wanted. A copy of the very next line does not count: that is the
+    model running into the code below once the hole is filled, cut later."""
+    following = _code_below(suffix)
     if following is None or len(lines) < 2:
         return lines
     body = _suggestion_block_indent(lines, prefix, suffix)
     if _indent(following) < body:
         return lines  # the block ends at the cursor: the suggestion may end it
-    if any(l.strip() and _indent(l) == body and _leaves_block(l) for l in lines[1:]):
-        first = [lines[0]]
-        for line in lines[1:]:
-            if line.strip() and _indent(line) <= body and line.strip()[0] not in CLOSERS:
-                break
-            first.append(line)
-        lines = first
-    if _indent(following) > body:
-        written = [l for l in lines if l.strip()]
-        if written and not written[-1].rstrip().endswith(":"):
-            headers = [n for n, l in enumerate(lines) if l.strip() and _indent(l) == body and l.rstrip().endswith(":")]
-            if headers:
-                lines = lines[: headers[-1] + 1]
-    return lines
+    if not any(l.strip() and _indent(l) == body and _leaves_block(l) and l.strip() != following.strip()
+               for l in lines[1:]):
+        return lines
+    first = [lines[0]]
+    for line in lines[1:]:
+        if line.strip() and _indent(line) <= body and line.strip()[0] not in CLOSERS:
+            break
+        first.append(line)
+    return first
+
+
+def _end_where_the_code_below_fits(lines: list[str], prefix: str, suffix: str) -> list[str]:
+    """In the middle of a block, end the suggestion where the next line below can
+    follow it: deeper than a last line that opens a block, not deeper than one that
+    does not, and not level with one that leaves its block (HumanEval/55 on the 0.5B:
+    `if n < 0:` above `return 0`, not `if n < 0:` and a `raise` of its own)."""
+    following = _code_below(suffix)
+    if following is None or len(lines) < 2:
+        return lines
+    if _indent(following) < _suggestion_block_indent(lines, prefix, suffix):
+        return lines
+    for end in range(len(lines), 0, -1):
+        if lines[end - 1].strip() and _can_follow(lines[end - 1], following):
+            return lines[:end]
+    return lines  # nothing fits: the checks after post-processing judge it
+
+
+def _can_follow(last: str, following: str) -> bool:
+    """Whether the line following can come right after the line last."""
+    if last.rstrip().endswith(":"):
+        return _indent(following) > _indent(last)
+    if _leaves_block(last):
+        return _indent(following) < _indent(last)
+    return _indent(following) <= _indent(last)
 
 
 def _bracket_depth(text: str) -> int:
@@ -263,10 +285,12 @@ def postprocess(raw: str, *, language: str, prefix: str, suffix: str, mode: str)
     if mode == "single":
         lines = lines[:1]
     elif language in INDENT_LANGUAGES:
-        lines = _fit_the_rest_of_the_block(_truncate_block_indent(lines, prefix, suffix), prefix, suffix)
+        lines = _first_statement_where_it_leaves(_truncate_block_indent(lines, prefix, suffix), prefix, suffix)
     else:
         lines = _truncate_block_braces(lines)
     lines = _cut_where_the_suffix_starts([l.rstrip() for l in lines], suffix)
+    if mode == "multi" and language in INDENT_LANGUAGES:
+        lines = _end_where_the_code_below_fits(lines, prefix, suffix)
     while lines and not lines[-1].strip():
         lines.pop()
     if not lines:
