@@ -606,3 +606,44 @@ def test_snippets_chosen_afresh_keep_the_order_the_last_prompt_showed(qwen_vocab
     assert definitions(moved) == ["alpha", "beta"]  # ranked afresh it would be beta, alpha
     snippet_tokens = sum(s["tokens"] for s in first.sources if s["kind"] == "definition")
     assert _shared(first.token_ids, moved.token_ids) >= snippet_tokens
+
+
+LONG_MAIN = "from lib import alpha\n\n\ndef run():\n    a = alpha(1)\n" + "".join(
+    f"    v{n} = a + {n}\n" for n in range(30)) + "    return a\n"
+
+
+def test_a_shown_definition_stays_while_the_window_still_shows_its_use(qwen_vocab, tmp_path):
+    """The ranking reads the names of a few lines around the cursor; once the line
+    using alpha is more than that above the cursor, a fresh ranking has no alpha.
+    The window still shows its use, so the prompt keeps it (and its head stays the
+    same tokens); when no line uses it any more, it goes."""
+    root = tmp_path / "repo"
+    root.mkdir()
+    (root / "lib.py").write_text(LIB)
+    (root / "main.py").write_text(LONG_MAIN)
+    index = RepoIndex(root)
+    index.refresh()
+    builder = ContextBuilder(qwen_vocab, index=index)
+    path = str(root / "main.py")
+
+    def build(text, after, by=builder):
+        new, line, column = _typed_into(text, text.index(after) + len(after), "    x = 2\n")
+        return by.build(new, "python", path, line, column, budget_tokens=1024, max_new_tokens=32, level="repo")
+
+    def definitions(prompt):
+        return [s.get("name") for s in prompt.sources if s["kind"] == "definition"]
+
+    try:
+        near = build(LONG_MAIN, "    a = alpha(1)\n")
+        far = build(LONG_MAIN, "    v29 = a + 29\n")  # 30 lines below the use
+        unused_text = LONG_MAIN.replace("from lib import alpha\n", "").replace("alpha(1)", "1")
+        gone = build(unused_text, "    v29 = a + 29\n")
+        fresh = build(LONG_MAIN, "    v29 = a + 29\n", ContextBuilder(qwen_vocab, index=index))
+    finally:
+        index.close()
+    assert definitions(near) == ["alpha"]
+    assert definitions(fresh) == []  # what a fresh ranking at that cursor gives
+    assert definitions(far) == ["alpha"]
+    snippet_tokens = sum(s["tokens"] for s in near.sources if s["kind"] == "definition")
+    assert _shared(near.token_ids, far.token_ids) >= snippet_tokens
+    assert definitions(gone) == []
