@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import gc
 import os
 import shutil
 import statistics
@@ -162,14 +163,14 @@ async def typing_while_generating(repo: Path, keys: int, ask_context_tokens: int
             await pilot.press(*"Explain every function in this file in detail.", "enter")
             await wait_for(pilot, lambda: len(screen.ask_panel.answer_text) > 20, timeout_s=600)
             editor.focus()
-            answer_times, answer_cpu = await _type(pilot, editor, keys, lambda: screen.ask_panel.answering)
+            answer_times, answer_cpu, answer_gc = await _type(pilot, editor, keys, lambda: screen.ask_panel.answering)
             chat_pid_rss = sum(rss_kb(pid) for pid in descendants(os.getpid()))  # both models in memory
             screen.action_stop()  # the rest of the answer measures nothing
             await wait_for(pilot, lambda: not screen.ask_panel.answering, timeout_s=600)
             editor.action_complete_now()
-            completion_times, completion_cpu = await _type(pilot, editor, keys, lambda: True, complete_each=True)
-            _report("while an answer streams", answer_times, answer_cpu)
-            _report("while completions generate", completion_times, completion_cpu)
+            completion_times, completion_cpu, completion_gc = await _type(pilot, editor, keys, lambda: True, complete_each=True)
+            _report("while an answer streams", answer_times, answer_cpu, answer_gc)
+            _report("while completions generate", completion_times, completion_cpu, completion_gc)
             own = rss_kb(os.getpid())
             workers = sum(rss_kb(pid) for pid in descendants(os.getpid()))
             print(f"memory: app {own / 1024:.0f} MB, model workers {max(workers, chat_pid_rss) / 1024:.0f} MB "
@@ -202,7 +203,7 @@ def _clock_frames_and_edits(app, editor) -> tuple[list[float], list[float]]:
     return frames, edits
 
 
-async def _type(pilot, editor, keys: int, still, complete_each: bool = False) -> tuple[list[float], list[float]]:
+async def _type(pilot, editor, keys: int, still, complete_each: bool = False) -> tuple[list, list, list]:
     """ms from each key entering the app (as a terminal's input would) to the first
     frame rendered after the editor applied it. Not pilot.press: it waits until the
     process has been idle for a 20 ms slice, twice, which measures the pilot (62 ms
@@ -214,6 +215,8 @@ async def _type(pilot, editor, keys: int, still, complete_each: bool = False) ->
     app = pilot.app
     frames, edits = _clock_frames_and_edits(app, editor)
     times, cpu = [], []
+    gc_pauses.clear()
+    gc.callbacks.append(_time_collections)
     for n in range(keys):
         if not still():
             break
@@ -235,7 +238,19 @@ async def _type(pilot, editor, keys: int, still, complete_each: bool = False) ->
         times.append(1000 * (shown - started))
         cpu.append(1000 * (frame_cpu[shown] - started_cpu))
         await asyncio.sleep(0.08)  # a fast typist
-    return times, cpu
+    gc.callbacks.remove(_time_collections)
+    return times, cpu, list(gc_pauses)
+
+
+gc_pauses: list[tuple[int, float]] = []  # (generation, ms) of each collection while keys are typed
+_collection_started = [0.0]
+
+
+def _time_collections(phase: str, info: dict) -> None:
+    if phase == "start":
+        _collection_started[0] = time.perf_counter()
+    else:
+        gc_pauses.append((info["generation"], 1000 * (time.perf_counter() - _collection_started[0])))
 
 
 def _p95(values: list[float]) -> float:
@@ -243,13 +258,17 @@ def _p95(values: list[float]) -> float:
     return ordered[min(len(ordered) - 1, int(len(ordered) * 0.95))]
 
 
-def _report(label: str, times: list[float], cpu: list[float]) -> None:
+def _report(label: str, times: list[float], cpu: list[float], pauses: list[tuple[int, float]]) -> None:
     if not times:
         print(f"key press {label}: no keys (it ended first)")
         return
     p95 = _p95(times)
     print(f"key press to screen update {label}: median {statistics.median(times):.1f} ms, "
           f"p95 {p95:.1f} ms {verdict(p95, KEY_TARGET_MS)}, max {max(times):.1f} ms ({len(times)} keys)")
+    full = [ms for generation, ms in pauses if generation == 2]
+    young = [ms for generation, ms in pauses if generation < 2]
+    print(f"  garbage collections meanwhile: {len(full)} full, longest {max(full, default=0):.1f} ms; "
+          f"{len(young)} young, longest {max(young, default=0):.1f} ms")
     slow = [c for t, c in zip(times, cpu) if t >= p95]
     print(f"  event loop CPU in those intervals: median {statistics.median(cpu):.1f} ms, p95 {_p95(cpu):.1f} ms; "
           f"in the keys at or over the p95: {', '.join(f'{c:.0f}' for c in slow)} ms")

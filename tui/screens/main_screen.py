@@ -18,7 +18,7 @@ from textual.widgets import Footer
 
 from coder.ask.target import AskTarget
 from coder.errors import CoderError
-from tui import messages, workers
+from tui import long_lived, messages, workers
 from tui.keys import SCREEN_KEYS
 from tui.screens.disk_change_screen import DiskChangeScreen
 from tui.widgets.ask_panel import AskPanel
@@ -78,6 +78,7 @@ class MainScreen(Screen):
             await self.open_file(self.workspace.relative(self.open_path))
         else:
             self.query_one(FileTree).focus()
+        long_lived.freeze_what_exists()  # the imports and the first screen live as long as the app
 
     def _start_in_background(self, post) -> None:
         """The file list first (the tree waits for it), then the index (completions and
@@ -109,8 +110,11 @@ class MainScreen(Screen):
         elif message.done and self._index_clock is not None:
             self._index_clock.stop()
             self._index_clock = None
+        if message.done:
+            long_lived.freeze_what_exists()  # the index's state lives as long as the app
 
     def on_model_loaded(self, message: messages.ModelLoaded) -> None:
+        long_lived.freeze_what_exists()  # the backend's state lives as long as the app
         self.models[message.role] = message.name
         completion = self.models.get("completion", "-")
         chat = self.models.get("chat")
