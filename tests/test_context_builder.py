@@ -575,18 +575,23 @@ def run():
 """
 
 
+def _lib_and_main(tmp_path, main_text: str) -> tuple[RepoIndex, str]:
+    """A repository of lib.py (LIB) and main.py, indexed; the index and main.py's path."""
+    root = tmp_path / "repo"
+    root.mkdir()
+    (root / "lib.py").write_text(LIB)
+    (root / "main.py").write_text(main_text)
+    index = RepoIndex(root)
+    index.refresh()
+    return index, str(root / "main.py")
+
+
 def test_snippets_chosen_afresh_keep_the_order_the_last_prompt_showed(qwen_vocab, tmp_path):
     """When the hole moves and the names near the cursor rank the definitions anew, the
     ones the last prompt showed stay first and in their order: only what follows the
     first changed snippet is evaluated again, not the whole prompt."""
-    root = tmp_path / "repo"
-    root.mkdir()
-    (root / "lib.py").write_text(LIB)
-    (root / "main.py").write_text(MAIN)
-    index = RepoIndex(root)
-    index.refresh()
+    index, path = _lib_and_main(tmp_path, MAIN)
     builder = ContextBuilder(qwen_vocab, index=index)
-    path = str(root / "main.py")
     place = MAIN.index("    return a")
 
     def build(typed, text=MAIN):
@@ -617,14 +622,8 @@ def test_a_shown_definition_stays_while_the_window_still_shows_its_use(qwen_voca
     using alpha is more than that above the cursor, a fresh ranking has no alpha.
     The window still shows its use, so the prompt keeps it (and its head stays the
     same tokens); when no line uses it any more, it goes."""
-    root = tmp_path / "repo"
-    root.mkdir()
-    (root / "lib.py").write_text(LIB)
-    (root / "main.py").write_text(LONG_MAIN)
-    index = RepoIndex(root)
-    index.refresh()
+    index, path = _lib_and_main(tmp_path, LONG_MAIN)
     builder = ContextBuilder(qwen_vocab, index=index)
-    path = str(root / "main.py")
 
     def build(text, after, by=builder):
         new, line, column = _typed_into(text, text.index(after) + len(after), "    x = 2\n")
