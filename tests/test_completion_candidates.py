@@ -203,6 +203,7 @@ def test_past_the_deadline_only_an_invented_name_gets_another_candidate(tmp_path
     import coder.completion.engine as engine_module
 
     monkeypatch.setattr(engine_module, "CANDIDATE_DEADLINE_MS", 0)
+    monkeypatch.setattr(engine_module, "ASKED_CANDIDATE_DEADLINE_MS", 0)
     path = tmp_path / "calc.py"
     path.write_text("def double(x):\n    y = x * 2\n\n    return y\n")
     backend = ScriptedBackend(["    z = (y", "    w = y"])
@@ -212,6 +213,20 @@ def test_past_the_deadline_only_an_invented_name_gets_another_candidate(tmp_path
     backend = ScriptedBackend(["add_item(cart.frobnicate)", "total_price()"])
     grounded = CompletionEngine(backend, index=index).complete(request_at(main, 3, 5, context="repo"))
     assert len(backend.requests) == 2 and grounded.text == "total_price()"
+
+
+def test_a_request_the_user_made_retries_later_than_one_made_by_typing(tmp_path, monkeypatch):
+    import coder.completion.engine as engine_module
+
+    monkeypatch.setattr(engine_module, "CANDIDATE_DEADLINE_MS", 0)  # typing: always too late for another
+    path = tmp_path / "calc.py"
+    path.write_text("def double(x):\n    y = x * 2\n\n    return y\n")
+    typing = ScriptedBackend(["    z = (y", "    w = y"])
+    CompletionEngine(typing).complete(request_at(path, 2, 0, context="local", deadline_ms=400))
+    asked = ScriptedBackend(["    z = (y", "    w = y"])
+    suggestion = CompletionEngine(asked).complete(request_at(path, 2, 0, context="local"))
+    assert len(typing.requests) == 1
+    assert len(asked.requests) == 2 and suggestion.text == "    w = y"
 
 
 def test_members_the_receiver_uses_below_bias_the_first_token(shop):

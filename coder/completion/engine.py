@@ -35,6 +35,11 @@ CANDIDATE_TOP_P = 0.9
 # typing, a late suggestion is worth less than the first one (the typing replay's
 # p95 went from 300 to 530 ms with unbounded retries).
 CANDIDATE_DEADLINE_MS = 250
+# The same for a request the user made (no typing deadline: a key, the menu): a
+# rejected first candidate otherwise leaves nothing to show, and the user is waiting
+# for an answer, not typing past it (HumanEval/105 on the 0.5B: a multi-line first
+# candidate took 287 ms and was rejected as a copy of the next line; the retry passes).
+ASKED_CANDIDATE_DEADLINE_MS = 1500
 # Added to the logits of control tokens when a first generation ended at once.
 END_BAN = -1000.0
 LINE_ENDS = ("\n", "\n\n", "\n\n\n", " \n", "\n    ", "\n        ", "\r\n")
@@ -205,7 +210,8 @@ class CompletionEngine:
                 superseded = True
                 totals.finish_reason = "cancelled"
                 break
-            late = (time.perf_counter() - started) * 1000 > CANDIDATE_DEADLINE_MS
+            allowed = CANDIDATE_DEADLINE_MS if request.deadline_ms else ASKED_CANDIDATE_DEADLINE_MS
+            late = (time.perf_counter() - started) * 1000 > allowed
             if attempt and late and tried[-1]["rejected"] not in ("invalid_names", "ended_at_once"):
                 break  # out of time for this keystroke; an invented name is still worth a retry
             generated = self._generate(context.token_ids, request, mode, prefix, suffix, grammar, attempt,
