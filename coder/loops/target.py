@@ -45,6 +45,11 @@ class FunctionTarget:
     signature: str  # normalized: what a candidate must keep
     header: str  # the signature as written, on one line (for messages)
     column: int  # the definition's indentation (bytes)
+    # The signature without its annotations, and the header as written (from `def` or
+    # `async` to its colon, continuation lines dedented by column): a candidate that
+    # only dropped or changed annotations gets the original header back.
+    bare_signature: str = ""
+    header_source: str = ""
 
     @property
     def name(self) -> str:
@@ -87,6 +92,35 @@ def _signature(function: tree_sitter.Node) -> str:
     ))
 
 
+def _bare_signature(function: tree_sitter.Node) -> str:
+    """The signature with the annotations left out: the names, their order, kinds and
+    defaults, which is what a caller depends on."""
+    def squeeze(node) -> str:
+        return re.sub(r"\s+", "", node.text.decode())
+
+    parts = []
+    for parameter in function.child_by_field_name("parameters").named_children:
+        if parameter.type == "comment":
+            continue
+        if parameter.type == "typed_parameter":
+            parts.append(squeeze(parameter.named_children[0]))  # a name, *args or **kwargs
+        elif parameter.type == "typed_default_parameter":
+            parts.append(squeeze(parameter.child_by_field_name("name")) + "="
+                         + squeeze(parameter.child_by_field_name("value")))
+        else:
+            parts.append(squeeze(parameter))
+    is_async = any(child.type == "async" for child in function.children)
+    return "|".join(("async" if is_async else "", function.child_by_field_name("name").text.decode(),
+                     ",".join(parts)))
+
+
+def _header_end(function: tree_sitter.Node) -> int:
+    """The byte after the colon that ends the function's header."""
+    body = function.child_by_field_name("body")
+    colons = [child for child in function.children if child.type == ":" and child.end_byte <= body.start_byte]
+    return colons[-1].end_byte
+
+
 def _functions(tree: tree_sitter.Tree) -> list[tuple[str, tree_sitter.Node]]:
     captures = tree_sitter.QueryCursor(_query()).captures(tree.root_node)
     found = []
@@ -103,12 +137,16 @@ def _definition(node: tree_sitter.Node) -> tree_sitter.Node:
 def _target(path: str, data: bytes, qualname: str, node: tree_sitter.Node) -> FunctionTarget:
     whole = _definition(node)
     line_start = data.rfind(b"\n", 0, whole.start_byte) + 1
+    column = whole.start_byte - line_start
+    header_lines = data[node.start_byte:_header_end(node)].decode("utf-8").split("\n")
+    header_source = "\n".join(header_lines[:1] + [line[column:] if not line[:column].strip() else line.lstrip()
+                                                   for line in header_lines[1:]])
     return FunctionTarget(
         path=path, qualname=qualname, start_byte=whole.start_byte, end_byte=whole.end_byte,
         start_line=whole.start_point[0], end_line=whole.end_point[0],
         source=data[whole.start_byte:whole.end_byte].decode("utf-8"), signature=_signature(node),
         header=_plain_signature_of(node),
-        column=whole.start_byte - line_start,
+        column=column, bare_signature=_bare_signature(node), header_source=header_source,
     )
 
 
@@ -164,12 +202,20 @@ def candidate_definition(reply: str, target: FunctionTarget) -> str:
     node = min(same_name, key=lambda n: n.start_point[1])  # the outermost (a method inside a class)
     whole = _definition(node)
     line_start = data.rfind(b"\n", 0, whole.start_byte) + 1
-    text = data[line_start:whole.end_byte].decode("utf-8")
-    text = textwrap.dedent(text).rstrip()
-    if _signature(node) != target.signature:
+    if _signature(node) == target.signature:
+        text = data[line_start:whole.end_byte].decode("utf-8")
+    elif target.bare_signature and _bare_signature(node) == target.bare_signature:
+        # Only the annotations differ (small models drop `List[float]` and `-> bool`):
+        # the function keeps the header it has, the candidate gives the body.
+        indent = " " * (node.start_byte - data.rfind(b"\n", 0, node.start_byte) - 1)
+        header = target.header_source.replace("\n", "\n" + indent)
+        text = (data[line_start:node.start_byte] + header.encode("utf-8")
+                + data[_header_end(node):whole.end_byte]).decode("utf-8")
+    else:
         raise CandidateRejected(
             f"the signature changed: it must stay `{target.header}`, "
             f"the candidate has `{_plain_signature_of(node)}`")
+    text = textwrap.dedent(text).rstrip()
     indent = " " * target.column
     lines = text.split("\n")
     return "\n".join([lines[0]] + [indent + line if line.strip() else line for line in lines[1:]])

@@ -76,3 +76,40 @@ def test_layout_of_the_parameters_is_not_the_signature():
 def test_function_at_line_is_the_innermost():
     assert function_at_line("box.py", SOURCE, 7).qualname == "Box.size"
     assert function_at_line("box.py", SOURCE, 0) is None
+
+
+TYPED = '''from typing import List
+
+
+def has_close(numbers: List[float],
+              threshold: float = 0.5) -> bool:
+    return False
+'''
+
+
+def test_a_candidate_that_only_dropped_the_annotations_keeps_the_original_header():
+    target = find_function("close.py", TYPED, "has_close")
+    reply = "```python\ndef has_close(numbers, threshold=0.5):\n    return any(n < threshold for n in numbers)\n```"
+    definition = candidate_definition(reply, target)
+    assert definition == ("def has_close(numbers: List[float],\n              threshold: float = 0.5) -> bool:\n"
+                          "    return any(n < threshold for n in numbers)")
+    assert replace_function(TYPED, target, definition).startswith(TYPED[:TYPED.index("    return")])
+
+
+@pytest.mark.parametrize("header", [
+    "def has_close(numbers, threshold=0.4):",  # another default
+    "def has_close(values: List[float], threshold: float = 0.5) -> bool:",  # a renamed parameter
+    "def has_close(numbers: List[float]) -> bool:",  # one parameter less
+])
+def test_a_candidate_whose_callers_would_see_another_signature_is_rejected(header):
+    target = find_function("close.py", TYPED, "has_close")
+    with pytest.raises(CandidateRejected, match="signature changed"):
+        candidate_definition(f"```python\n{header}\n    return True\n```", target)
+
+
+def test_a_method_that_changed_its_annotations_keeps_its_header_at_the_class_indentation():
+    source = "class Box:\n    def size(self, items: list,\n             limit: int = 3) -> int:\n        return 0\n"
+    target = find_function("box.py", source, "Box.size")
+    reply = "```python\nclass Box:\n    def size(self, items, limit=3):\n        return len(items)\n```"
+    new = replace_function(source, target, candidate_definition(reply, target))
+    assert new == source.replace("return 0", "return len(items)")
