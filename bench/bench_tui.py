@@ -282,11 +282,7 @@ def main() -> None:
     parser.add_argument("--startup-only", action="store_true")
     parser.add_argument("--ask-context-tokens", type=int, default=1024,
                         help="the answer's context budget ([ask] context_tokens; default 1024 here)")
-    parser.add_argument("--switch-interval-ms", type=float, default=None,
-                        help="sys.setswitchinterval for this run (default: what the app sets)")
     args = parser.parse_args()
-    if args.switch_interval_ms is not None:
-        sys.setswitchinterval(args.switch_interval_ms / 1000)
     sys.stdout.reconfigure(line_buffering=True)  # each figure shows as it is measured, even through a pipe
     print(f"load: {os.getloadavg()[0]:.2f} {os.getloadavg()[1]:.2f} {os.getloadavg()[2]:.2f}")
     with tempfile.TemporaryDirectory() as folder:
