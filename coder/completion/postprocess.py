@@ -87,12 +87,23 @@ def _suggestion_block_indent(lines: list[str], prefix: str, suffix: str) -> int:
     return body
 
 
-def _truncate_block_indent(lines: list[str], prefix: str, suffix: str = "") -> list[str]:
+def _closes_open_bracket(line: str, prefix: str, kept: list[str]) -> bool:
+    """A Python line that starts by closing a bracket the code before it left open (a
+    dict's `}` at the statement's indentation: Qwen 0.5B and 1.5B, HumanEval/19)
+    belongs to that statement, not to a shallower block. (In Python brackets never
+    delimit blocks; in bash a `}` does, so this is Python's only.)"""
+    if not line.strip() or line.strip()[0] not in CLOSERS:
+        return False
+    return _bracket_depth("\n".join(prefix.split("\n")[-60:] + kept)) > 0
+
+
+def _truncate_block_indent(lines: list[str], prefix: str, suffix: str = "", language: str = "python") -> list[str]:
     body = _suggestion_block_indent(lines, prefix, suffix)
     kept = [lines[0]]
     for line in lines[1:]:
         if line.strip() and _indent(line) < body:
-            break
+            if not (language == "python" and _closes_open_bracket(line, prefix, kept)):
+                break
         kept.append(line)
     return kept
 
@@ -195,7 +206,7 @@ def block_ended(raw: str, *, language: str, prefix: str, suffix: str = "") -> bo
     if len(_cut_where_the_suffix_starts(complete, suffix)) < len(complete):
         return True
     if language in INDENT_LANGUAGES:
-        return len(_truncate_block_indent(lines, prefix, suffix)) < len(lines)
+        return len(_truncate_block_indent(lines, prefix, suffix, language)) < len(lines)
     return len(_truncate_block_braces(complete)) < len(complete)
 
 
@@ -285,7 +296,7 @@ def postprocess(raw: str, *, language: str, prefix: str, suffix: str, mode: str)
     if mode == "single":
         lines = lines[:1]
     elif language in INDENT_LANGUAGES:
-        lines = _first_statement_where_it_leaves(_truncate_block_indent(lines, prefix, suffix), prefix, suffix)
+        lines = _first_statement_where_it_leaves(_truncate_block_indent(lines, prefix, suffix, language), prefix, suffix)
     else:
         lines = _truncate_block_braces(lines)
     lines = _cut_where_the_suffix_starts([l.rstrip() for l in lines], suffix)
