@@ -130,6 +130,10 @@ async def finished_fix_run(pilot, workspace, app):
     screen = RunScreen(workspace, "fix", "orders.py::order_total", app.loop_options, clock=StepClock())
     app.push_screen(screen)
     await wait_for(pilot, lambda: screen.result is not None, timeout_s=120, what="the end of the run")
+    # The picture shows the passing candidate marked best (★): wait for that mark too,
+    # not only for the result (the full suite once caught the table without it).
+    await wait_for(pilot, lambda: screen.rounds.best_key is not None, timeout_s=30, what="the best candidate marked")
+    await pilot.pause()
     return screen
 
 
