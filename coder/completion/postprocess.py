@@ -4,15 +4,16 @@ Rules, in order:
 - single-line mode keeps the first line; multi-line mode keeps lines up to the end of
   the enclosing block: for indentation languages the first line indented less than
   the block body, for brace languages the line where the braces opened before the
-  cursor would close more than the suggestion opened;
+  cursor would close more than the suggestion opened (in Python a line that starts
+  by closing a bracket left open above, a dict's `}`, is part of its statement);
 - text the suffix already has is trimmed: on the cursor's line, the longest end of
   the suggestion that starts the rest of the line (a `)` or `):` the editor already
   closed); below it, trailing lines that repeat the lines after the cursor;
 - in the middle of a block (indentation languages), a suggestion that leaves the
   block (`return`, `raise`, ...) while the code below goes on in it is writing its own
-  version of that code: only its first statement is kept; and where the next line
-  below is deeper than the cursor's block, the suggestion must end on the header
-  that opens it;
+  version of that code: only its first statement is kept; and the suggestion ends
+  where the next line below can follow it (deeper than a header, level with or
+  shallower than a statement, shallower than a `return`);
 - closers with no opener in the suggestion are dropped from its end when the rest of
   the line already supplies them;
 - nothing made of whitespace, nothing that repeats the line above.
