@@ -43,7 +43,7 @@ async def test_two_candidates_are_compared_side_by_side_and_unified(tmp_path):
         async with app.run_test(size=SIZE) as pilot:
             screen = await start_fix(pilot, app)
             await pilot.press("c")  # too early: the candidates are not all there
-            await wait_for(pilot, lambda: screen.result is not None, timeout_s=90, what="the end of the run")
+            await wait_for(pilot, lambda: screen.settled, timeout_s=90, what="the end of the run")
             assert screen.rounds.current_key == "2.1"  # the best is under the cursor
             await pilot.press("c")  # nothing marked: against the original
             await wait_for(pilot, lambda: isinstance(app.screen, CompareScreen), what="the compare screen")
@@ -116,7 +116,7 @@ async def test_a_run_left_while_it_goes_on_finishes_and_is_shown_again(tmp_path)
             await pilot.press("f5")  # a second run while one goes on is refused
             assert app.screen is app.main_screen
             assert any("still going" in n.message for n in app._notifications)
-            await wait_for(pilot, lambda: screen.result is not None, timeout_s=90, what="the end, while away")
+            await wait_for(pilot, lambda: screen.settled, timeout_s=90, what="the end, while away")
             assert app.screen is app.main_screen
             assert screen.result.outcome == "fixed"
             assert any("is over: fixed by scripted" in n.message for n in app._notifications)
@@ -173,7 +173,7 @@ async def test_an_escalated_run_says_the_larger_model_solved_it(tmp_path):
             await pilot.press("alt+e")
             assert app.main_screen.escalate and "escalation on" in str(app.main_screen.status.render())
             screen = await start_fix(pilot, app)
-            await wait_for(pilot, lambda: screen.result is not None, timeout_s=90, what="the end of the run")
+            await wait_for(pilot, lambda: screen.settled, timeout_s=90, what="the end of the run")
             assert screen.result.outcome == "fixed" and screen.result.solved_by == "large"
             assert screen.escalated_to == "large"
             assert [c.model for c in screen.result.candidates] == ["small", "large"]

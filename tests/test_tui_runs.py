@@ -104,7 +104,7 @@ async def test_a_fix_run_is_watched_live_and_only_the_accepted_hunk_is_written(t
             first = screen.rounds.rows_by_key["1.1"]
             assert first.tests == "0 passed, 3 failed"  # the project's tests really ran
             assert "-        total += price + quantity" in first.diff
-            await wait_for(pilot, lambda: screen.result is not None, timeout_s=90, what="the end of the run")
+            await wait_for(pilot, lambda: screen.settled, timeout_s=90, what="the end of the run")
             assert screen.result.outcome == "fixed"
             second = screen.rounds.rows_by_key["2.1"]
             assert second.tests == "3 passed, 0 failed" and second.seconds is not None
@@ -146,7 +146,7 @@ async def test_an_optimize_run_charts_the_best_speedup_per_round(tmp_path):
             await pilot.press("f8")
             await wait_for(pilot, lambda: isinstance(app.screen, RunScreen), what="the run screen")
             screen = app.screen
-            await wait_for(pilot, lambda: screen.result is not None, timeout_s=180, what="the end of the run")
+            await wait_for(pilot, lambda: screen.settled, timeout_s=180, what="the end of the run")
             assert screen.result.outcome == "optimized"
             row = screen.rounds.rows_by_key["1.1"]
             assert row.status == "faster" and row.speedup > 2

@@ -129,7 +129,7 @@ async def finished_fix_run(pilot, workspace, app):
     await settled(pilot)
     screen = RunScreen(workspace, "fix", "orders.py::order_total", app.loop_options, clock=StepClock())
     app.push_screen(screen)
-    await wait_for(pilot, lambda: screen.result is not None, timeout_s=120, what="the end of the run")
+    await wait_for(pilot, lambda: screen.settled, timeout_s=120, what="the end of the run")
     # The picture shows the passing candidate marked best (★): wait for that mark too,
     # not only for the result (the full suite once caught the table without it).
     await wait_for(pilot, lambda: screen.rounds.best_key is not None, timeout_s=30, what="the best candidate marked")

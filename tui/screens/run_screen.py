@@ -82,6 +82,9 @@ class RunScreen(Screen):
         self.applied: str | None = None  # the file text written, once applied
         self.kept_test: str = ""
         self._ended = False  # the worker reported its end (a result or a failure)
+        # The end is shown in full: title, chart, and the offered candidate's hunks ready to decide. The result
+        # is set first (the offer reads it), so a key pressed between the two would meet read-only hunks.
+        self.settled = False
         self.escalation, self.close_escalation = escalation, close_escalation
         self.escalated_to: str | None = None  # the larger model, once the run handed it the task
         self.state = "starting"  # what the title and the main screen's status bar say
@@ -138,6 +141,7 @@ class RunScreen(Screen):
         if message.result is None:
             self._show_title(f"failed: {message.error}")
             self._tell_if_away(f"the {self.kind} run of {self.spec} failed: {message.error}")
+            self.settled = True
             return
         result = self.result = message.result
         self.query_one(SpeedupChart).show(self.rounds.best_by_round)
@@ -152,6 +156,7 @@ class RunScreen(Screen):
             await self._offer(offered)
         else:
             self.query_one("#hunk-title", Label).update("no candidate could be tried")
+        self.settled = True
 
     def on_work_failed(self, message: messages.WorkFailed) -> None:
         self.notify(message.message, title=message.title, severity="error", timeout=8)
