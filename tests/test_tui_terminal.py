@@ -85,5 +85,11 @@ def _panel(screen: str) -> str:
 
 
 def _answer(screen: str) -> str:
+    """The answer under the question in the conversation: nothing while the question
+    is only in the input box (the lines below it, the status bar's among them, are not
+    an answer: CI once read them as one before Enter had been handled)."""
     panel = _panel(screen)
-    return panel.split("compute?", 1)[-1].split("Sources", 1)[0] if "compute?" in panel else ""
+    if "You (" not in panel:
+        return ""
+    asked = panel.split("You (", 1)[1]
+    return asked.split("compute?", 1)[-1].split("Sources", 1)[0] if "compute?" in asked else ""
