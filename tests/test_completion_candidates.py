@@ -11,13 +11,13 @@ import pytest
 
 from coder.completion.engine import CompletionEngine, CompletionRequest
 from coder.index.repo_index import RepoIndex
-from coder.models.backend import Backend, Generation, GenerationRequest, GenerationStats, ModelInfo
+from coder.models.backend import Backend, Generation, GenerationRequest, GenerationStats, ModelInfo, SpecialTokens
 
 
 class _ScriptedGeneration(Generation):
-    def __init__(self, text: str, cancelled: bool):
+    def __init__(self, text: str, cancelled: bool, finish: str = "stop"):
         self._text = text
-        self.stats = GenerationStats(generated_tokens=len(text), finish_reason="cancelled" if cancelled else "stop")
+        self.stats = GenerationStats(generated_tokens=len(text), finish_reason="cancelled" if cancelled else finish)
 
     def __iter__(self) -> Iterator[str]:
         yield from self._text
@@ -47,6 +47,25 @@ class ScriptedBackend(Backend):
         number = len(self.requests)
         self.requests.append(request)
         return _ScriptedGeneration(self.outputs[number], number in self.cancelled)
+
+
+class ScriptedFimBackend(ScriptedBackend):
+    """The same, with Qwen's FIM tokens: the engine builds FIM prompts, the model sees
+    the suffix. finish: how each generation ends ("stop": the model's own end,
+    "length": the token limit)."""
+
+    def __init__(self, outputs: list[str], finish: str):
+        super().__init__(outputs)
+        self.finish = finish
+
+    def info(self) -> ModelInfo:
+        by_text = {text: 0x10000 + n for n, text in enumerate(("<|fim_prefix|>", "<|fim_suffix|>", "<|fim_middle|>"))}
+        return ModelInfo(name="scripted-fim", architecture="qwen2", context_length=4096,
+                         specials=SpecialTokens(by_text=by_text))
+
+    def stream(self, request: GenerationRequest) -> Generation:
+        self.requests.append(request)
+        return _ScriptedGeneration(self.outputs[len(self.requests) - 1], False, self.finish)
 
 
 @pytest.fixture
@@ -261,3 +280,33 @@ def test_the_held_back_blank_is_taken_off_the_output():
     assert _after_held_back(" a + b", " ") == "a + b"
     assert _after_held_back("a + b", " ") == "a + b"  # it went on without the blank: still after it
     assert _after_held_back("  x", "  ") == "x"
+
+
+SEPARATE = (
+    "def separate(parens):\n    depth = 0\n    current = []\n    for c in parens:\n        if c == '(':\n"
+    "            depth += 1\n\n            if depth == 0:\n"
+    "                result.append(''.join(current))\n"
+)
+# An elif branch shallower than the hole: the block rules would end the suggestion before it.
+WITH_ELIF = "            current.append(c)\n        elif c == ')':\n            depth -= 1\n"
+
+
+@pytest.mark.parametrize("finish, expected", [
+    ("stop", "            current.append(c)\n        elif c == ')':\n            depth -= 1"),
+    ("length", "            current.append(c)"),
+])
+def test_a_fim_models_own_end_of_a_hole_is_kept_and_the_token_limit_gets_the_block_rules(tmp_path, finish, expected):
+    path = tmp_path / "parens.py"
+    path.write_text(SEPARATE)
+    backend = ScriptedFimBackend([WITH_ELIF], finish)
+    suggestion = CompletionEngine(backend).complete(request_at(path, 6, 0, context="local", candidates=1))
+    assert backend.requests[0].prompt[0] == 0x10000  # a FIM prompt: the model saw the suffix
+    assert suggestion.mode == "multi" and suggestion.text == expected
+
+
+def test_a_prefix_only_models_end_is_not_trusted(tmp_path):
+    path = tmp_path / "parens.py"
+    path.write_text(SEPARATE)
+    suggestion = CompletionEngine(ScriptedBackend([WITH_ELIF])).complete(
+        request_at(path, 6, 0, context="local", candidates=1, multiline="always"))
+    assert suggestion.text == "            current.append(c)"

@@ -33,7 +33,9 @@ def test_case(path):
     mode = decide_mode(case["language"], case["prefix"], case["suffix"], sees_suffix=case.get("sees_suffix", True))
     if "mode" in case:
         assert mode == case["mode"]
-    result = postprocess(case["raw"], language=case["language"], prefix=case["prefix"], suffix=case["suffix"], mode=mode)
+    # model_ended = true: a FIM model stopped by itself (the engine's _model_ended).
+    result = postprocess(case["raw"], language=case["language"], prefix=case["prefix"], suffix=case["suffix"], mode=mode,
+                         model_ended=case.get("model_ended", False))
     assert result == case["expected"]
 
 

@@ -80,3 +80,15 @@ def test_block_end_in_brace_languages_waits_for_the_whole_line():
     prefix = "function f() {\n  "
     assert not block_ended("return 1;\n}", language="javascript", prefix=prefix)  # maybe `} else {`
     assert block_ended("return 1;\n}\n", language="javascript", prefix=prefix)
+
+
+def test_a_model_that_sees_the_suffix_is_stopped_only_when_it_copies_the_code_below():
+    prefix = "def total(xs):\n    result = 0\n"
+    suffix = "\n    return result\n\n\ndef main():\n    pass\n"
+    past_the_block = "    for x in xs:\n        result += x\nprint(result)\n"
+    assert block_ended(past_the_block, language="python", prefix=prefix, suffix=suffix)  # the rules' end
+    assert not block_ended(past_the_block, language="python", prefix=prefix, suffix=suffix, model_may_end=True)
+    copying = "    for x in xs:\n        result += x\n    return result\n\n\ndef main():\n"
+    assert block_ended(copying, language="python", prefix=prefix, suffix=suffix, model_may_end=True)
+    # Brace languages keep their rule: a closer of the cursor's block ends it.
+    assert block_ended("return 1;\n}\n", language="javascript", prefix="function f() {\n  ", model_may_end=True)

@@ -41,6 +41,7 @@ class Finished:
     prefix: str
     suffix: str
     raw: str
+    model_ended: bool = False  # the model stopped by itself (not the caller's ended(), not the token limit)
 
 
 class Continuation:
@@ -62,10 +63,12 @@ class Continuation:
 
     def _collect(self, prefix: str, suffix: str, written: str, ended: Callable[[str], bool]) -> None:
         raw = written
+        stopped_here = False
         try:
             for piece in self._generation:
                 raw += piece
                 if ended(raw):
+                    stopped_here = True
                     self._generation.cancel()  # the rest would be cut away
                     break
             for _ in self._generation:
@@ -76,7 +79,8 @@ class Continuation:
         if self._generation.stats.finish_reason == "cancelled" and not ended(raw):
             return
         with self._lock:
-            self._finished = Finished(self.document, prefix, suffix, raw)
+            model_ended = not stopped_here and self._generation.stats.finish_reason == "stop"
+            self._finished = Finished(self.document, prefix, suffix, raw, model_ended)
 
     def take(self) -> Finished | None:
         """The outcome once, when the generation has finished; None before that."""

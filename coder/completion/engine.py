@@ -21,7 +21,7 @@ from dataclasses import dataclass, field, replace
 
 from coder.completion.continuation import Continuation, shown_part
 from coder.completion.grounded import GROUNDING_MODES, check_grounded, first_token_bias, plan_grounding
-from coder.completion.postprocess import block_ended, decide_mode, postprocess
+from coder.completion.postprocess import INDENT_LANGUAGES, block_ended, decide_mode, postprocess
 from coder.completion.suffix_fit import keeps_syntax, repeats_next_line
 from coder.completion.suggestion_cache import SuggestionCache
 from coder.errors import UsageError
@@ -237,7 +237,8 @@ class CompletionEngine:
             if generated.deadline:
                 totals.finish_reason = "deadline"
                 raw = shown_part(raw) or ""
-            candidate = postprocess(raw, language=request.language, prefix=prefix, suffix=suffix, mode=mode)
+            candidate = postprocess(raw, language=request.language, prefix=prefix, suffix=suffix, mode=mode,
+                                    model_ended=self._model_ended(generated, request, mode))
             rejected, names = self._rejection(candidate, request, plan, prefix, suffix, check_fit)
             if rejected is None and not candidate and attempt == 0 and _ended_at_once(generated.raw, stats, prefix):
                 # The model ended the hole at once while the line is being written (a
@@ -333,15 +334,18 @@ class CompletionEngine:
             )
         )
         if mode == "multi":
+            may_end = self._sees_suffix(request)
+
             def ended(raw: str) -> bool:
-                return block_ended(raw, language=request.language, prefix=prefix, suffix=suffix)
+                return block_ended(raw, language=request.language, prefix=prefix, suffix=suffix, model_may_end=may_end)
         else:
             def ended(raw: str) -> bool:
                 return "\n" in raw
 
-        def finish(raw: str) -> None:
+        def finish(raw: str, model_ended: bool) -> None:
             # On the engine's thread: the checks read the index.
-            candidate = postprocess(raw, language=request.language, prefix=prefix, suffix=suffix, mode=mode)
+            candidate = postprocess(raw, language=request.language, prefix=prefix, suffix=suffix, mode=mode,
+                                    model_ended=model_ended and mode == "multi" and self._sees_suffix(request))
             if len(candidate) <= len(shown) or not candidate.startswith(shown):
                 return
             if self._rejection(candidate, request, plan, prefix, suffix, check_fit)[0] is None:
@@ -366,7 +370,7 @@ class CompletionEngine:
                 if finished is not None:
                     taken.append((finished, finish))
         for finished, finish in taken:
-            finish(finished.raw)
+            finish(finished.raw, finished.model_ended)
 
     def wait_for_continuations(self, timeout: float | None = None) -> None:
         """Until the background continuations now running are over, then absorbs
@@ -395,15 +399,19 @@ class CompletionEngine:
         )
         raw = ""
         block_end = cut_at_deadline = False
+        may_end = self._sees_suffix(request)
         if request.cancel is not None:
             request.cancel.watch(generation)  # cancels at once when it is set already
         try:
             pieces = iter(generation)
             for piece in pieces:
                 raw += piece
-                if mode == "multi" and block_ended(raw, language=request.language, prefix=prefix, suffix=suffix):
+                if mode == "multi" and block_ended(raw, language=request.language, prefix=prefix, suffix=suffix,
+                                                   model_may_end=may_end):
                     block_end = True
                     generation.cancel()  # the rest would be cut away: do not wait for it
+                    if may_end and request.language in INDENT_LANGUAGES:
+                        raw = raw[: raw.rfind("\n") + 1]  # whole lines: the copied ones are cut as such
                     break
                 if deadline is not None and time.perf_counter() >= deadline and shown_part(raw) is not None:
                     cut_at_deadline = True
@@ -416,6 +424,14 @@ class CompletionEngine:
                 request.cancel.unwatch(generation)
         superseded = generation.stats.finish_reason == "cancelled" and not (block_end or cut_at_deadline)
         return _Generated(raw, generation.stats, superseded, block_end, cut_at_deadline)
+
+    def _model_ended(self, generated: _Generated, request: CompletionRequest, mode: str) -> bool:
+        """A multi-line hole the model (one that sees the suffix) ended by itself: its
+        end-of-middle, or running on into the code below, where we stopped it. Not the
+        token limit, not a deadline."""
+        if mode != "multi" or not self._sees_suffix(request) or generated.deadline:
+            return False
+        return generated.block_end or generated.stats.finish_reason == "stop"
 
     def _rejection(self, candidate, request, plan, prefix, suffix, check_fit) -> tuple[str | None, list[str]]:
         """Why a candidate must not be shown (None when it may), and the names it

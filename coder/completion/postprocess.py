@@ -194,16 +194,20 @@ def _truncate_block_braces(lines: list[str]) -> list[str]:
     return kept
 
 
-def block_ended(raw: str, *, language: str, prefix: str, suffix: str = "") -> bool:
+def block_ended(raw: str, *, language: str, prefix: str, suffix: str = "", model_may_end: bool = False) -> bool:
     """While a multi-line suggestion streams: has it already passed the end of the
     block post-processing keeps, or started copying the code below the cursor? Then
-    the rest need not be generated."""
+    the rest need not be generated. A model that sees the suffix may end the hole by
+    itself (model_may_end): in an indentation language only a copy of the code below
+    stops it, since its own end is trusted over the block rules (see postprocess)."""
     lines = raw.split("\n")
     if not lines[-1].strip():
         lines.pop()  # a line's indentation is known once it has a character
     if len(lines) < 2:
         return False
     complete = lines if raw.endswith("\n") else lines[:-1]
+    if model_may_end and language in INDENT_LANGUAGES:
+        return _copies_the_code_below(complete, suffix)
     if len(_cut_where_the_suffix_starts(complete, suffix)) < len(complete):
         return True
     if language in INDENT_LANGUAGES:
@@ -266,6 +270,31 @@ def _cut_where_the_suffix_starts(lines: list[str], suffix: str) -> list[str]:
     return lines
 
 
+def _cut_a_copied_start_of_suffix(lines: list[str], suffix: str) -> list[str]:
+    """Cut the end of the suggestion when, from some line to its end, it is the start of
+    the code below: a model that ended by itself wrote the hole and then those lines
+    again. Lines like the ones below elsewhere in it are its own (HumanEval/1 on the
+    1.5B: an `elif` branch whose body repeats the lines of the `if` branch below it)."""
+    below = [l.strip() for l in suffix.split("\n")[1:] if l.strip()]
+    if not below:
+        return lines
+    for start in range(1, len(lines)):
+        rest = [l.strip() for l in lines[start:] if l.strip()]
+        if rest and rest == below[: len(rest)] and any(c.isalnum() for c in "".join(rest)):
+            return lines[:start]
+    return lines
+
+
+def _copies_the_code_below(lines: list[str], suffix: str) -> bool:
+    """The last two complete lines are the first two lines of code below: the model
+    has filled the hole and runs on into the suffix."""
+    below = [l.strip() for l in suffix.split("\n")[1:] if l.strip()]
+    written = [l.strip() for l in lines if l.strip()]
+    if len(below) < 2 or len(written) < 3:
+        return False
+    return written[-2:] == below[:2]
+
+
 REWRITE_LINES = 3  # how far below the cursor a copied line is looked for
 REWRITE_SIMILARITY = 0.8
 
@@ -291,17 +320,27 @@ def _rewrites(line: str, below_lines: list[str]) -> bool:
     return False
 
 
-def postprocess(raw: str, *, language: str, prefix: str, suffix: str, mode: str) -> str:
+def postprocess(raw: str, *, language: str, prefix: str, suffix: str, mode: str, model_ended: bool = False) -> str:
+    """The suggestion from raw output. model_ended: a model that saw the suffix stopped
+    by itself (its end-of-middle, not the token limit or a cut of ours). In an
+    indentation language its end is kept and the block rules are skipped: Qwen's 1.5B
+    ends holes well and the rules cut right answers (an `elif` branch the suffix goes
+    on from, a nested function then the outer body; HumanEval multi-line, every 100th,
+    engine 22.0/47.5 with the rules, 27.1/54.2 trusting its end, raw 25.4/50.8)."""
     rest_of_line = suffix.split("\n", 1)[0]
     lines = raw.split("\n")
+    block_rules = not (model_ended and language in INDENT_LANGUAGES)
     if mode == "single":
         lines = lines[:1]
+    elif not block_rules:
+        pass
     elif language in INDENT_LANGUAGES:
         lines = _first_statement_where_it_leaves(_truncate_block_indent(lines, prefix, suffix, language), prefix, suffix)
     else:
         lines = _truncate_block_braces(lines)
-    lines = _cut_where_the_suffix_starts([l.rstrip() for l in lines], suffix)
-    if mode == "multi" and language in INDENT_LANGUAGES:
+    lines = [l.rstrip() for l in lines]
+    lines = _cut_where_the_suffix_starts(lines, suffix) if block_rules else _cut_a_copied_start_of_suffix(lines, suffix)
+    if mode == "multi" and language in INDENT_LANGUAGES and block_rules:
         lines = _end_where_the_code_below_fits(lines, prefix, suffix)
     while lines and not lines[-1].strip():
         lines.pop()
