@@ -9,7 +9,7 @@ from typing import Iterator, Sequence
 
 import pytest
 
-from coder.completion.engine import CompletionEngine, CompletionRequest
+from coder.completion.engine import CompletionEngine, CompletionRequest, suggestion_from
 from coder.index.repo_index import RepoIndex
 from coder.models.backend import Backend, Generation, GenerationRequest, GenerationStats, ModelInfo, SpecialTokens
 
@@ -310,3 +310,19 @@ def test_a_prefix_only_models_end_is_not_trusted(tmp_path):
     suggestion = CompletionEngine(ScriptedBackend([WITH_ELIF])).complete(
         request_at(path, 6, 0, context="local", candidates=1, multiline="always"))
     assert suggestion.text == "            current.append(c)"
+
+
+def test_a_trusted_end_that_breaks_the_code_below_falls_back_to_the_block_rules():
+    # Qwen 1.5B on HumanEval/9: after the one-line hole it writes its own `elif` and the
+    # function's last lines again, ending the function before the `else:` below.
+    prefix = ("def rolling_max(numbers):\n    running_max = None\n    result = []\n    for n in numbers:\n"
+              "        if running_max is None:\n")
+    suffix = ("\n        else:\n            running_max = max(running_max, n)\n\n"
+              "        result.append(running_max)\n\n    return result\n")
+    raw = ("            running_max = n\n        elif n > running_max:\n            running_max = n\n\n"
+           "        result.append(running_max)\n\n    return result")
+    options = dict(language="python", prefix=prefix, suffix=suffix, mode="multi")
+    assert suggestion_from(raw, model_ended=True, **options) == "            running_max = n"
+    kept = "            running_max = n\n            result.append(n)"  # parses with the code below: kept
+    assert suggestion_from(kept, model_ended=True, **options) == kept
+    assert suggestion_from(kept, model_ended=False, **options) == kept

@@ -237,8 +237,8 @@ class CompletionEngine:
             if generated.deadline:
                 totals.finish_reason = "deadline"
                 raw = shown_part(raw) or ""
-            candidate = postprocess(raw, language=request.language, prefix=prefix, suffix=suffix, mode=mode,
-                                    model_ended=self._model_ended(generated, request, mode))
+            candidate = suggestion_from(raw, language=request.language, prefix=prefix, suffix=suffix, mode=mode,
+                                        model_ended=self._model_ended(generated, request, mode))
             rejected, names = self._rejection(candidate, request, plan, prefix, suffix, check_fit)
             if rejected is None and not candidate and attempt == 0 and _ended_at_once(generated.raw, stats, prefix):
                 # The model ended the hole at once while the line is being written (a
@@ -344,8 +344,8 @@ class CompletionEngine:
 
         def finish(raw: str, model_ended: bool) -> None:
             # On the engine's thread: the checks read the index.
-            candidate = postprocess(raw, language=request.language, prefix=prefix, suffix=suffix, mode=mode,
-                                    model_ended=model_ended and mode == "multi" and self._sees_suffix(request))
+            candidate = suggestion_from(raw, language=request.language, prefix=prefix, suffix=suffix, mode=mode,
+                                        model_ended=model_ended and mode == "multi" and self._sees_suffix(request))
             if len(candidate) <= len(shown) or not candidate.startswith(shown):
                 return
             if self._rejection(candidate, request, plan, prefix, suffix, check_fit)[0] is None:
@@ -472,6 +472,21 @@ class CompletionEngine:
     def _sees_suffix(self, request: CompletionRequest) -> bool:
         """Whether the prompt carries the code after the cursor."""
         return self.builder.format.uses_suffix and request.context != "none"
+
+
+def suggestion_from(raw: str, *, language: str, prefix: str, suffix: str, mode: str, model_ended: bool) -> str:
+    """Post-processing with the model's own end of the hole trusted where it ended one,
+    unless what it wrote then breaks the code around it: after a one-line hole a model
+    may write its own version of the rest of the block (Qwen 1.5B, HumanEval/9: an
+    `elif` and the function's last lines again; /110: a dangling `else:`), and there
+    the block rules know better."""
+    ruled = postprocess(raw, language=language, prefix=prefix, suffix=suffix, mode=mode)
+    if not model_ended:
+        return ruled
+    trusted = postprocess(raw, language=language, prefix=prefix, suffix=suffix, mode=mode, model_ended=True)
+    if trusted == ruled or keeps_syntax(trusted, language=language, prefix=prefix, suffix=suffix):
+        return trusted
+    return ruled
 
 
 def _after_held_back(raw: str, held_back: str) -> str:

@@ -163,6 +163,22 @@ def _end_where_the_code_below_fits(lines: list[str], prefix: str, suffix: str) -
     return lines  # nothing fits: the checks after post-processing judge it
 
 
+def _without_a_header_left_open(lines: list[str], suffix: str) -> list[str]:
+    """Drop a last line that opens a block the code below does not fill (Qwen 1.5B,
+    HumanEval/110: `return "YES"`, then an `else:` of its own above the `return "NO"`
+    that ends the function): the model went on into a branch the suffix never has."""
+    following = _code_below(suffix)
+    lines = list(lines)
+    while lines and not lines[-1].strip():
+        lines.pop()
+    while len(lines) > 1 and lines[-1].rstrip().endswith(":") and (
+            following is None or _indent(following) <= _indent(lines[-1])):
+        lines.pop()
+        while lines and not lines[-1].strip():
+            lines.pop()
+    return lines
+
+
 def _can_follow(last: str, following: str) -> bool:
     """Whether the line following can come right after the line last."""
     if last.rstrip().endswith(":"):
@@ -340,8 +356,10 @@ def postprocess(raw: str, *, language: str, prefix: str, suffix: str, mode: str,
         lines = _truncate_block_braces(lines)
     lines = [l.rstrip() for l in lines]
     lines = _cut_where_the_suffix_starts(lines, suffix) if block_rules else _cut_a_copied_start_of_suffix(lines, suffix)
-    if mode == "multi" and language in INDENT_LANGUAGES and block_rules:
+    if mode == "multi" and language in INDENT_LANGUAGES:
         lines = _end_where_the_code_below_fits(lines, prefix, suffix)
+        if not block_rules:
+            lines = _without_a_header_left_open(lines, suffix)
     while lines and not lines[-1].strip():
         lines.pop()
     if not lines:
