@@ -349,7 +349,7 @@ def postprocess(raw: str, *, language: str, prefix: str, suffix: str, mode: str,
     if mode == "single":
         lines = lines[:1]
     elif not block_rules:
-        pass
+        lines = _first_statement_where_it_leaves(lines, prefix, suffix)
     elif language in INDENT_LANGUAGES:
         lines = _first_statement_where_it_leaves(_truncate_block_indent(lines, prefix, suffix, language), prefix, suffix)
     else:
