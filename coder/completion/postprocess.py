@@ -157,8 +157,10 @@ def _end_where_the_code_below_fits(lines: list[str], prefix: str, suffix: str) -
         return lines
     if _indent(following) < _suggestion_block_indent(lines, prefix, suffix):
         return lines
+    # The first line starts at the cursor: its indentation is the cursor line's.
+    placed = [prefix.rsplit("\n", 1)[-1] + lines[0]] + lines[1:]
     for end in range(len(lines), 0, -1):
-        if lines[end - 1].strip() and _can_follow(lines[end - 1], following):
+        if placed[end - 1].strip() and _can_follow(placed[end - 1], following):
             return lines[:end]
     return lines  # nothing fits: the checks after post-processing judge it
 
