@@ -82,13 +82,30 @@ def test_block_end_in_brace_languages_waits_for_the_whole_line():
     assert block_ended("return 1;\n}\n", language="javascript", prefix=prefix)
 
 
-def test_a_model_that_sees_the_suffix_is_stopped_only_when_it_copies_the_code_below():
-    prefix = "def total(xs):\n    result = 0\n"
-    suffix = "\n    return result\n\n\ndef main():\n    pass\n"
-    past_the_block = "    for x in xs:\n        result += x\nprint(result)\n"
-    assert block_ended(past_the_block, language="python", prefix=prefix, suffix=suffix)  # the rules' end
-    assert not block_ended(past_the_block, language="python", prefix=prefix, suffix=suffix, model_may_end=True)
-    copying = "    for x in xs:\n        result += x\n    return result\n\n\ndef main():\n"
+def test_a_model_that_sees_the_suffix_is_stopped_only_when_it_copies_the_code_below_or_leaves_the_function():
+    prefix = "def sign(x):\n    if x > 0:\n"
+    suffix = "\n    return 0\n\n\ndef main():\n    pass\n"
+    next_branch = "        return 1\n    elif x < 0:\n        return -1\n"
+    assert block_ended(next_branch, language="python", prefix=prefix, suffix=suffix)  # the rules' end
+    assert not block_ended(next_branch, language="python", prefix=prefix, suffix=suffix, model_may_end=True)
+    copying = "        return 1\n    return 0\n\n\ndef main():\n"
     assert block_ended(copying, language="python", prefix=prefix, suffix=suffix, model_may_end=True)
+    # Code of its own at the top level: the code below cannot follow it.
+    outside = "        return 1\n\n# Example\n"
+    assert not block_ended(outside[:-len("# Example\n")], language="python", prefix=prefix, suffix=suffix,
+                           model_may_end=True)
+    assert block_ended(outside, language="python", prefix=prefix, suffix=suffix, model_may_end=True)
+    # ... but not a line inside a string or a bracket the suggestion opened.
+    in_a_string = '        text = """\nAt column 0\n'
+    assert not block_ended(in_a_string, language="python", prefix=prefix, suffix=suffix, model_may_end=True)
+    in_brackets = "        values = [\n1, 2]\n"
+    assert not block_ended(in_brackets, language="python", prefix=prefix, suffix=suffix, model_may_end=True)
+    # A method: a line at the class's level leaves the method.
+    method = "class Shape:\n    def area(self):\n"
+    assert block_ended("        x = 1\n    def other(self):\n", language="python", prefix=method,
+                       suffix="\n        return x\n", model_may_end=True)
+    # At the top level there is no definition to leave.
+    assert not block_ended("x = 1\nprint(x)\n", language="python", prefix="import os\n", suffix="\nprint(os)\n",
+                           model_may_end=True)
     # Brace languages keep their rule: a closer of the cursor's block ends it.
     assert block_ended("return 1;\n}\n", language="javascript", prefix="function f() {\n  ", model_may_end=True)

@@ -14,6 +14,9 @@ Rules, in order:
   version of that code: only its first statement is kept; and the suggestion ends
   where the next line below can follow it (deeper than a header, level with or
   shallower than a statement, shallower than a `return`);
+- where a model that sees the suffix ended the hole itself, the block rules give way
+  to its end, but in Python a line outside the definition that the code below belongs
+  to still ends the suggestion (the model's example calls and tests after the hole);
 - closers with no opener in the suggestion are dropped from its end when the rest of
   the line already supplies them;
 - nothing made of whitespace, nothing that repeats the line above.
@@ -217,7 +220,8 @@ def block_ended(raw: str, *, language: str, prefix: str, suffix: str = "", model
     block post-processing keeps, or started copying the code below the cursor? Then
     the rest need not be generated. A model that sees the suffix may end the hole by
     itself (model_may_end): in an indentation language only a copy of the code below
-    stops it, since its own end is trusted over the block rules (see postprocess)."""
+    stops it, or (Python) a line outside the definition the code below belongs to,
+    since its own end is trusted over the block rules (see postprocess)."""
     lines = raw.split("\n")
     if not lines[-1].strip():
         lines.pop()  # a line's indentation is known once it has a character
@@ -225,7 +229,8 @@ def block_ended(raw: str, *, language: str, prefix: str, suffix: str = "", model
         return False
     complete = lines if raw.endswith("\n") else lines[:-1]
     if model_may_end and language in INDENT_LANGUAGES:
-        return _copies_the_code_below(complete, suffix)
+        return _copies_the_code_below(complete, suffix) or (
+            language == "python" and _where_it_leaves_the_definition(lines, prefix, suffix) is not None)
     if len(_cut_where_the_suffix_starts(complete, suffix)) < len(complete):
         return True
     if language in INDENT_LANGUAGES:
@@ -303,6 +308,48 @@ def _cut_a_copied_start_of_suffix(lines: list[str], suffix: str) -> list[str]:
     return lines
 
 
+DEFINITION_HEADERS = ("def ", "async def ", "class ")
+DEFINITION_LOOKBACK = 400  # lines of the prefix searched for the enclosing definition
+
+
+def _enclosing_definition_indent(prefix: str, suffix: str) -> int | None:
+    """Python: the indentation of the innermost `def` or `class` the cursor is in;
+    None at the top level (or where a line of a string at column 0 hides it)."""
+    level = _block_indent(prefix, suffix)
+    for line in reversed(prefix.split("\n")[:-1][-DEFINITION_LOOKBACK:]):
+        if not line.strip() or _indent(line) >= level:
+            continue
+        if line.lstrip().startswith(DEFINITION_HEADERS):
+            return _indent(line)
+        level = _indent(line)
+        if level == 0:
+            return None
+    return None
+
+
+def _where_it_leaves_the_definition(lines: list[str], prefix: str, suffix: str) -> int | None:
+    """Python: the first line after the first that is no deeper than the definition
+    the cursor is in, while the code below still belongs to that definition. There
+    the model has finished the hole and writes code of its own outside it: example
+    calls, a test function (Qwen 0.5B on HumanEval/105 and /117: `return new_arr`,
+    then `# Test cases` and prints at column 0, to the token limit). No end it could
+    mean is there, since the code below could not follow."""
+    outer = _enclosing_definition_indent(prefix, suffix)
+    following = _code_below(suffix)
+    if outer is None or following is None or _indent(following) <= outer:
+        return None
+    context = prefix.split("\n")[-60:]
+    for number in range(1, len(lines)):
+        line = lines[number]
+        if not line.strip() or _indent(line) > outer:
+            continue
+        before = "\n".join(context + lines[:number])
+        if _bracket_depth(before) > 0 or (before.count('"""') + before.count("'''")) % 2:
+            continue  # inside a bracket or a string: not a statement of its own
+        return number
+    return None
+
+
 def _copies_the_code_below(lines: list[str], suffix: str) -> bool:
     """The last two complete lines are the first two lines of code below: the model
     has filled the hole and runs on into the suffix."""
@@ -351,6 +398,8 @@ def postprocess(raw: str, *, language: str, prefix: str, suffix: str, mode: str,
     if mode == "single":
         lines = lines[:1]
     elif not block_rules:
+        if language == "python":
+            lines = lines[: _where_it_leaves_the_definition(lines, prefix, suffix) or len(lines)]
         lines = _first_statement_where_it_leaves(lines, prefix, suffix)
     elif language in INDENT_LANGUAGES:
         lines = _first_statement_where_it_leaves(_truncate_block_indent(lines, prefix, suffix, language), prefix, suffix)
