@@ -15,8 +15,9 @@ Rules, in order:
   where the next line below can follow it (deeper than a header, level with or
   shallower than a statement, shallower than a `return`);
 - where a model that sees the suffix ended the hole itself, the block rules give way
-  to its end, but in Python a line outside the definition that the code below belongs
-  to still ends the suggestion (the model's example calls and tests after the hole);
+  to its end, unless (Python) it wrote on past the definition the code below belongs
+  to (its example calls and tests after the hole): that is no end of the hole, and
+  streaming stops there;
 - closers with no opener in the suggestion are dropped from its end when the rest of
   the line already supplies them;
 - nothing made of whitespace, nothing that repeats the line above.
@@ -229,8 +230,7 @@ def block_ended(raw: str, *, language: str, prefix: str, suffix: str = "", model
         return False
     complete = lines if raw.endswith("\n") else lines[:-1]
     if model_may_end and language in INDENT_LANGUAGES:
-        return _copies_the_code_below(complete, suffix) or (
-            language == "python" and _where_it_leaves_the_definition(lines, prefix, suffix) is not None)
+        return _copies_the_code_below(complete, suffix) or _runs_on_past_the_definition(complete, language, prefix, suffix)
     if len(_cut_where_the_suffix_starts(complete, suffix)) < len(complete):
         return True
     if language in INDENT_LANGUAGES:
@@ -327,13 +327,20 @@ def _enclosing_definition_indent(prefix: str, suffix: str) -> int | None:
     return None
 
 
+def _runs_on_past_the_definition(lines: list[str], language: str, prefix: str, suffix: str) -> bool:
+    """Python: a line after the first is no deeper than the definition the cursor is
+    in, while the code below still belongs to that definition. The model has not
+    ended the hole there: it wrote on to the end of the function (its own version of
+    the code below, or a copy) and then code of its own outside it, example calls or a
+    test function, to the token limit (Qwen 0.5B on HumanEval/105, /117, /74, /123:
+    `return new_arr`, then `# Test cases` and prints at column 0). Its end is not
+    trusted, and nothing after that line can be kept: the code below could not
+    follow it."""
+    return language == "python" and _where_it_leaves_the_definition(lines, prefix, suffix) is not None
+
+
 def _where_it_leaves_the_definition(lines: list[str], prefix: str, suffix: str) -> int | None:
-    """Python: the first line after the first that is no deeper than the definition
-    the cursor is in, while the code below still belongs to that definition. There
-    the model has finished the hole and writes code of its own outside it: example
-    calls, a test function (Qwen 0.5B on HumanEval/105 and /117: `return new_arr`,
-    then `# Test cases` and prints at column 0, to the token limit). No end it could
-    mean is there, since the code below could not follow."""
+    """The index of the line for _runs_on_past_the_definition, or None."""
     outer = _enclosing_definition_indent(prefix, suffix)
     following = _code_below(suffix)
     if outer is None or following is None or _indent(following) <= outer:
@@ -394,12 +401,13 @@ def postprocess(raw: str, *, language: str, prefix: str, suffix: str, mode: str,
     engine 22.0/47.5 with the rules, 27.1/54.2 trusting its end, raw 25.4/50.8)."""
     rest_of_line = suffix.split("\n", 1)[0]
     lines = raw.split("\n")
-    block_rules = not (model_ended and language in INDENT_LANGUAGES)
+    # A model that wrote on past the function before it stopped did not end the hole:
+    # it wrote the function's end and code of its own after it.
+    block_rules = not (model_ended and language in INDENT_LANGUAGES) or _runs_on_past_the_definition(
+        lines, language, prefix, suffix)
     if mode == "single":
         lines = lines[:1]
     elif not block_rules:
-        if language == "python":
-            lines = lines[: _where_it_leaves_the_definition(lines, prefix, suffix) or len(lines)]
         lines = _first_statement_where_it_leaves(lines, prefix, suffix)
     elif language in INDENT_LANGUAGES:
         lines = _first_statement_where_it_leaves(_truncate_block_indent(lines, prefix, suffix, language), prefix, suffix)
