@@ -5,9 +5,11 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from textual import events
 from textual.app import App
 from textual.binding import Binding
 
+from tui import long_lived
 from tui.commands import CoderCommands
 from tui.keys import APP_KEYS
 from tui.screens.help_screen import HelpScreen
@@ -38,10 +40,21 @@ class CoderApp(App):
         self.workspace = workspace
         self.main_screen: MainScreen | None = None
         self._open_path = open_path
+        self.full_collections = long_lived.FullCollections()
 
     def on_mount(self) -> None:
+        self.full_collections.hold()
+        self.set_interval(0.25, self.full_collections.tick)
         self.main_screen = MainScreen(self.workspace, self._open_path)
         self.push_screen(self.main_screen)
+
+    def on_unmount(self) -> None:
+        self.full_collections.release()
+
+    async def on_event(self, event: events.Event) -> None:
+        if isinstance(event, (events.Key, events.Paste)):
+            self.full_collections.input_seen()
+        await super().on_event(event)
 
     async def action_quit(self) -> None:
         screen = self.main_screen
