@@ -109,6 +109,10 @@ def test_ctrl_c_on_the_command_keeps_the_work_and_a_rerun_goes_on(tmp_path):
     env = dict(os.environ, CODER_HOME=str(tmp_path / "home"), PYTHONPATH=str(ROOT))
     pid, fd = pty.fork()
     if pid == 0:
+        # As a terminal's foreground process has it: a runner started in the background
+        # by a script (`cmd &`) ignores SIGINT, which its children inherit, and Python
+        # started that way never raises KeyboardInterrupt (the build ran to its end).
+        signal.signal(signal.SIGINT, signal.SIG_DFL)
         os.execve(sys.executable, [sys.executable, "-m", "coder", "index", str(root)], env)
     seen = b""
     deadline = time.monotonic() + 120
