@@ -47,20 +47,28 @@ def default_file() -> Path:
     return Path(platformdirs.__file__).parent / "unix.py"
 
 
-def measure_rates(model: str, threads: int) -> tuple[float, float]:
+def measure_rates(model: str, threads: int, depth: int) -> tuple[float, float]:
     """llama.cpp's own prompt and generation speed for this model, in-process, now
-    (the ratio below compares the engine to it in the same load)."""
+    (the ratio below compares the engine to it in the same load). Generation is timed
+    ``depth`` tokens into the context, where the engine's prompts put it: a decode
+    costs more the more the KV cache holds (until session 9 it was timed 512 tokens
+    deep, while the engine decodes ~850-960 deep at a 1,024-token budget)."""
     import llama_cpp
 
-    llm = llama_cpp.Llama(model_path=model, n_ctx=2048, n_threads=threads, n_threads_batch=threads, verbose=False)
-    prompt = llm.tokenize(default_file().read_bytes()[:6000], add_bos=False)[:512]
+    llm = llama_cpp.Llama(model_path=model, n_ctx=max(2048, depth + 64), n_threads=threads,
+                          n_threads_batch=threads, verbose=False)
+    tokens = llm.tokenize(default_file().read_bytes(), add_bos=False)
+    while len(tokens) < depth + 32:
+        tokens = tokens + tokens
+    prompt = tokens[:512]
     llm.eval(prompt[:16])
     llm.reset()
     started = time.perf_counter()
     llm.eval(prompt)
     pp = len(prompt) / (time.perf_counter() - started)
+    llm.eval(tokens[len(prompt):depth])
     started = time.perf_counter()
-    for token in prompt[:32]:  # one-token decodes, as generation does (sampling is noise)
+    for token in tokens[depth:depth + 32]:  # one-token decodes, as generation does (sampling is noise)
         llm.eval([token])
     tg = 32 / (time.perf_counter() - started)
     del llm
@@ -100,8 +108,10 @@ def main() -> None:
 
         args.model = str(resolve_model(None, None).path)
     if args.pp_rate is None or args.tg_rate is None:
-        args.pp_rate, args.tg_rate = measure_rates(args.model, args.threads)
-        print(f"llama.cpp on this machine now: prompt {args.pp_rate:.0f} tokens/s, generation {args.tg_rate:.1f} tokens/s")
+        depth = max(args.budget - args.max_tokens, 512)  # the engine's prompts fill the budget
+        args.pp_rate, args.tg_rate = measure_rates(args.model, args.threads, depth)
+        print(f"llama.cpp on this machine now: prompt {args.pp_rate:.0f} tokens/s, "
+              f"generation {args.tg_rate:.1f} tokens/s ({depth} tokens deep)")
     original = path.read_text()
     lines = original.split("\n")
     head = "\n".join(lines[: args.start - 1]) + "\n"
