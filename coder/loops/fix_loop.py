@@ -14,7 +14,7 @@ from pathlib import Path
 from coder.errors import UsageError
 from coder.loops import events as ev
 from coder.loops.locate import is_test_file
-from coder.loops.session import Candidate, LoopCancelled, LoopResult, LoopSession, model_name, unified_diff
+from coder.loops.session import UNCHANGED, Candidate, LoopCancelled, LoopResult, LoopSession, model_name, unified_diff
 from coder.loops.target import TargetError, find_function
 from coder.loops.test_feedback import TestRun, feedback
 from coder.prompt_templates import render, template
@@ -84,11 +84,20 @@ def _one_round(session: LoopSession, backend, round_number: int, system: str, ta
     session.emit(ev.ROUND, f"round {round_number}", round=round_number)
     messages = session.conversation(system, task, exchanges)
     round_feedback: tuple[str, str] | None = None
+    tested = False  # a candidate of this round ran the tests
+    # A greedy reply that gave the function back unchanged is mostly given back again,
+    # however the feedback is worded (Qwen 1.5B: three rounds of the same reply on each
+    # planted wrong comparison): after one, the round's first candidate is sampled.
+    repeated = any(c.reason == UNCHANGED for c in session.candidates if c.round == round_number - 1)
     for index in range(1, options.candidates + 1):
-        candidate = session.propose(backend, messages, round_number, index)
+        candidate = session.propose(backend, messages, round_number, index,
+                                    greedy=False if repeated else None)
         if not session.prepare(candidate):
-            candidate.feedback = render("loops/rejected", reason=candidate.reason, function_name=target.name,
-                                        signature=target.header)
+            if candidate.reason == UNCHANGED:
+                candidate.feedback = render("loops/fix_unchanged", function_name=target.name)
+            else:
+                candidate.feedback = render("loops/rejected", reason=candidate.reason, function_name=target.name,
+                                            signature=target.header)
             session.record(candidate)
             round_feedback = round_feedback or (candidate.reply, candidate.feedback)
             continue
@@ -109,8 +118,9 @@ def _one_round(session: LoopSession, backend, round_number: int, system: str, ta
         candidate.feedback = render("loops/fix_feedback", feedback=_feedback(run, options),
                                     function_name=target.name)
         session.record(candidate)
-        if round_feedback is None or round_feedback[1].startswith("That reply could not"):
+        if round_feedback is None or not tested:  # a tested failure says more than a rejection
             round_feedback = (candidate.reply, candidate.feedback)
+        tested = True
     if round_feedback is not None:
         exchanges.append(round_feedback)
     return None

@@ -24,6 +24,7 @@ from coder.loops.test_feedback import TestRun, install_plugin, run_tests
 from coder.models.backend import ChatMessage, ChatRequest
 
 REPLY_TOKENS = 768
+UNCHANGED = "it is the original function unchanged"
 CLOSED_BLOCK = re.compile(r"```[\w+-]*[ \t]*\n.*?\bdef\b.*?\n[ \t]*```", re.S)
 HISTORY_EXCHANGES = 2  # earlier (candidate, feedback) pairs the model still sees
 
@@ -156,12 +157,13 @@ class LoopSession:
             messages += [ChatMessage("assistant", reply), ChatMessage("user", feedback)]
         return messages
 
-    def propose(self, backend, messages: list[ChatMessage], round_number: int, index: int) -> Candidate:
-        """Ask the model for one candidate: the first of a round greedy, the others
-        sampled (a seed per round and candidate, so a run can be replayed)."""
+    def propose(self, backend, messages: list[ChatMessage], round_number: int, index: int,
+                greedy: bool | None = None) -> Candidate:
+        """Ask the model for one candidate: by default the first of a round greedy, the
+        others sampled (a seed per round and candidate, so a run can be replayed)."""
         self.emit(ev.GENERATING, f"round {round_number}, candidate {index}: asking {model_name(backend)}",
                   round=round_number, candidate=index)
-        greedy = index == 1
+        greedy = index == 1 if greedy is None else greedy
         reply = self.ask(backend, messages, temperature=0.0 if greedy else 0.8,
                          seed=None if greedy else round_number * 100 + index)
         return Candidate(round=round_number, index=index, model=model_name(backend), reply=reply)
@@ -177,7 +179,7 @@ class LoopSession:
                       round=candidate.round, candidate=candidate.index)
             return False
         if candidate.file_text == self.original_text:
-            candidate.status, candidate.reason = "rejected", "it is the original function unchanged"
+            candidate.status, candidate.reason = "rejected", UNCHANGED
             self.emit(ev.REJECTED, "candidate rejected: unchanged", round=candidate.round, candidate=candidate.index)
             return False
         return True

@@ -121,3 +121,22 @@ def test_tests_that_pass_already_are_a_usage_error(slow_repo, python):
 
     with pytest.raises(UsageError, match="the tests pass already"):
         fix(slow_repo, None, ScriptedBackend([]), options(python))
+
+
+def test_a_function_given_back_unchanged_is_told_so_and_the_next_round_samples(buggy_repo, python):
+    original = (buggy_repo / "stats.py").read_text()
+    start = original.index("def median")
+    end = original.find("\ndef ", start + 1)
+    unchanged = "```python\n" + (original[start:] if end < 0 else original[start:end]).strip() + "\n```"
+
+    def reply(request):  # greedy gives the function back as it is; a sampled reply fixes it
+        return unchanged if request.temperature == 0.0 else RIGHT
+
+    backend = ScriptedBackend(reply)
+    result = fix(buggy_repo, "stats.py::median", backend, options(python))
+    assert result.outcome == "fixed" and result.rounds == 2
+    assert [(c.round, c.status) for c in result.candidates] == [(1, "rejected"), (2, "passed")]
+    first, second = backend.chat_requests
+    assert first.temperature == 0.0 and second.temperature > 0.0 and second.seed is not None
+    told = second.messages[-1].content
+    assert "`median` unchanged: the version that fails the tests above" in told
