@@ -64,7 +64,9 @@ def run_task(module: str, name: str, bench: str, backend, rounds: int, feedback:
     speedup = best["speedup"] if best else None
     return {"task": name, "optimized": bool(best and speedup >= MIN_SPEEDUP), "speedup": speedup,
             "rounds": result.rounds, "seconds": round(time.perf_counter() - started, 1),
-            "statuses": [c.status for c in result.candidates]}
+            "statuses": [c.status for c in result.candidates],
+            # why each was rejected before testing, or what its tests said
+            "reasons": [c.reason for c in result.candidates if c.reason]}
 
 
 def main() -> int:
