@@ -101,7 +101,7 @@ async def test_the_app_holds_full_passes_while_it_runs_notes_keys_and_gives_them
         async with app.run_test(size=(140, 40)) as pilot:
             await wait_for(pilot, lambda: app.main_screen is not None and app.main_screen.files, what="the file list")
             assert gc.get_threshold()[2] == long_lived.HELD
-            quiet_since = app.full_collections._last_input
+            quiet_since = app.full_collections.last_input
             await pilot.press("down")
-            assert app.full_collections._last_input > quiet_since
+            assert app.full_collections.last_input > quiet_since
     assert gc.get_threshold() == before

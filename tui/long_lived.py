@@ -59,6 +59,11 @@ class FullCollections:
             gc.set_threshold(*self._saved)
             self._saved = None
 
+    @property
+    def last_input(self) -> float:
+        """When the last key or paste came (the clock's time)."""
+        return self._last_input
+
     def input_seen(self) -> None:
         self._last_input = self._clock()
 

@@ -85,13 +85,8 @@ def _one_round(session: LoopSession, backend, round_number: int, system: str, ta
     messages = session.conversation(system, task, exchanges)
     round_feedback: tuple[str, str] | None = None
     tested = False  # a candidate of this round ran the tests
-    # A greedy reply that gave the function back unchanged is mostly given back again,
-    # however the feedback is worded (Qwen 1.5B: three rounds of the same reply on each
-    # planted wrong comparison): after one, the round's first candidate is sampled.
-    repeated = any(c.reason == UNCHANGED for c in session.candidates if c.round == round_number - 1)
     for index in range(1, options.candidates + 1):
-        candidate = session.propose(backend, messages, round_number, index,
-                                    greedy=False if repeated else None)
+        candidate = session.propose(backend, messages, round_number, index)
         if not session.prepare(candidate):
             if candidate.reason == UNCHANGED:
                 candidate.feedback = render("loops/fix_unchanged", function_name=target.name)

@@ -157,13 +157,17 @@ class LoopSession:
             messages += [ChatMessage("assistant", reply), ChatMessage("user", feedback)]
         return messages
 
-    def propose(self, backend, messages: list[ChatMessage], round_number: int, index: int,
-                greedy: bool | None = None) -> Candidate:
-        """Ask the model for one candidate: by default the first of a round greedy, the
-        others sampled (a seed per round and candidate, so a run can be replayed)."""
+    def propose(self, backend, messages: list[ChatMessage], round_number: int, index: int) -> Candidate:
+        """Ask the model for one candidate: the first of a round greedy, the others
+        sampled (a seed per round and candidate, so a run can be replayed). After a
+        round that got the function back unchanged, the first is sampled too: greedy,
+        a small model mostly gives the same reply again, however the feedback is worded
+        (Qwen 1.5B fixing planted wrong comparisons, three rounds running; the 0.5B
+        optimizing running_max)."""
         self.emit(ev.GENERATING, f"round {round_number}, candidate {index}: asking {model_name(backend)}",
                   round=round_number, candidate=index)
-        greedy = index == 1 if greedy is None else greedy
+        greedy = index == 1 and not any(
+            c.reason == UNCHANGED for c in self.candidates if c.round == round_number - 1)
         reply = self.ask(backend, messages, temperature=0.0 if greedy else 0.8,
                          seed=None if greedy else round_number * 100 + index)
         return Candidate(round=round_number, index=index, model=model_name(backend), reply=reply)

@@ -67,3 +67,19 @@ def test_a_candidate_within_the_noise_is_not_claimed(slow_repo, python):
                       bench="dedupe([i % 300 for i in range(1500)])", feedback_mode="timings")
     assert result.outcome == "not_faster" and result.best is None
     assert result.candidates[0].verdict["faster"] is False
+
+
+def test_after_the_function_given_back_unchanged_the_next_round_samples(slow_repo, python):
+    original = (slow_repo / "textutil.py").read_text()
+    start = original.index("def dedupe")
+    end = original.find("\ndef ", start + 1)
+    unchanged = "```python\n" + (original[start:] if end < 0 else original[start:end]).strip() + "\n```"
+
+    def reply(request):  # greedy gives the function back as it is; a sampled reply is faster
+        return unchanged if request.temperature == 0.0 else FASTER
+
+    backend = ScriptedBackend(reply)
+    result = optimize(slow_repo, "textutil.py::dedupe", backend, options(python, 2))
+    assert [(c.round, c.status) for c in result.candidates] == [(1, "rejected"), (2, "faster")]
+    first, second = backend.chat_requests
+    assert first.temperature == 0.0 and second.temperature > 0.0 and second.seed is not None
