@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from coder.index.tags import extract_tags, has_tags
+from coder.index.tags import extract_counts, extract_rows, extract_tags, has_tags
 from coder.syntax.languages import LANGUAGES
 
 FIXTURES = Path(__file__).parent / "fixtures" / "tags"
@@ -88,3 +88,28 @@ def test_reference_columns_are_in_characters():
     tags = extract_tags("python", "größe = f(x)\nördnung = g.h(größe)\n".encode(), "u.py")
     refs = {(t.name, t.line, t.column) for t in tags if t.role == "reference"}
     assert refs == {("f", 0, 8), ("x", 0, 10), ("h", 1, 12), ("größe", 1, 14)}  # bytes: 13, 15
+
+
+def _counted(definitions, references) -> tuple[list, dict]:
+    by_kind: dict[str, dict[str, int]] = {}
+    for _, _, name, kind in references:
+        counts = by_kind.setdefault(kind, {})
+        counts[name] = counts.get(name, 0) + 1
+    return definitions, by_kind
+
+
+@pytest.mark.parametrize("language", LANGUAGE_DIRS)
+def test_the_index_counts_the_references_the_positions_list(language):
+    # A cold build stores only per-kind counts (extract_counts); they must be the
+    # references extract_rows lists with positions, definitions the same rows.
+    directory = FIXTURES / language
+    source = next(p for p in directory.iterdir() if p.name != "expected.jsonl").read_bytes()
+    definitions, by_kind = extract_counts(language, source, "f")
+    assert by_kind and (definitions, by_kind) == _counted(*extract_rows(language, source, "f"))
+
+
+def test_counted_references_of_non_ascii_and_repeated_names():
+    source = "größe = f(größe)\nf(größe); f(x)\nclass A(B): pass\n".encode()
+    definitions, by_kind = extract_counts("python", source, "u.py")
+    assert by_kind == {"call": {"f": 3}, "name": {"größe": 2, "x": 1}, "class": {"B": 1}}
+    assert [row[0] for row in definitions] == ["größe", "A"]

@@ -19,8 +19,11 @@ Writing a row of eight columns per definition, with three indexes, was a quarter
 of the parent's work in a cold build, on 2 cores the CPU the parse workers needed. References are most of the tags (eight
 in nine on SymPy) and are only ever read per file or as totals per name, so each
 file keeps them in one row: its per-name counts, the same for names passed as
-arguments (the repo map weighs those down), and its reference positions, as marshal
-data. Writing a row per reference made the cold build three times slower.
+arguments (the repo map weighs those down), and for each other kind, as marshal
+data. Writing a row per reference made the cold build three times slower, and
+keeping each reference's position (a million on a big tree) cost the build a tenth
+of its time for a query nothing but ``references_in`` makes: that reads the file
+again.
 
 ``generation`` counts the changes to the stored tags (kept in the cache, so another
 process sees them) and ``overlay_version`` the changes to unsaved buffers: what is
@@ -49,12 +52,12 @@ from coder.errors import CoderError
 from coder.index.files import BINARY_SNIFF_BYTES, has_binary_extension, list_candidates
 from coder.index.parse_jobs import BINARY, GONE, PARSED, TOO_LARGE, parse_source, parsed_chunks
 from coder.index.buffer_tags import BufferTags, buffer_tags
-from coder.index.tags import Tag, has_tags
+from coder.index.tags import Tag, extract_tags, has_tags
 from coder.syntax.languages import PLAIN_TEXT, detect_language
 
 # Bump when the tables change: an older cache is dropped and rebuilt. The blobs are
 # marshal data (fast, and unlike pickle it cannot run code), tied to its format version.
-SCHEMA_VERSION = 51 + marshal.version  # above every earlier one (30-46)
+SCHEMA_VERSION = 52 + marshal.version  # above every earlier one (30-46, 51 + 4)
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS files (
     path TEXT PRIMARY KEY, mtime_ns INTEGER NOT NULL, size INTEGER NOT NULL, language TEXT NOT NULL
@@ -80,7 +83,7 @@ CREATE TABLE IF NOT EXISTS refs (
     total INTEGER NOT NULL,
     counts BLOB NOT NULL,     -- marshal {name: uses in this file}
     arguments BLOB NOT NULL,  -- marshal {name: uses as a bare name (an argument, a value)}
-    positions BLOB NOT NULL   -- marshal [(line, column, name, kind), ...] in source order
+    kinds BLOB NOT NULL       -- marshal {kind: {name: uses}} of the other kinds (call, member, class, ...)
 );
 CREATE TABLE IF NOT EXISTS state (key TEXT PRIMARY KEY, value);
 INSERT OR IGNORE INTO state VALUES ('generation', 0);
@@ -302,14 +305,14 @@ class RepoIndex:
             for result in results:
                 path, status = result[0], result[1]
                 if status == PARSED:
-                    _, _, language, count, rows, named, scoped, total, counts, arguments, positions = result
+                    _, _, language, count, rows, named, scoped, total, counts, arguments, kinds = result
                     if count:
                         definitions.append((next_id, path, count, rows))
                         names += [(next_id, name, blob) for name, blob in named]
                         scopes += [(next_id, scope) for scope in scoped]
                         next_id += 1
                     if has_tags(language):
-                        references.append((path, total, counts, arguments, positions))
+                        references.append((path, total, counts, arguments, kinds))
                     files.append((path, *stamps[path], language))
                     languages[language] += 1
                     stats.parsed += 1
@@ -549,16 +552,22 @@ class RepoIndex:
         return found
 
     def references_in(self, path: str) -> list[Tag]:
+        """A file's references with their positions, in source order. The index
+        keeps no positions for files on disk (see the module's note), so the file
+        is read and tagged again: its positions are those of the file as it is now."""
         relative = self._relative(path)
         buffer = self._overlay.get(relative)
         if buffer is not None:
             return [t for t in buffer.tags if t.role == "reference"]
         with self._lock:
-            row = self._db.execute("SELECT positions FROM refs WHERE path = ?", (relative,)).fetchone()
+            row = self._db.execute("SELECT language FROM files WHERE path = ?", (relative,)).fetchone()
         if row is None:
             return []
-        return [Tag(name, kind, "reference", relative, line, column, line, None, "")
-                for line, column, name, kind in marshal.loads(row[0])]
+        try:
+            source = (self.root / relative).read_bytes()
+        except OSError:
+            return []
+        return [tag for tag in extract_tags(row[0], source, relative) if tag.role == "reference"]
 
     def members(self, scope: str, path: str | None = None) -> list[Tag]:
         if path is None:
@@ -597,8 +606,8 @@ class RepoIndex:
         """path -> {name: uses in that file}, for every file with references (or
         those of ``paths``), unsaved buffers included, built afresh for the caller.
         ``kind``: only references of that kind ("name" is stored apart: a bare name,
-        an argument or a value; any other reads each file's positions)."""
-        column = "counts" if kind is None else "arguments" if kind == "name" else "positions"
+        an argument or a value; the other kinds are stored together)."""
+        column = "counts" if kind is None else "arguments" if kind == "name" else "kinds"
         query = f"SELECT path, {column} FROM refs"
         with self._lock:
             if paths is None:
@@ -606,9 +615,8 @@ class RepoIndex:
             else:
                 rows = [row for path in paths for row in self._db.execute(query + " WHERE path = ?", (path,))]
             buffers = [(path, buffer) for path, buffer in self._overlay.items() if paths is None or path in paths]
-        if column == "positions":
-            by_file = {path: dict(Counter([name for _, _, name, of_kind in marshal.loads(blob) if of_kind == kind]))
-                       for path, blob in rows}
+        if column == "kinds":
+            by_file = {path: marshal.loads(blob).get(kind, {}) for path, blob in rows}
         else:
             by_file = {path: marshal.loads(blob) for path, blob in rows}
         for relative, buffer in buffers:

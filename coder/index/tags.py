@@ -42,8 +42,10 @@ file) would crowd the definitions that cross-file context looks names up in.
 
 from __future__ import annotations
 
+from collections import Counter
 from dataclasses import dataclass
 from functools import lru_cache
+from operator import attrgetter
 from importlib import resources
 
 import tree_sitter
@@ -350,6 +352,18 @@ class Spans:
     reference_starts: list[int]
 
 
+def _tree_and_query(language: str, source: bytes, tree):
+    query = tags_query(language)
+    if query is None:
+        return None, None
+    if tree is None:
+        parser = new_parser(language)
+        if parser is None:
+            return None, None
+        tree = parser.parse(source)
+    return query, tree
+
+
 def extract_spans(
     language: str, source: bytes, path: str, *, tree=None, byte_range: tuple[int, int] | None = None,
     fields_seen: set | None = None,
@@ -357,14 +371,70 @@ def extract_spans(
     """The tags (see extract_rows) of the whole source, or only of the names that
     start in ``byte_range``; ``fields_seen``: (name, scope) of fields already
     tagged before that range. None when the language has no tags query here."""
-    query = tags_query(language)
+    query, tree = _tree_and_query(language, source, tree)
     if query is None:
         return None
-    if tree is None:
-        parser = new_parser(language)
-        if parser is None:
-            return None
-        tree = parser.parse(source)
+    low, high = byte_range if byte_range is not None else (0, len(source) + 1)
+    definitions, definition_starts, seen, captures = _definitions(
+        language, query, source, path, tree, byte_range, fields_seen)
+    references: list[tuple] = []
+    reference_starts: list[int] = []
+    append, add_seen, add_start = references.append, seen.add, reference_starts.append
+    ascii_only = source.isascii()
+    for kind in query.reference_kinds:
+        for node in captures.get(f"name.reference.{kind}", ()):
+            start = node.start_byte
+            if start in seen or not low <= start < high:
+                continue  # a definition's name, or already counted under another kind
+            add_seen(start)
+            add_start(start)
+            row, column = node.start_point
+            if not ascii_only:
+                column = len(source[start - column : start].decode("utf-8", "replace"))
+            append((row, column, source[start : node.end_byte].decode("utf-8", "replace"), kind))
+    references.sort()  # by position: kinds were read one after another
+    reference_starts.sort()
+    return Spans(definitions, definition_starts, references, reference_starts)
+
+
+_START_BYTE = attrgetter("start_byte")
+_END_BYTE = attrgetter("end_byte")
+
+
+def extract_counts(language: str, source: bytes, path: str) -> tuple[list[tuple], dict[str, dict[str, int]]]:
+    """What the index stores of a file: its definitions as extract_rows gives them,
+    and its references as {kind: {name: uses}}, the same names extract_rows finds.
+
+    No position per reference: the index keeps none (a file's references with
+    their positions are read again from the file when asked for), and a position
+    is a tree-sitter call and a tuple for each of the million references of a big
+    tree."""
+    query, tree = _tree_and_query(language, source, tree=None)
+    if query is None:
+        return [], {}
+    definitions, _, seen, captures = _definitions(language, query, source, path, tree, None, None)
+    by_kind: dict[str, dict[str, int]] = {}
+    for kind in query.reference_kinds:
+        nodes = captures.get(f"name.reference.{kind}")
+        if not nodes:
+            continue
+        # start -> end of the names not tagged yet (a dict: one node may be captured twice)
+        fresh = {start: end for start, end in zip(map(_START_BYTE, nodes), map(_END_BYTE, nodes)) if start not in seen}
+        if not fresh:
+            continue
+        seen.update(fresh)
+        counts: dict[str, int] = {}
+        for name, uses in Counter([source[start:end] for start, end in fresh.items()]).items():
+            # bytes first, decoded once per name; two spellings can decode alike
+            text = name.decode("utf-8", "replace")
+            counts[text] = counts.get(text, 0) + uses
+        by_kind[kind] = counts
+    return definitions, by_kind
+
+
+def _definitions(language: str, query: TagsQuery, source: bytes, path: str, tree, byte_range, fields_seen):
+    """The definitions (rows and their names' start bytes, in source order), the
+    start bytes of their names, and the main query's captures (for the references)."""
     root = tree.root_node
     ascii_only = source.isascii()
     seen: set[int] = set()  # start bytes of names already tagged
@@ -433,24 +503,7 @@ def extract_spans(
             add(node, _whole_node(node, wholes), kind, None)
     definitions.sort(key=_definition_position)
     definition_starts.sort()
-
-    references: list[tuple] = []
-    reference_starts: list[int] = []
-    append, add_seen, add_start = references.append, seen.add, reference_starts.append
-    for kind in query.reference_kinds:
-        for node in captures.get(f"name.reference.{kind}", ()):
-            start = node.start_byte
-            if start in seen or not low <= start < high:
-                continue  # a definition's name, or already counted under another kind
-            add_seen(start)
-            add_start(start)
-            row, column = node.start_point
-            if not ascii_only:
-                column = len(source[start - column : start].decode("utf-8", "replace"))
-            append((row, column, source[start : node.end_byte].decode("utf-8", "replace"), kind))
-    references.sort()  # by position: kinds were read one after another
-    reference_starts.sort()
-    return Spans(definitions, definition_starts, references, reference_starts)
+    return definitions, definition_starts, seen, captures
 
 
 def rows_to_tags(definitions: list[tuple], references: list[tuple], path: str) -> list[Tag]:
