@@ -90,26 +90,27 @@ def test_reference_columns_are_in_characters():
     assert refs == {("f", 0, 8), ("x", 0, 10), ("h", 1, 12), ("größe", 1, 14)}  # bytes: 13, 15
 
 
-def _counted(definitions, references) -> tuple[list, dict]:
-    by_kind: dict[str, dict[str, int]] = {}
+def _counted(definitions, references) -> tuple[list, dict, dict]:
+    every, bare = {}, {}
     for _, _, name, kind in references:
-        counts = by_kind.setdefault(kind, {})
-        counts[name] = counts.get(name, 0) + 1
-    return definitions, by_kind
+        every[name] = every.get(name, 0) + 1
+        if kind == "name":
+            bare[name] = bare.get(name, 0) + 1
+    return definitions, every, bare
 
 
 @pytest.mark.parametrize("language", LANGUAGE_DIRS)
 def test_the_index_counts_the_references_the_positions_list(language):
-    # A cold build stores only per-kind counts (extract_counts); they must be the
+    # A cold build stores only counts (extract_counts); they must be those of the
     # references extract_rows lists with positions, definitions the same rows.
     directory = FIXTURES / language
     source = next(p for p in directory.iterdir() if p.name != "expected.jsonl").read_bytes()
-    definitions, by_kind = extract_counts(language, source, "f")
-    assert by_kind and (definitions, by_kind) == _counted(*extract_rows(language, source, "f"))
+    counted = extract_counts(language, source, "f")
+    assert counted[1] and counted == _counted(*extract_rows(language, source, "f"))
 
 
 def test_counted_references_of_non_ascii_and_repeated_names():
     source = "größe = f(größe)\nf(größe); f(x)\nclass A(B): pass\n".encode()
-    definitions, by_kind = extract_counts("python", source, "u.py")
-    assert by_kind == {"call": {"f": 3}, "name": {"größe": 2, "x": 1}, "class": {"B": 1}}
+    definitions, counts, arguments = extract_counts("python", source, "u.py")
+    assert counts == {"f": 3, "größe": 2, "x": 1, "B": 1} and arguments == {"größe": 2, "x": 1}
     assert [row[0] for row in definitions] == ["größe", "A"]

@@ -97,21 +97,21 @@ def _requery(previous: BufferTags, tree, source: bytes, edit: tuple[int, int, in
     old = previous.spans
     d_low, d_high = bisect_left(old.definition_starts, low), bisect_left(old.definition_starts, old_high)
     r_low, r_high = bisect_left(old.reference_starts, low), bisect_left(old.reference_starts, old_high)
-    after_rows = [row[4] for row in old.definitions[d_high:d_high + 1]] + [row[0] for row in old.references[r_high:r_high + 1]]
+    after_rows = [row[2] for row in old.definitions[d_high:d_high + 1]] + [row[0] for row in old.references[r_high:r_high + 1]]
     if any(row == old_end_row for row in after_rows):
         return None  # a tag after the region on the edit's last line: its column moved too
     before = old.definitions[:d_low]
-    fields_before = {(row[0], row[7]) for row in before if row[1] == "field"}
+    fields_before = {(row[0], row[5]) for row in before if row[1] == "field"}
     found = extract_spans(previous.language, source, previous.path, tree=tree, byte_range=(low, high),
                           fields_seen=fields_before)
     if found is None:
         return None
-    after = [(name, kind, role, path, line + lines, column, end_line + lines, scope, signature)
-             for name, kind, role, path, line, column, end_line, scope, signature in old.definitions[d_high:]]
+    after = [(name, kind, line + lines, column, end_line + lines, scope, signature)
+             for name, kind, line, column, end_line, scope, signature in old.definitions[d_high:]]
     definitions = before + found.definitions + after
     region_fields = [row for row in found.definitions + old.definitions[d_low:d_high] if row[1] == "field"]
     if region_fields:
-        scopes = {row[7] for row in region_fields}
+        scopes = {row[5] for row in region_fields}
         if None in scopes or _defined_twice(scopes, definitions) or _defined_twice(scopes, old.definitions):
             return None  # the first of two same-named classes' fields wins: decided over the whole file
     return Spans(

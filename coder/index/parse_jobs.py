@@ -41,7 +41,7 @@ PARSED, BINARY, GONE, TOO_LARGE = range(4)
 Job = tuple[str, str, int]
 # A result: (path, PARSED, language, definition count, definitions blob, [(name,
 # blob of that name's definitions)] (each name once), their scopes (each once),
-# reference total, counts blob, argument counts blob, blob of the other kinds' counts), or (path,
+# reference total, counts blob, argument counts blob), or (path,
 # BINARY | GONE | TOO_LARGE). The blobs are what RepoIndex stores; the parent only
 # unpacks the names and scopes its lookup tables are keyed by.
 Result = tuple
@@ -50,22 +50,15 @@ Result = tuple
 def parse_source(relative: str, language: str, source: bytes) -> Result:
     """Tags of one file's bytes as the index stores them."""
     if not has_tags(language):
-        return (relative, PARSED, language, 0, b"", [], [], 0, b"", b"", b"")
-    definitions, by_kind = extract_counts(language, source, relative)
-    arguments = by_kind.pop("name", {})
-    counts = dict(arguments)
-    for kind_counts in by_kind.values():
-        for name, uses in kind_counts.items():
-            counts[name] = counts.get(name, 0) + uses
-    rows = [(name, kind, line, column, end_line, scope, signature)
-            for name, kind, _, _, line, column, end_line, scope, signature in definitions]
+        return (relative, PARSED, language, 0, b"", [], [], 0, b"", b"")
+    rows, counts, arguments = extract_counts(language, source, relative)
     by_name: dict[str, list[tuple]] = {}
     for row in rows:
         by_name.setdefault(row[0], []).append(row)
     named = [(name, marshal.dumps(group)) for name, group in by_name.items()]
     scopes = list(dict.fromkeys([row[5] for row in rows if row[5] is not None]))
     return (relative, PARSED, language, len(rows), marshal.dumps(rows), named, scopes, sum(counts.values()),
-            marshal.dumps(counts), marshal.dumps(arguments), marshal.dumps(by_kind))
+            marshal.dumps(counts), marshal.dumps(arguments))
 
 
 def read_and_parse(root: str, jobs: list[Job], max_file_bytes: int) -> bytes:

@@ -18,12 +18,11 @@ lookup by name, made for every identifier near the cursor, reads only those), an
 Writing a row of eight columns per definition, with three indexes, was a quarter
 of the parent's work in a cold build, on 2 cores the CPU the parse workers needed. References are most of the tags (eight
 in nine on SymPy) and are only ever read per file or as totals per name, so each
-file keeps them in one row: its per-name counts, the same for names passed as
-arguments (the repo map weighs those down), and for each other kind, as marshal
-data. Writing a row per reference made the cold build three times slower, and
-keeping each reference's position (a million on a big tree) cost the build a tenth
-of its time for a query nothing but ``references_in`` makes: that reads the file
-again.
+file keeps them in one row: its per-name counts and the same for names passed as
+arguments (the repo map weighs those down), as marshal data. Writing a row per
+reference made the cold build three times slower, and keeping each reference's
+position and kind (a million on a big tree) cost it several per cent more for what
+only ``references_in`` and counts of other kinds ask: those read the files again.
 
 ``generation`` counts the changes to the stored tags (kept in the cache, so another
 process sees them) and ``overlay_version`` the changes to unsaved buffers: what is
@@ -57,7 +56,7 @@ from coder.syntax.languages import PLAIN_TEXT, detect_language
 
 # Bump when the tables change: an older cache is dropped and rebuilt. The blobs are
 # marshal data (fast, and unlike pickle it cannot run code), tied to its format version.
-SCHEMA_VERSION = 52 + marshal.version  # above every earlier one (30-46, 51 + 4)
+SCHEMA_VERSION = 53 + marshal.version  # above every earlier one (30-46, 51-52 + 4)
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS files (
     path TEXT PRIMARY KEY, mtime_ns INTEGER NOT NULL, size INTEGER NOT NULL, language TEXT NOT NULL
@@ -82,8 +81,7 @@ CREATE TABLE IF NOT EXISTS refs (
     path TEXT PRIMARY KEY,
     total INTEGER NOT NULL,
     counts BLOB NOT NULL,     -- marshal {name: uses in this file}
-    arguments BLOB NOT NULL,  -- marshal {name: uses as a bare name (an argument, a value)}
-    kinds BLOB NOT NULL       -- marshal {kind: {name: uses}} of the other kinds (call, member, class, ...)
+    arguments BLOB NOT NULL   -- marshal {name: uses as a bare name (an argument, a value)}
 );
 CREATE TABLE IF NOT EXISTS state (key TEXT PRIMARY KEY, value);
 INSERT OR IGNORE INTO state VALUES ('generation', 0);
@@ -305,14 +303,14 @@ class RepoIndex:
             for result in results:
                 path, status = result[0], result[1]
                 if status == PARSED:
-                    _, _, language, count, rows, named, scoped, total, counts, arguments, kinds = result
+                    _, _, language, count, rows, named, scoped, total, counts, arguments = result
                     if count:
                         definitions.append((next_id, path, count, rows))
                         names += [(next_id, name, blob) for name, blob in named]
                         scopes += [(next_id, scope) for scope in scoped]
                         next_id += 1
                     if has_tags(language):
-                        references.append((path, total, counts, arguments, kinds))
+                        references.append((path, total, counts, arguments))
                     files.append((path, *stamps[path], language))
                     languages[language] += 1
                     stats.parsed += 1
@@ -333,7 +331,7 @@ class RepoIndex:
             self._db.executemany("INSERT INTO defs VALUES (?, ?, ?, ?)", definitions)
             self._db.executemany("INSERT INTO def_names VALUES (?, ?, ?)", names)
             self._db.executemany("INSERT INTO def_scopes VALUES (?, ?)", scopes)
-            self._db.executemany("INSERT OR REPLACE INTO refs VALUES (?, ?, ?, ?, ?)", references)
+            self._db.executemany("INSERT OR REPLACE INTO refs VALUES (?, ?, ?, ?)", references)
             self._db.executemany("INSERT OR REPLACE INTO files VALUES (?, ?, ?, ?)", files)
             self._db.executemany("INSERT OR REPLACE INTO skipped VALUES (?, ?, ?, ?)", skipped)
             self._db.execute(BUMP_GENERATION)
@@ -545,10 +543,9 @@ class RepoIndex:
             buffers = [(path, buffer) for path, buffer in self._overlay.items() if paths is None or path in paths]
         found = {path: marshal.loads(blob) for path, blob in files if path not in self._overlay}
         for path, buffer in buffers:
-            rows = [(name, kind, line, column, end_line, scope, signature)
-                    for name, kind, _, _, line, column, end_line, scope, signature in buffer.parsed.spans.definitions]
+            rows = buffer.parsed.spans.definitions
             if rows:
-                found[path] = rows
+                found[path] = list(rows)
         return found
 
     def references_in(self, path: str) -> list[Tag]:
@@ -559,6 +556,9 @@ class RepoIndex:
         buffer = self._overlay.get(relative)
         if buffer is not None:
             return [t for t in buffer.tags if t.role == "reference"]
+        return self._references_on_disk(relative)
+
+    def _references_on_disk(self, relative: str) -> list[Tag]:
         with self._lock:
             row = self._db.execute("SELECT language FROM files WHERE path = ?", (relative,)).fetchone()
         if row is None:
@@ -605,9 +605,9 @@ class RepoIndex:
     def reference_counts_by_file(self, kind: str | None = None, paths=None) -> dict[str, dict[str, int]]:
         """path -> {name: uses in that file}, for every file with references (or
         those of ``paths``), unsaved buffers included, built afresh for the caller.
-        ``kind``: only references of that kind ("name" is stored apart: a bare name,
-        an argument or a value; the other kinds are stored together)."""
-        column = "counts" if kind is None else "arguments" if kind == "name" else "kinds"
+        ``kind``: only references of that kind ("name", a bare name: an argument or
+        a value, is stored apart; any other kind reads the files again)."""
+        column = "arguments" if kind == "name" else "counts"
         query = f"SELECT path, {column} FROM refs"
         with self._lock:
             if paths is None:
@@ -615,10 +615,11 @@ class RepoIndex:
             else:
                 rows = [row for path in paths for row in self._db.execute(query + " WHERE path = ?", (path,))]
             buffers = [(path, buffer) for path, buffer in self._overlay.items() if paths is None or path in paths]
-        if column == "kinds":
-            by_file = {path: marshal.loads(blob).get(kind, {}) for path, blob in rows}
-        else:
+        if kind in (None, "name"):
             by_file = {path: marshal.loads(blob) for path, blob in rows}
+        else:
+            by_file = {path: dict(Counter(t.name for t in self._references_on_disk(path) if t.kind == kind))
+                       for path, _ in rows}
         for relative, buffer in buffers:
             by_file[relative] = dict(Counter(
                 name for _, _, name, of_kind in buffer.parsed.spans.references if kind is None or of_kind == kind

@@ -257,7 +257,7 @@ def _start_byte(node: tree_sitter.Node) -> int:
 
 
 def _definition_position(row: tuple) -> tuple[int, int]:
-    return row[4], row[5]
+    return row[2], row[3]
 
 
 def _point(source: bytes, offset: int) -> tuple[int, int]:
@@ -332,9 +332,9 @@ def parse_incrementally(language: str, source: bytes, old_tree=None, old_source:
 
 
 def extract_rows(language: str, source: bytes, path: str, *, tree=None) -> tuple[list[tuple], list[tuple]]:
-    """Definitions as tuples of Tag's fields, and references as (line, column,
-    name, kind) tuples, both in source order: the index stores these without
-    building an object per reference. ``tree``: the source's syntax tree, when the
+    """Definitions as (name, kind, line, column, end_line, scope, signature)
+    tuples, and references as (line, column, name, kind) tuples, both in source
+    order: the index stores these without building an object per tag. ``tree``: the source's syntax tree, when the
     caller already has it (an incremental parse)."""
     found = extract_spans(language, source, path, tree=tree)
     return (found.definitions, found.references) if found is not None else ([], [])
@@ -401,35 +401,42 @@ _START_BYTE = attrgetter("start_byte")
 _END_BYTE = attrgetter("end_byte")
 
 
-def extract_counts(language: str, source: bytes, path: str) -> tuple[list[tuple], dict[str, dict[str, int]]]:
+def extract_counts(language: str, source: bytes, path: str) -> tuple[list[tuple], dict[str, int], dict[str, int]]:
     """What the index stores of a file: its definitions as extract_rows gives them,
-    and its references as {kind: {name: uses}}, the same names extract_rows finds.
+    its references' uses per name, and the same for the references of kind "name"
+    (a bare name: an argument, a value), the names extract_rows finds.
 
-    No position per reference: the index keeps none (a file's references with
-    their positions are read again from the file when asked for), and a position
-    is a tree-sitter call and a tuple for each of the million references of a big
-    tree."""
+    No position or kind per reference: the index keeps neither (a file's references
+    with them are read again from the file when asked for), and a position is a
+    tree-sitter call and a tuple for each of the million references of a big tree."""
     query, tree = _tree_and_query(language, source, tree=None)
     if query is None:
-        return [], {}
+        return [], {}, {}
     definitions, _, seen, captures = _definitions(language, query, source, path, tree, None, None)
-    by_kind: dict[str, dict[str, int]] = {}
+    every: list[bytes] = []
+    bare: list[bytes] = []
     for kind in query.reference_kinds:
         nodes = captures.get(f"name.reference.{kind}")
         if not nodes:
             continue
         # start -> end of the names not tagged yet (a dict: one node may be captured twice)
         fresh = {start: end for start, end in zip(map(_START_BYTE, nodes), map(_END_BYTE, nodes)) if start not in seen}
-        if not fresh:
-            continue
         seen.update(fresh)
-        counts: dict[str, int] = {}
-        for name, uses in Counter([source[start:end] for start, end in fresh.items()]).items():
-            # bytes first, decoded once per name; two spellings can decode alike
-            text = name.decode("utf-8", "replace")
-            counts[text] = counts.get(text, 0) + uses
-        by_kind[kind] = counts
-    return definitions, by_kind
+        names = [source[start:end] for start, end in fresh.items()]
+        every += names
+        if kind == "name":
+            bare = names
+    return definitions, _decoded_counts(every), _decoded_counts(bare)
+
+
+def _decoded_counts(names: list[bytes]) -> dict[str, int]:
+    """{name: uses}, counted as bytes and decoded once per name (two spellings can
+    decode alike)."""
+    counts: dict[str, int] = {}
+    for name, uses in Counter(names).items():
+        text = name.decode("utf-8", "replace")
+        counts[text] = counts.get(text, 0) + uses
+    return counts
 
 
 def _definitions(language: str, query: TagsQuery, source: bytes, path: str, tree, byte_range, fields_seen):
@@ -473,7 +480,7 @@ def _definitions(language: str, query: TagsQuery, source: bytes, path: str, tree
             end_line, signature = node.end_point[0], ""
         else:
             end_line, signature = whole.end_point[0], _signature(source, whole)
-        definitions.append((name, kind, "definition", path, line, column, end_line, scope, signature))
+        definitions.append((name, kind, line, column, end_line, scope, signature))
         definition_starts.append(start)
 
     def cursor(query: tree_sitter.Query) -> tree_sitter.QueryCursor:
@@ -508,7 +515,8 @@ def _definitions(language: str, query: TagsQuery, source: bytes, path: str, tree
 
 def rows_to_tags(definitions: list[tuple], references: list[tuple], path: str) -> list[Tag]:
     """extract_rows' output as Tags, in source order."""
-    tags = [Tag(*row) for row in definitions]
+    tags = [Tag(name, kind, "definition", path, line, column, end_line, scope, signature)
+            for name, kind, line, column, end_line, scope, signature in definitions]
     tags += [Tag(name, kind, "reference", path, line, column, line, None, "") for line, column, name, kind in references]
     tags.sort(key=lambda t: (t.line, t.column))
     return tags
