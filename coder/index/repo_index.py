@@ -12,11 +12,13 @@ keeps each buffer's syntax tree, so the next version of it is parsed incremental
 
 Storage: rows per file and per name, not per tag. Each file's definitions are one
 marshal blob (``defs``, read whole by the repo map and per file); ``def_names`` has
-a row per name a file defines, with that name's definitions there as a blob (a
-lookup by name, made for every identifier near the cursor, reads only those), and
-``def_scopes`` a row per scope a file defines members of, with the file's id.
-Writing a row of eight columns per definition, with three indexes, was a quarter
-of the parent's work in a cold build, on 2 cores the CPU the parse workers needed. References are most of the tags (eight
+a row per name a file defines, with that name's definitions there as JSON (a lookup
+by name, made for every identifier near the cursor, reads only those), and
+``def_scopes`` a row per scope a file defines members of, with the file's id. Both
+arrive as one JSON text per file that SQLite splits into rows (``json_each``):
+binding 175,000 rows one by one from Python took twice the CPU, and on 2 cores the
+parent's CPU is the parse workers'. Writing a row of eight columns per definition,
+with three indexes, was a quarter of the parent's work in a cold build. References are most of the tags (eight
 in nine on SymPy) and are only ever read per file or as totals per name, so each
 file keeps them in one row: its per-name counts and the same for names passed as
 arguments (the repo map weighs those down), as marshal data. Writing a row per
@@ -33,6 +35,7 @@ from __future__ import annotations
 
 import fcntl
 import hashlib
+import json
 import marshal
 import multiprocessing
 import os
@@ -56,7 +59,7 @@ from coder.syntax.languages import PLAIN_TEXT, detect_language
 
 # Bump when the tables change: an older cache is dropped and rebuilt. The blobs are
 # marshal data (fast, and unlike pickle it cannot run code), tied to its format version.
-SCHEMA_VERSION = 53 + marshal.version  # above every earlier one (30-46, 51-52 + 4)
+SCHEMA_VERSION = 54 + marshal.version  # above every earlier one (30-46, 51-53 + 4)
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS files (
     path TEXT PRIMARY KEY, mtime_ns INTEGER NOT NULL, size INTEGER NOT NULL, language TEXT NOT NULL
@@ -71,7 +74,7 @@ CREATE TABLE IF NOT EXISTS defs (
 -- Clustered by file: a cold build appends to them, an update deletes a file's range.
 CREATE TABLE IF NOT EXISTS def_names (
     file INTEGER NOT NULL, name TEXT NOT NULL,
-    rows BLOB NOT NULL,  -- marshal: this file's definitions of the name, as in defs.rows
+    rows TEXT NOT NULL,  -- JSON: this file's definitions of the name, as in defs.rows
     PRIMARY KEY (file, name)
 ) WITHOUT ROWID;
 CREATE INDEX IF NOT EXISTS def_names_name ON def_names(name);
@@ -90,8 +93,8 @@ CREATE TABLE IF NOT EXISTS derived (key TEXT PRIMARY KEY, generation INTEGER NOT
 DROP_DEF_INDEXES = "DROP INDEX IF EXISTS def_names_name; DROP INDEX IF EXISTS def_scopes_scope;"
 BUMP_GENERATION = "UPDATE state SET value = value + 1 WHERE key = 'generation'"
 # A file's definitions with the file's id, for the lookups by name and by scope.
-BY_NAME = "SELECT d.path, n.rows FROM def_names n JOIN defs d ON d.id = n.file WHERE n.name = ?"
-BY_SCOPE = "SELECT d.path, d.rows FROM def_scopes s JOIN defs d ON d.id = s.file WHERE s.scope = ?"
+BY_NAME = "SELECT d.path, n.rows FROM def_names n JOIN defs d ON d.id = n.file WHERE n.name = ?"  # JSON rows
+BY_SCOPE = "SELECT d.path, d.rows FROM def_scopes s JOIN defs d ON d.id = s.file WHERE s.scope = ?"  # marshal rows
 FORGET_DEFINITIONS = (
     "DELETE FROM def_names WHERE file = (SELECT id FROM defs WHERE path = ?)",
     "DELETE FROM def_scopes WHERE file = (SELECT id FROM defs WHERE path = ?)",
@@ -306,8 +309,8 @@ class RepoIndex:
                     _, _, language, count, rows, named, scoped, total, counts, arguments = result
                     if count:
                         definitions.append((next_id, path, count, rows))
-                        names += [(next_id, name, blob) for name, blob in named]
-                        scopes += [(next_id, scope) for scope in scoped]
+                        names.append((next_id, named))
+                        scopes.append((next_id, scoped))
                         next_id += 1
                     if has_tags(language):
                         references.append((path, total, counts, arguments))
@@ -329,8 +332,8 @@ class RepoIndex:
                 self._db.executemany("DELETE FROM skipped WHERE path = ?", every)
                 self._db.executemany("DELETE FROM files WHERE path = ?", dropped)
             self._db.executemany("INSERT INTO defs VALUES (?, ?, ?, ?)", definitions)
-            self._db.executemany("INSERT INTO def_names VALUES (?, ?, ?)", names)
-            self._db.executemany("INSERT INTO def_scopes VALUES (?, ?)", scopes)
+            self._db.executemany("INSERT INTO def_names SELECT ?, key, value FROM json_each(?)", names)
+            self._db.executemany("INSERT INTO def_scopes SELECT ?, value FROM json_each(?)", scopes)
             self._db.executemany("INSERT OR REPLACE INTO refs VALUES (?, ?, ?, ?)", references)
             self._db.executemany("INSERT OR REPLACE INTO files VALUES (?, ?, ?, ?)", files)
             self._db.executemany("INSERT OR REPLACE INTO skipped VALUES (?, ?, ?, ?)", skipped)
@@ -483,7 +486,7 @@ class RepoIndex:
 
     # -- queries ---------------------------------------------------------------
 
-    def _definitions(self, query: str, values: tuple, keep, overlay_filter) -> list[Tag]:
+    def _definitions(self, query: str, values: tuple, keep, overlay_filter, decode=marshal.loads) -> list[Tag]:
         """Stored definitions of the files ``query`` selects (path, rows) that
         ``keep(row)`` accepts, outside unsaved buffers, then the buffers' own."""
         with self._lock:
@@ -494,7 +497,7 @@ class RepoIndex:
             if path in self._overlay:
                 continue
             tags += [Tag(name, kind, "definition", path, line, column, end_line, scope, signature)
-                     for name, kind, line, column, end_line, scope, signature in marshal.loads(blob)
+                     for name, kind, line, column, end_line, scope, signature in decode(blob)
                      if keep is None or keep(name, scope)]
         for buffer in buffers:
             tags += [t for t in buffer.tags if t.role == "definition" and overlay_filter(t)]
@@ -515,7 +518,7 @@ class RepoIndex:
         return row[0] if row else _language_of(self.root / relative)
 
     def definitions(self, name: str) -> list[Tag]:
-        return self._definitions(BY_NAME + " ORDER BY d.path", (name,), None, lambda t: t.name == name)
+        return self._definitions(BY_NAME + " ORDER BY d.path", (name,), None, lambda t: t.name == name, json.loads)
 
     def all_definitions(self) -> list[Tag]:
         """Every definition in the repository, file by file, each in source order

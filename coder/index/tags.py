@@ -224,8 +224,13 @@ def _signature(source: bytes, node: tree_sitter.Node) -> str:
         value = node.child_by_field_name("value")
         body = value.child_by_field_name("body") if value is not None else None
     start = node.start_byte
-    end = body.start_byte if body is not None else node.end_byte
-    if body is not None and _may_hold_comment(source, start, end):
+    if body is None:
+        # Its first line, cut before decoding: `TABLE = {...}` may run for thousands of lines.
+        end = node.end_byte
+        newline = source.find(b"\n", start, end)
+        return " ".join(source[start : end if newline < 0 else newline].decode("utf-8", "replace").split())[:SIGNATURE_CHARS]
+    end = body.start_byte
+    if _may_hold_comment(source, start, end):
         # A comment after the header (`def f():  # why`) is not part of it.
         for child in node.children:
             if child.start_byte >= end:
@@ -233,10 +238,7 @@ def _signature(source: bytes, node: tree_sitter.Node) -> str:
             if child.type == "comment":
                 end = child.start_byte
                 break
-    text = source[start:end].decode("utf-8", "replace")
-    if body is None:
-        text = text.split("\n", 1)[0]
-    return " ".join(text.split())[:SIGNATURE_CHARS]
+    return " ".join(source[start:end].decode("utf-8", "replace").split())[:SIGNATURE_CHARS]
 
 
 def _whole_node(node: tree_sitter.Node, wholes: dict[int, tree_sitter.Node]) -> tree_sitter.Node | None:
