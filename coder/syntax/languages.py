@@ -52,12 +52,18 @@ _BY_INTERPRETER = {name: spec.name for spec in LANGUAGES.values() for name in sp
 
 def detect_language(path: str | Path, first_line: str | None = None) -> str:
     """Language id for a file: by extension, else by its shebang, else plain text."""
-    suffix = Path(path).suffix.lower()
+    suffix = _suffix(path.name if isinstance(path, Path) else path.rsplit("/", 1)[-1]).lower()
     if suffix in _BY_EXTENSION:
         return _BY_EXTENSION[suffix]
     if first_line and first_line.startswith("#!"):
         return _language_from_shebang(first_line)
     return PLAIN_TEXT
+
+
+def _suffix(name: str) -> str:
+    """``PurePath(name).suffix`` without making a path: a cold build asks for every file."""
+    dot = name.rfind(".")
+    return name[dot:] if 0 < dot < len(name) - 1 else ""
 
 
 def _language_from_shebang(line: str) -> str:
