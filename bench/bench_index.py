@@ -15,7 +15,8 @@ files:
   incrementally, the saved file), and the lookups cross-file context makes (the
   definitions of every identifier near a cursor);
 - with --floor: the parser's floor, the same files parsed and run through the
-  tags query (nothing else) in two processes, measured in the same window.
+  tags query (nothing else) in two processes, alternated with in-process cold
+  builds (--floor-rounds, 3), each pair's ratio and their median.
 
 --compare-with SRC runs the CLI figures from another source tree of coder too (say
 the commit before, `git archive`d), alternating the two, so both see the same load.
@@ -126,17 +127,32 @@ def median_ms(call, runs: int = RUNS) -> float:
     return statistics.median(times)
 
 
-def in_process_figures(repo: Path, floor: bool) -> None:
+def build_against_floor(repo: Path, index: RepoIndex, rounds: int) -> None:
+    """Cold builds (each into a new cache) and the parser floor, alternated: on a
+    shared machine the speed drifts by a fifth over minutes, so only a build and a
+    floor timed next to each other make a ratio."""
+    ratios = []
+    for number in range(rounds):
+        with tempfile.TemporaryDirectory() as cache:
+            fresh = RepoIndex(repo, Path(cache) / "index.sqlite3")
+            build = fresh.refresh().seconds
+            fresh.close()
+        seconds, files, size = parser_floor(repo, index)
+        ratios.append(build / seconds)
+        print(f"  round {number + 1}: cold build {build:.2f} s, parser floor (parse + tags query, 2 processes, "
+              f"{files} files, {size / 1e6:.1f} MB) {seconds:.2f} s: {ratios[-1]:.2f}x (load {os.getloadavg()[0]:.1f})")
+    print(f"cold build against the floor, median of {rounds}: {statistics.median(ratios):.2f}x")
+
+
+def in_process_figures(repo: Path, floor_rounds: int) -> None:
     with tempfile.TemporaryDirectory() as cache:
         index = RepoIndex(repo, Path(cache) / "index.sqlite3")
         cold = index.refresh()
         print(f"in-process cold build: {cold.seconds:.2f} s, {cold.files} files "
               f"({cold.definitions} definitions, {cold.references} references); "
               f"skipped {len(cold.skipped_binary)} binary, {len(cold.skipped_large)} too large")
-        if floor:
-            seconds, files, size = parser_floor(repo, index)
-            print(f"parser floor (parse + tags query, 2 processes): {seconds:.2f} s for {files} files, "
-                  f"{size / 1e6:.1f} MB; the cold build is {cold.seconds / seconds:.2f}x the floor")
+        if floor_rounds:
+            build_against_floor(repo, index, floor_rounds)
         for budget in MAP_BUDGETS:
             begin = time.perf_counter()
             first = build_repo_map(index, budget_tokens=budget)
@@ -169,6 +185,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repo", type=Path, default=None)
     parser.add_argument("--floor", action="store_true", help="also measure the parser's floor on the same files")
+    parser.add_argument("--floor-rounds", type=int, default=3, help="cold builds and floors alternated (with --floor)")
     parser.add_argument("--compare-with", type=Path, default=None, metavar="SRC",
                         help="another coder source tree to time the CLI of, alternating with this one")
     parser.add_argument("--rounds", type=int, default=1, help="CLI rounds (each tree once per round)")
@@ -188,7 +205,7 @@ def main() -> None:
                       f"cold {cold:.2f} s = {files / cold:.0f} files/s (wall {figures['cold (wall)']:.2f} s); "
                       f"warm {figures['warm (printed)']:.2f} s (wall {figures['warm (wall)']:.2f} s); "
                       f"--map first {figures['map first (wall)']:.2f} s, unchanged {figures['map unchanged (wall)']:.2f} s (wall)")
-    in_process_figures(repo, args.floor)
+    in_process_figures(repo, args.floor_rounds if args.floor else 0)
 
 
 if __name__ == "__main__":
