@@ -105,12 +105,12 @@ def test_the_index_counts_the_references_the_positions_list(language):
     # references extract_rows lists with positions, definitions the same rows.
     directory = FIXTURES / language
     source = next(p for p in directory.iterdir() if p.name != "expected.jsonl").read_bytes()
-    counted = extract_counts(language, source, "f")
-    assert counted[1] and counted == _counted(*extract_rows(language, source, "f"))
+    counted = extract_counts(language, source)
+    assert counted[1] and counted == _counted(*extract_rows(language, source))
 
 
 def test_counted_references_of_non_ascii_and_repeated_names():
     source = "größe = f(größe)\nf(größe); f(x)\nclass A(B): pass\n".encode()
-    definitions, counts, arguments = extract_counts("python", source, "u.py")
+    definitions, counts, arguments = extract_counts("python", source)
     assert counts == {"f": 3, "größe": 2, "x": 1, "B": 1} and arguments == {"größe": 2, "x": 1}
     assert [row[0] for row in definitions] == ["größe", "A"]

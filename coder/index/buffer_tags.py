@@ -54,10 +54,10 @@ def buffer_tags(path: str, language: str, source: bytes, previous: BufferTags | 
         return BufferTags(path, language, source, None, _empty())
     if old_tree is not None:
         tree = parser.parse(source, old_tree)
-        return BufferTags(path, language, source, tree, extract_spans(language, source, path, tree=tree) or _empty())
+        return BufferTags(path, language, source, tree, extract_spans(language, source, tree=tree) or _empty())
     if previous is None or previous.tree is None or previous.language != language:
         tree = parser.parse(source)
-        return BufferTags(path, language, source, tree, extract_spans(language, source, path, tree=tree) or _empty())
+        return BufferTags(path, language, source, tree, extract_spans(language, source, tree=tree) or _empty())
     edit = text_edit(previous.source, source)
     if edit is None:
         return previous
@@ -67,7 +67,7 @@ def buffer_tags(path: str, language: str, source: bytes, previous: BufferTags | 
         spans = _requery(previous, tree, source, edit)
         if spans is not None:
             return BufferTags(path, language, source, tree, spans, ranged=True)
-    return BufferTags(path, language, source, tree, extract_spans(language, source, path, tree=tree) or _empty())
+    return BufferTags(path, language, source, tree, extract_spans(language, source, tree=tree) or _empty())
 
 
 def _region(old_tree, tree, edit: tuple[int, int, int]) -> tuple[int, int]:
@@ -102,7 +102,7 @@ def _requery(previous: BufferTags, tree, source: bytes, edit: tuple[int, int, in
         return None  # a tag after the region on the edit's last line: its column moved too
     before = old.definitions[:d_low]
     fields_before = {(row[0], row[5]) for row in before if row[1] == "field"}
-    found = extract_spans(previous.language, source, previous.path, tree=tree, byte_range=(low, high),
+    found = extract_spans(previous.language, source, tree=tree, byte_range=(low, high),
                           fields_seen=fields_before)
     if found is None:
         return None

@@ -51,7 +51,7 @@ def parse_source(relative: str, language: str, source: bytes) -> Result:
     """Tags of one file's bytes as the index stores them."""
     if not has_tags(language):
         return (relative, PARSED, language, 0, b"", "{}", "[]", 0, b"", b"")
-    rows, counts, arguments = extract_counts(language, source, relative)
+    rows, counts, arguments = extract_counts(language, source)
     by_name: dict[str, list[tuple]] = {}
     for row in rows:
         by_name.setdefault(row[0], []).append(row)

@@ -45,8 +45,8 @@ from __future__ import annotations
 from collections import Counter
 from dataclasses import dataclass
 from functools import lru_cache
-from operator import attrgetter
 from importlib import resources
+from operator import attrgetter
 
 import tree_sitter
 
@@ -333,12 +333,12 @@ def parse_incrementally(language: str, source: bytes, old_tree=None, old_source:
     return parser.parse(source, old_tree)
 
 
-def extract_rows(language: str, source: bytes, path: str, *, tree=None) -> tuple[list[tuple], list[tuple]]:
+def extract_rows(language: str, source: bytes, *, tree=None) -> tuple[list[tuple], list[tuple]]:
     """Definitions as (name, kind, line, column, end_line, scope, signature)
     tuples, and references as (line, column, name, kind) tuples, both in source
-    order: the index stores these without building an object per tag. ``tree``: the source's syntax tree, when the
-    caller already has it (an incremental parse)."""
-    found = extract_spans(language, source, path, tree=tree)
+    order: made without an object per tag. ``tree``: the source's syntax tree,
+    when the caller already has it (an incremental parse)."""
+    found = extract_spans(language, source, tree=tree)
     return (found.definitions, found.references) if found is not None else ([], [])
 
 
@@ -367,7 +367,7 @@ def _tree_and_query(language: str, source: bytes, tree):
 
 
 def extract_spans(
-    language: str, source: bytes, path: str, *, tree=None, byte_range: tuple[int, int] | None = None,
+    language: str, source: bytes, *, tree=None, byte_range: tuple[int, int] | None = None,
     fields_seen: set | None = None,
 ) -> Spans | None:
     """The tags (see extract_rows) of the whole source, or only of the names that
@@ -377,8 +377,7 @@ def extract_spans(
     if query is None:
         return None
     low, high = byte_range if byte_range is not None else (0, len(source) + 1)
-    definitions, definition_starts, seen, captures = _definitions(
-        language, query, source, path, tree, byte_range, fields_seen)
+    definitions, definition_starts, seen, captures = _definitions(language, query, source, tree, byte_range, fields_seen)
     references: list[tuple] = []
     reference_starts: list[int] = []
     append, add_seen, add_start = references.append, seen.add, reference_starts.append
@@ -403,7 +402,7 @@ _START_BYTE = attrgetter("start_byte")
 _END_BYTE = attrgetter("end_byte")
 
 
-def extract_counts(language: str, source: bytes, path: str) -> tuple[list[tuple], dict[str, int], dict[str, int]]:
+def extract_counts(language: str, source: bytes) -> tuple[list[tuple], dict[str, int], dict[str, int]]:
     """What the index stores of a file: its definitions as extract_rows gives them,
     its references' uses per name, and the same for the references of kind "name"
     (a bare name: an argument, a value), the names extract_rows finds.
@@ -414,7 +413,7 @@ def extract_counts(language: str, source: bytes, path: str) -> tuple[list[tuple]
     query, tree = _tree_and_query(language, source, tree=None)
     if query is None:
         return [], {}, {}
-    definitions, _, seen, captures = _definitions(language, query, source, path, tree, None, None)
+    definitions, _, seen, captures = _definitions(language, query, source, tree, None, None)
     every: list[bytes] = []
     bare: list[bytes] = []
     for kind in query.reference_kinds:
@@ -441,7 +440,7 @@ def _decoded_counts(names: list[bytes]) -> dict[str, int]:
     return counts
 
 
-def _definitions(language: str, query: TagsQuery, source: bytes, path: str, tree, byte_range, fields_seen):
+def _definitions(language: str, query: TagsQuery, source: bytes, tree, byte_range, fields_seen):
     """The definitions (rows and their names' start bytes, in source order), the
     start bytes of their names, and the main query's captures (for the references)."""
     root = tree.root_node
@@ -526,6 +525,6 @@ def rows_to_tags(definitions: list[tuple], references: list[tuple], path: str) -
 
 def extract_tags(language: str, source: bytes, path: str) -> list[Tag]:
     """Every definition and reference the language's query finds, in source order."""
-    definitions, references = extract_rows(language, source, path)
+    definitions, references = extract_rows(language, source)
     return rows_to_tags(definitions, references, path)
 
