@@ -83,8 +83,11 @@ def tree_rss_kb(pid: int) -> int:
 def run(args: list[str], home: str, interrupt_after: float | None = None) -> dict:
     env = dict(os.environ, CODER_HOME=home, PYTHONPATH=str(HERE))
     begin = time.perf_counter()
+    # SIGINT back to its default in the child: a bench started in the background (`cmd &`)
+    # has it ignored, the child would inherit that and never see the Ctrl-C it is sent.
     process = subprocess.Popen([sys.executable, "-m", "coder", *args], env=env, stdout=subprocess.PIPE,
-                               stderr=subprocess.PIPE, text=True, start_new_session=True)
+                               stderr=subprocess.PIPE, text=True, start_new_session=True,
+                               preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
     peak = [0]
 
     def sample() -> None:
@@ -95,8 +98,10 @@ def run(args: list[str], home: str, interrupt_after: float | None = None) -> dic
     sampler = threading.Thread(target=sample, daemon=True)
     sampler.start()
     if interrupt_after is not None:
-        time.sleep(interrupt_after)
-        os.killpg(process.pid, signal.SIGINT)  # what Ctrl-C on a terminal does
+        try:
+            process.wait(timeout=interrupt_after)  # done before the interrupt: nothing to stop
+        except subprocess.TimeoutExpired:
+            os.killpg(process.pid, signal.SIGINT)  # what Ctrl-C on a terminal does
     out, err = process.communicate()
     sampler.join()
     return {"wall": time.perf_counter() - begin, "rc": process.returncode, "out": out, "err": err,
