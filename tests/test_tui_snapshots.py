@@ -140,15 +140,33 @@ async def finished_fix_run(pilot, workspace, app):
 def test_run_screen_after_a_fix_run(tmp_path, snap_compare):
     repo, workspace, app = fix_run_app(tmp_path)
 
+    shown = {}
+
     async def run_before(pilot):
-        await finished_fix_run(pilot, workspace, app)
+        screen = await finished_fix_run(pilot, workspace, app)
+        picker = screen.picker
+        await wait_for(pilot, lambda: len(picker.items) == 2 and picker.index == 0, what="the two hunks offered")
         await pilot.press("a")  # the first hunk accepted, the second still to decide
+        await wait_for(pilot, lambda: picker.kept == {1} and picker.index == 1, what="the first hunk accepted")
         await pilot.pause(0.3)
+        shown.update(screen_facts(screen))
 
     try:
-        assert snap_compare(app, terminal_size=SIZE, run_before=run_before)
+        # CI keeps only the log: when the picture differs, say what the screen held.
+        assert snap_compare(app, terminal_size=SIZE, run_before=run_before), shown
     finally:
         workspace.close()
+
+
+def screen_facts(screen) -> dict:
+    """The run screen's state in words, for a failing picture's message."""
+    from textual.widgets import Label
+
+    return {"title": str(screen.query_one("#run-title", Label).render()),
+            "rows": [screen.rounds.get_row_at(i) for i in range(screen.rounds.row_count)],
+            "cursor row": screen.rounds.cursor_row, "best": screen.rounds.best_key,
+            "hunk index": screen.picker.index, "kept": sorted(screen.picker.kept),
+            "focused": repr(screen.app.focused), "notifications": [n.message for n in screen.app._notifications]}
 
 
 def test_review_screen_with_findings(tmp_path, snap_compare):
