@@ -1,11 +1,12 @@
 """Fix effectiveness: HumanEval solutions with one planted bug each, repaired by `coder fix`.
 
-    .venv/bin/python bench/bench_fix.py --model qwen2.5-coder-0.5b-instruct [--tasks 12]
+    .venv/bin/python bench/bench_fix.py --model qwen2.5-coder-0.5b-instruct [--tasks 40]
 
-For each task (tests/fixtures/loops/humaneval, bugs from bench/planted_bugs.py) two
-conditions on the same model: up to 3 rounds with the trimmed test output as feedback,
-and one shot without it (one round, told only that the tests fail). Printed: the
-share fixed, the rounds and seconds per task. Candidates run in the real sandbox.
+For each task (tests/fixtures/loops/humaneval, bugs from bench/planted_bugs.py) three
+conditions on the same model: up to 3 rounds with the trimmed test output as feedback
+(the defaults), one shot without it (one reply, told only that the tests fail), and the
+3 rounds told only that the tests fail. Printed: the share fixed, the rounds, replies
+and seconds per task. Candidates run in the real sandbox.
 """
 
 from __future__ import annotations
@@ -31,7 +32,11 @@ from coder.loops.sandbox import Limits  # noqa: E402
 from coder.loops.session import LoopOptions  # noqa: E402
 
 QUICK = {"PYTEST_DISABLE_PLUGIN_AUTOLOAD": "1"}
-CONDITIONS = {"feedback": dict(rounds=3, test_output=True), "one_shot": dict(rounds=1, test_output=False)}
+# feedback: the loop as a user runs it. one_shot: the issue's baseline, one reply, told
+# only that the tests fail. no_output: the loop's rounds and redraws without the test
+# output, to tell what the output itself adds from what more replies add.
+CONDITIONS = {"feedback": dict(rounds=3, test_output=True), "one_shot": dict(rounds=1, test_output=False, redraws=0),
+              "no_output": dict(rounds=3, test_output=False)}
 
 
 def open_model(name: str):
@@ -51,6 +56,7 @@ def run_task(bug, backend, condition: dict, folder: Path) -> dict:
         return {"task": bug.task_id, "kind": bug.kind, "skipped": error.message}
     return {"task": bug.task_id, "kind": bug.kind, "fixed": result.outcome == "fixed", "rounds": result.rounds,
             "seconds": round(time.perf_counter() - started, 1),
+            "replies": len(result.candidates),
             "rejected": sum(1 for c in result.candidates if c.status == "rejected"),
             # why each was rejected before testing (no usable definition, unchanged, ...)
             "reasons": [c.reason for c in result.candidates if c.status == "rejected"]}
@@ -59,7 +65,7 @@ def run_task(bug, backend, condition: dict, folder: Path) -> dict:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--model", required=True, help="chat model name or GGUF path")
-    parser.add_argument("--tasks", type=int, default=12)
+    parser.add_argument("--tasks", type=int, default=40, help="the first N problems (40: all of them)")
     parser.add_argument("--out", type=Path, help="write every task's result as JSON lines here")
     args = parser.parse_args()
     bugs = [b for b in (plant(p, i) for i, p in enumerate(load_problems())) if b is not None][: args.tasks]
@@ -86,6 +92,7 @@ def main() -> int:
         print(f"{name:>9}: fixed {len(fixed)}/{len(done)} ({100 * len(fixed) / len(done):.0f}%), "
               f"rounds per fixed task {statistics.mean(r['rounds'] for r in fixed) if fixed else 0:.2f}, "
               f"seconds per task median {statistics.median(r['seconds'] for r in done):.1f}, "
+              f"replies per task {statistics.mean(r['replies'] for r in done):.1f}, "
               f"rejected candidates {sum(r['rejected'] for r in done)}")
     skipped = [r for r in rows if "skipped" in r]
     if skipped:

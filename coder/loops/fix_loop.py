@@ -9,12 +9,15 @@ the config can take over with the same history (escalation, off by default).
 
 from __future__ import annotations
 
+from functools import partial
 from pathlib import Path
 
 from coder.errors import UsageError
 from coder.loops import events as ev
 from coder.loops.locate import is_test_file
-from coder.loops.session import UNCHANGED, Candidate, LoopCancelled, LoopResult, LoopSession, model_name, unified_diff
+from coder.loops.session import (
+    REPEATS, UNCHANGED, Candidate, LoopCancelled, LoopResult, LoopSession, model_name, unified_diff,
+)
 from coder.loops.target import TargetError, find_function
 from coder.loops.test_feedback import TestRun, feedback
 from coder.prompt_templates import render, template
@@ -83,19 +86,13 @@ def _one_round(session: LoopSession, backend, round_number: int, system: str, ta
     target, options = session.target, session.options
     session.emit(ev.ROUND, f"round {round_number}", round=round_number)
     messages = session.conversation(system, task, exchanges)
-    round_feedback: tuple[str, str] | None = None
-    tested = False  # a candidate of this round ran the tests
-    for index in range(1, options.candidates + 1):
-        candidate = session.propose(backend, messages, round_number, index)
-        if not session.prepare(candidate):
-            if candidate.reason == UNCHANGED:
-                candidate.feedback = render("loops/fix_unchanged", function_name=target.name)
-            else:
-                candidate.feedback = render("loops/rejected", reason=candidate.reason, function_name=target.name,
-                                            signature=target.header)
+    for _ in range(options.candidates):
+        candidate = session.draw(backend, messages, round_number, partial(_rejection_feedback, target))
+        if candidate.status == "rejected":
+            candidate.feedback = _rejection_feedback(target, candidate)
             session.record(candidate)
-            round_feedback = round_feedback or (candidate.reply, candidate.feedback)
             continue
+        index = candidate.index
         run, copy = session.test_copy(candidate.file_text)
         session.sandbox.discard(copy)
         session.check_cancelled()
@@ -113,12 +110,21 @@ def _one_round(session: LoopSession, backend, round_number: int, system: str, ta
         candidate.feedback = render("loops/fix_feedback", feedback=_feedback(run, options),
                                     function_name=target.name)
         session.record(candidate)
-        if round_feedback is None or not tested:  # a tested failure says more than a rejection
-            round_feedback = (candidate.reply, candidate.feedback)
-        tested = True
-    if round_feedback is not None:
-        exchanges.append(round_feedback)
+    # What the model sees of this round next time: its first tested failure (which says
+    # more than a rejection), else its first reply.
+    this_round = [c for c in session.candidates if c.round == round_number]
+    shown = next((c for c in this_round if c.status == "failed"), this_round[0] if this_round else None)
+    if shown is not None:
+        exchanges.append((shown.reply, shown.feedback))
     return None
+
+
+def _rejection_feedback(target, candidate: Candidate) -> str:
+    if candidate.reason == UNCHANGED:
+        return render("loops/fix_unchanged", function_name=target.name)
+    if candidate.reason.startswith(REPEATS):
+        return render("loops/fix_repeated", function_name=target.name)
+    return render("loops/rejected", reason=candidate.reason, function_name=target.name, signature=target.header)
 
 
 def _feedback(run: TestRun, options) -> str:

@@ -10,6 +10,7 @@ version so far. The best candidate that is faster beyond the noise wins.
 from __future__ import annotations
 
 import shutil
+from functools import partial
 
 from coder.errors import UsageError
 from coder.loops import events as ev
@@ -107,13 +108,14 @@ def run_optimize(session: LoopSession, workload: Workload, baseline: TestRun, *,
                 session.emit(ev.ROUND, f"round {rounds_run}", round=rounds_run)
                 messages = session.conversation(system, task, exchanges)
                 last: tuple[str, str] | None = None
-                for index in range(1, options.candidates + 1):
-                    candidate, verdict = _one_candidate(session, backend, workload, messages, rounds_run, index, modes)
+                for _ in range(options.candidates):
+                    candidate, verdict = _one_candidate(session, backend, workload, messages, rounds_run, modes)
                     if verdict is not None and verdict.faster and (
                             best_verdict is None or verdict.speedup > best_verdict.speedup):
                         best, best_verdict = candidate, verdict
-                        session.emit(ev.BEST, f"best so far: {verdict.speedup:.2f}x (candidate {rounds_run}.{index})",
-                                     round=rounds_run, candidate=index, speedup=verdict.speedup)
+                        session.emit(ev.BEST, f"best so far: {verdict.speedup:.2f}x "
+                                     f"(candidate {rounds_run}.{candidate.index})",
+                                     round=rounds_run, candidate=candidate.index, speedup=verdict.speedup)
                     candidate.feedback = _feedback(session, candidate, verdict, best, best_verdict, feedback_mode)
                     session.record(candidate)
                     last = last or (candidate.reply, candidate.feedback)
@@ -135,11 +137,12 @@ def run_optimize(session: LoopSession, workload: Workload, baseline: TestRun, *,
                       run_id=session.run_id, solved_by=best.model if best else None)
 
 
-def _one_candidate(session: LoopSession, backend, workload: Workload, messages, round_number: int, index: int,
+def _one_candidate(session: LoopSession, backend, workload: Workload, messages, round_number: int,
                    modes) -> tuple[Candidate, Verdict | None]:
-    candidate = session.propose(backend, messages, round_number, index)
-    if not session.prepare(candidate):
+    candidate = session.draw(backend, messages, round_number, partial(_rejection_feedback, session))
+    if candidate.status == "rejected":
         return candidate, None
+    index = candidate.index
     run, copy = session.test_copy(candidate.file_text)
     session.sandbox.discard(copy)
     session.check_cancelled()
@@ -165,7 +168,7 @@ def _feedback(session: LoopSession, candidate: Candidate, verdict: Verdict | Non
               best_verdict: Verdict | None, mode: str) -> str:
     name = session.target.name
     if candidate.status == "rejected":
-        return render("loops/rejected", reason=candidate.reason, function_name=name, signature=session.target.header)
+        return _rejection_feedback(session, candidate)
     if candidate.status == "failed":
         outcome = "That version breaks the tests, so it cannot be used:\n" + candidate.verdict["tests"]
     elif mode == "none":
@@ -180,3 +183,8 @@ def _feedback(session: LoopSession, candidate: Candidate, verdict: Verdict | Non
         source = best.definition if best is not None else (candidate.definition or "")
         profile = _profile_text(session, shown, source) if source else ""
     return render("loops/optimize_feedback", outcome=outcome, profile=profile, function_name=name)
+
+
+def _rejection_feedback(session: LoopSession, candidate: Candidate) -> str:
+    return render("loops/rejected", reason=candidate.reason, function_name=session.target.name,
+                  signature=session.target.header)

@@ -19,12 +19,14 @@ from coder.errors import CoderError, UsageError
 from coder.loops import events as ev
 from coder.loops.events import Cancel, EventSink, LoopEvent
 from coder.loops.sandbox import Limits, Sandbox, interpreter_paths, python_for
-from coder.loops.target import CandidateRejected, FunctionTarget, candidate_definition, replace_function
+from coder.loops.target import CandidateRejected, FunctionTarget, candidate_definition, replace_function, same_code
 from coder.loops.test_feedback import TestRun, install_plugin, run_tests
 from coder.models.backend import ChatMessage, ChatRequest
 
 REPLY_TOKENS = 768
 UNCHANGED = "it is the original function unchanged"
+REPEATS = "it repeats candidate"  # + " R.I, tried already"
+REDRAWS = 2  # sampled replies more, each time the model gives back what it had
 CLOSED_BLOCK = re.compile(r"```[\w+-]*[ \t]*\n.*?\bdef\b.*?\n[ \t]*```", re.S)
 HISTORY_EXCHANGES = 2  # earlier (candidate, feedback) pairs the model still sees
 
@@ -46,6 +48,7 @@ class LoopOptions:
     escalate_rounds: int = 0  # rounds the larger model gets when the small one fails
     env: dict = field(default_factory=dict)  # more environment for the test runs
     test_output: bool = True  # fix: show the model the tests' output (False: only that they fail)
+    redraws: int = REDRAWS  # 0: a reply that gives back what was tried is the candidate (the one-shot baseline)
 
     @classmethod
     def from_settings(cls, loops) -> "LoopOptions":
@@ -79,6 +82,11 @@ def unified_diff(path: str, before: str, after: str) -> str:
     return "".join(difflib.unified_diff(
         before.splitlines(keepends=True), after.splitlines(keepends=True), fromfile=f"a/{path}", tofile=f"b/{path}",
     ))
+
+
+def given_back(candidate: "Candidate") -> bool:
+    """Whether the model gave back the original or a version tried already."""
+    return candidate.reason == UNCHANGED or candidate.reason.startswith(REPEATS)
 
 
 def model_name(backend) -> str:
@@ -167,7 +175,7 @@ class LoopSession:
         self.emit(ev.GENERATING, f"round {round_number}, candidate {index}: asking {model_name(backend)}",
                   round=round_number, candidate=index)
         greedy = index == 1 and not any(
-            c.reason == UNCHANGED for c in self.candidates if c.round == round_number - 1)
+            given_back(c) for c in self.candidates if c.round == round_number - 1)
         reply = self.ask(backend, messages, temperature=0.0 if greedy else 0.8,
                          seed=None if greedy else round_number * 100 + index)
         return Candidate(round=round_number, index=index, model=model_name(backend), reply=reply)
@@ -182,11 +190,36 @@ class LoopSession:
             self.emit(ev.REJECTED, f"candidate rejected: {rejected.reason}",
                       round=candidate.round, candidate=candidate.index)
             return False
-        if candidate.file_text == self.original_text:
+        if same_code(self.original_text, candidate.file_text):
             candidate.status, candidate.reason = "rejected", UNCHANGED
             self.emit(ev.REJECTED, "candidate rejected: unchanged", round=candidate.round, candidate=candidate.index)
             return False
+        earlier = next((c for c in self.candidates if c.status != "rejected" and c.file_text is not None
+                        and same_code(c.file_text, candidate.file_text)), None)
+        if earlier is not None:
+            candidate.status = "rejected"
+            candidate.reason = f"{REPEATS} {earlier.round}.{earlier.index}, tried already"
+            self.emit(ev.REJECTED, f"candidate rejected: the same as {earlier.round}.{earlier.index}",
+                      round=candidate.round, candidate=candidate.index)
+            return False
         return True
+
+    def draw(self, backend, messages: list[ChatMessage], round_number: int, explain) -> Candidate:
+        """The round's next candidate, prepared, or rejected for the caller to record. A
+        reply that gives back the original or a version tried already is recorded here
+        (explain(candidate) is what the model would be told) and drawn again, sampled,
+        up to options.redraws times: the 0.5B, fixing planted bugs, gave its round 1 candidate
+        back in every later round (32 of 32 failing candidates of rounds 2 and 3), so
+        each repeat cost a test run and a round for nothing."""
+        redraws = 0
+        while True:
+            index = 1 + sum(1 for c in self.candidates if c.round == round_number)
+            candidate = self.propose(backend, messages, round_number, index)
+            if self.prepare(candidate) or not given_back(candidate) or redraws >= self.options.redraws:
+                return candidate
+            redraws += 1
+            candidate.feedback = explain(candidate)
+            self.record(candidate)
 
     def backends(self):
         """(backend, rounds) in the order they get the task: the small model, then the larger."""

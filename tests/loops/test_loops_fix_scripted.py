@@ -12,7 +12,7 @@ from coder.loops import events as ev
 from coder.loops.api import fix
 from coder.loops.events import Cancel
 from coder.loops.sandbox import Limits, bubblewrap_problem
-from coder.loops.session import LoopOptions
+from coder.loops.session import UNCHANGED, LoopOptions
 from coder.store import Store
 from loop_support import tree_hash
 from tests.support.scripted_backend import ScriptedBackend
@@ -31,6 +31,7 @@ def median(values):
     return (ordered[middle - 1] + ordered[middle]) / 2
 ```"""
 WRONG = "```python\ndef median(values):\n    return sorted(values)[len(values) // 2]\n```"
+WRONG_TOO = "```python\ndef median(values):\n    return sorted(values)[0]\n```"
 UNPARSABLE = "```python\ndef median(values:\n    return (\n```"
 HANGS = "```python\ndef median(values):\n    while True:\n        pass\n```"
 
@@ -79,7 +80,7 @@ def test_wrong_unparsable_and_hanging_candidates_feed_back_until_the_fix(buggy_r
 
 
 def test_rounds_run_out_on_wrong_candidates(buggy_repo, python, tmp_path):
-    backend = ScriptedBackend([WRONG, WRONG])
+    backend = ScriptedBackend([WRONG, WRONG_TOO])
     with Store.open(tmp_path / "store.sqlite3") as store:
         result = fix(buggy_repo, None, backend, options(python, rounds=2), store=store)
         assert store.loop_run(result.run_id)["outcome"] == "not_fixed"
@@ -123,20 +124,53 @@ def test_tests_that_pass_already_are_a_usage_error(slow_repo, python):
         fix(slow_repo, None, ScriptedBackend([]), options(python))
 
 
-def test_a_function_given_back_unchanged_is_told_so_and_the_next_round_samples(buggy_repo, python):
-    original = (buggy_repo / "stats.py").read_text()
-    start = original.index("def median")
-    end = original.find("\ndef ", start + 1)
-    unchanged = "```python\n" + (original[start:] if end < 0 else original[start:end]).strip() + "\n```"
+def test_a_function_given_back_unchanged_is_drawn_again_sampled_in_the_same_round(buggy_repo, python):
+    unchanged = unchanged_median(buggy_repo)
+    # Only layout differs (a blank line more): the same code is unchanged all the same.
+    unchanged = unchanged.replace(":\n", ":\n\n", 1)
 
     def reply(request):  # greedy gives the function back as it is; a sampled reply fixes it
         return unchanged if request.temperature == 0.0 else RIGHT
 
     backend = ScriptedBackend(reply)
     result = fix(buggy_repo, "stats.py::median", backend, options(python))
-    assert result.outcome == "fixed" and result.rounds == 2
-    assert [(c.round, c.status) for c in result.candidates] == [(1, "rejected"), (2, "passed")]
+    assert result.outcome == "fixed" and result.rounds == 1
+    assert [(c.round, c.index, c.status) for c in result.candidates] == [(1, 1, "rejected"), (1, 2, "passed")]
+    assert result.candidates[0].reason == UNCHANGED
+    assert "`median` unchanged: the version that fails the tests above" in result.candidates[0].feedback
     first, second = backend.chat_requests
     assert first.temperature == 0.0 and second.temperature > 0.0 and second.seed is not None
-    told = second.messages[-1].content
-    assert "`median` unchanged: the version that fails the tests above" in told
+
+
+def test_a_candidate_tried_already_is_not_tested_again(buggy_repo, python):
+    """Greedy, the model repeats its failing candidate; the redraws are sampled, and after a
+    round whose replies were all given back the next round starts sampled too."""
+    def reply(request):
+        return WRONG if request.temperature == 0.0 or len(backend.chat_requests) < 5 else RIGHT
+
+    backend = ScriptedBackend(reply)
+    events = []
+    result = fix(buggy_repo, "stats.py::median", backend, options(python, rounds=3), on_event=events.append)
+    assert result.outcome == "fixed"
+    assert [(c.round, c.index, c.status) for c in result.candidates] == [
+        (1, 1, "failed"), (2, 1, "rejected"), (2, 2, "rejected"), (2, 3, "rejected"), (3, 1, "passed")]
+    assert all(c.reason == "it repeats candidate 1.1, tried already" for c in result.candidates[1:4])
+    assert sum(1 for e in events if e.kind == ev.TESTED) == 2  # the repeats never ran the tests
+    assert [r.temperature > 0 for r in backend.chat_requests] == [False, False, True, True, True]
+    told = backend.chat_requests[-1].messages[-1].content
+    assert "the same `median` as a version tried before" in told
+
+
+def unchanged_median(repo) -> str:
+    original = (repo / "stats.py").read_text()
+    start = original.index("def median")
+    end = original.find("\ndef ", start + 1)
+    return "```python\n" + (original[start:] if end < 0 else original[start:end]).strip() + "\n```"
+
+
+def test_without_redraws_a_reply_given_back_is_the_rounds_candidate(buggy_repo, python):
+    """The one-shot baseline of bench_fix: one reply, whatever it is."""
+    backend = ScriptedBackend([unchanged_median(buggy_repo), RIGHT])
+    result = fix(buggy_repo, "stats.py::median", backend, options(python, rounds=1, redraws=0))
+    assert result.outcome == "not_fixed" and len(backend.chat_requests) == 1
+    assert [(c.status, c.reason) for c in result.candidates] == [("rejected", UNCHANGED)]

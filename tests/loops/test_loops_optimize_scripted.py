@@ -8,7 +8,7 @@ import pytest
 
 from coder.loops.api import optimize
 from coder.loops.sandbox import Limits, bubblewrap_problem
-from coder.loops.session import LoopOptions
+from coder.loops.session import UNCHANGED, LoopOptions
 from loop_support import tree_hash
 from tests.support.scripted_backend import ScriptedBackend
 
@@ -69,7 +69,7 @@ def test_a_candidate_within_the_noise_is_not_claimed(slow_repo, python):
     assert result.candidates[0].verdict["faster"] is False
 
 
-def test_after_the_function_given_back_unchanged_the_next_round_samples(slow_repo, python):
+def test_a_function_given_back_unchanged_or_repeated_is_drawn_again_sampled(slow_repo, python):
     original = (slow_repo / "textutil.py").read_text()
     start = original.index("def dedupe")
     end = original.find("\ndef ", start + 1)
@@ -80,6 +80,10 @@ def test_after_the_function_given_back_unchanged_the_next_round_samples(slow_rep
 
     backend = ScriptedBackend(reply)
     result = optimize(slow_repo, "textutil.py::dedupe", backend, options(python, 2))
-    assert [(c.round, c.status) for c in result.candidates] == [(1, "rejected"), (2, "faster")]
-    first, second = backend.chat_requests
+    assert [(c.round, c.index, c.status) for c in result.candidates] == [
+        (1, 1, "rejected"), (1, 2, "faster"), (2, 1, "rejected"), (2, 2, "rejected"), (2, 3, "rejected")]
+    # Round 1 gave the function back, so round 2 starts sampled, and gets the same faster one thrice.
+    assert result.candidates[0].reason == UNCHANGED
+    assert [c.reason for c in result.candidates[2:]] == ["it repeats candidate 1.2, tried already"] * 3
+    first, second = backend.chat_requests[:2]
     assert first.temperature == 0.0 and second.temperature > 0.0 and second.seed is not None

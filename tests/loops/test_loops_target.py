@@ -6,6 +6,7 @@ import pytest
 
 from coder.loops.target import (
     CandidateRejected, TargetError, candidate_definition, find_function, function_at_line, replace_function,
+    same_code,
 )
 
 SOURCE = '''import os
@@ -113,3 +114,16 @@ def test_a_method_that_changed_its_annotations_keeps_its_header_at_the_class_ind
     reply = "```python\nclass Box:\n    def size(self, items, limit=3):\n        return len(items)\n```"
     new = replace_function(source, target, candidate_definition(reply, target))
     assert new == source.replace("return 0", "return len(items)")
+
+
+def test_same_code_ignores_layout_comments_and_docstrings_but_not_code():
+    original = 'def f(x):\n    """Twice x."""\n\n    y = x * 2  # doubled\n    return y\n'
+    assert same_code(original, 'def f(x):\n    """Two times x."""\n    y = x*2\n    return y\n')
+    assert same_code(original, 'def f(x):\n    y = x * 2\n    return y\n')
+    assert not same_code(original, 'def f(x):\n    """Twice x."""\n    y = x + 2\n    return y\n')
+    assert not same_code(original, 'def f(x):\n    """Twice x."""\n    y = x * 2\n    return y\n\n\nZ = 1\n')
+
+
+def test_same_code_falls_back_to_the_text_when_a_version_does_not_parse():
+    assert same_code("def f(:\n", "def f(:\n")
+    assert not same_code("def f(:\n", "def f(:\n\n")
