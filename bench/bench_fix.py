@@ -67,14 +67,20 @@ def main() -> int:
     parser.add_argument("--model", required=True, help="chat model name or GGUF path")
     parser.add_argument("--tasks", type=int, default=40, help="the first N problems (40: all of them)")
     parser.add_argument("--out", type=Path, help="write every task's result as JSON lines here")
+    parser.add_argument("--conditions", default=",".join(CONDITIONS),
+                        help=f"which of {', '.join(CONDITIONS)} to run, comma-separated (default: all)")
     args = parser.parse_args()
+    unknown = [name for name in args.conditions.split(",") if name not in CONDITIONS]
+    if unknown:
+        parser.error(f"--conditions: {', '.join(unknown)} is not one of {', '.join(CONDITIONS)}")
+    chosen = {name: CONDITIONS[name] for name in args.conditions.split(",")}
     bugs = [b for b in (plant(p, i) for i, p in enumerate(load_problems())) if b is not None][: args.tasks]
     backend = open_model(args.model)
     rows = []
     try:
         with tempfile.TemporaryDirectory() as folder:
             for number, bug in enumerate(bugs):
-                for name, condition in CONDITIONS.items():
+                for name, condition in chosen.items():
                     row = {"condition": name, **run_task(bug, backend, condition, Path(folder) / f"{number}-{name}")}
                     rows.append(row)
                     print(json.dumps(row), flush=True)
@@ -84,7 +90,7 @@ def main() -> int:
         args.out.parent.mkdir(parents=True, exist_ok=True)
         args.out.write_text("".join(json.dumps(r) + "\n" for r in rows), encoding="utf-8")
     print(f"\nmodel {args.model}, {len(bugs)} planted bugs, load average {os.getloadavg()[0]:.2f}")
-    for name in CONDITIONS:
+    for name in chosen:
         done = [r for r in rows if r["condition"] == name and "fixed" in r]
         fixed = [r for r in done if r["fixed"]]
         if not done:

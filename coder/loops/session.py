@@ -23,7 +23,7 @@ from coder.loops.target import CandidateRejected, FunctionTarget, candidate_defi
 from coder.loops.test_feedback import TestRun, install_plugin, run_tests
 from coder.models.backend import ChatMessage, ChatRequest
 
-REPLY_TOKENS = 768
+REPLY_TOKENS = 384  # the least a reply may take, for a short function and a sentence before it
 UNCHANGED = "it is the original function unchanged"
 REPEATS = "it repeats candidate"  # + " R.I, tried already"
 REDRAWS = 2  # sampled replies more, each time the model gives back what it had
@@ -84,6 +84,14 @@ def unified_diff(path: str, before: str, after: str) -> str:
     ))
 
 
+def reply_budget(function_source: str) -> int:
+    """Tokens a reply may take: the function again, half as long once more, and a few lines
+    of talk (code runs about three characters a token). A fixed 768 cut the rewrite of a
+    long function short, and let a degenerate reply of a short one (the 0.5B repeating a
+    docstring line until the cap) cost half a minute."""
+    return max(REPLY_TOKENS, len(function_source) // 2 + 192)
+
+
 def given_back(candidate: "Candidate") -> bool:
     """Whether the model gave back the original or a version tried already."""
     return candidate.reason == UNCHANGED or candidate.reason.startswith(REPEATS)
@@ -141,7 +149,8 @@ class LoopSession:
 
     def ask(self, backend, messages: list[ChatMessage], *, temperature: float, seed: int | None) -> str:
         self.check_cancelled()
-        generation = backend.chat(ChatRequest(messages=tuple(messages), max_tokens=REPLY_TOKENS,
+        generation = backend.chat(ChatRequest(messages=tuple(messages),
+                                              max_tokens=reply_budget(self.target.source),
                                               temperature=temperature, seed=seed))
         self.cancel.watch(generation)
         text = ""

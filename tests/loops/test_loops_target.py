@@ -127,3 +127,12 @@ def test_same_code_ignores_layout_comments_and_docstrings_but_not_code():
 def test_same_code_falls_back_to_the_text_when_a_version_does_not_parse():
     assert same_code("def f(:\n", "def f(:\n")
     assert not same_code("def f(:\n", "def f(:\n\n")
+
+
+def test_a_reply_may_be_longer_than_the_function_it_rewrites():
+    from coder.loops.session import REPLY_TOKENS, reply_budget
+
+    short = "def f(x):\n    return x + 1\n"
+    assert reply_budget(short) == REPLY_TOKENS
+    long = "def g(x):\n" + "    x = x * 2 + 1  # step\n" * 300  # ~8,000 characters, ~2,700 tokens
+    assert reply_budget(long) > len(long) // 3 * 1.4
