@@ -29,11 +29,12 @@ sys.path.insert(0, str(ROOT))
 from coder.errors import CoderError  # noqa: E402
 from coder.loops.api import optimize  # noqa: E402
 from coder.loops.sandbox import Limits  # noqa: E402
-from coder.loops.session import LoopOptions  # noqa: E402
+from coder.loops.session import REDRAWS, LoopOptions  # noqa: E402
 
 FUNCTIONS = ROOT / "bench" / "slow_functions"
 QUICK = {"PYTEST_DISABLE_PLUGIN_AUTOLOAD": "1"}
-CONDITIONS = {"profile": (3, "profile"), "timings": (3, "timings"), "one_shot": (1, "none")}
+# (rounds, feedback, redraws): one shot is one reply, whatever it is, as in bench_fix.
+CONDITIONS = {"profile": (3, "profile", REDRAWS), "timings": (3, "timings", REDRAWS), "one_shot": (1, "none", 0)}
 MIN_SPEEDUP = 1.2
 
 
@@ -50,11 +51,12 @@ def tasks() -> list[tuple[str, str, str]]:
     return found
 
 
-def run_task(module: str, name: str, bench: str, backend, rounds: int, feedback: str, folder: Path) -> dict:
+def run_task(module: str, name: str, bench: str, backend, condition: tuple[int, str, int], folder: Path) -> dict:
+    rounds, feedback, redraws = condition
     folder.mkdir(parents=True)
     shutil.copy(FUNCTIONS / module, folder / module)
     shutil.copy(FUNCTIONS / f"test_{module}", folder / f"test_{module}")
-    options = LoopOptions(rounds=rounds, python=sys.executable, env=QUICK, limits=Limits(wall_s=60.0))
+    options = LoopOptions(rounds=rounds, python=sys.executable, env=QUICK, limits=Limits(wall_s=60.0), redraws=redraws)
     started = time.perf_counter()
     try:
         result = optimize(folder, f"{module}::{name}", backend, options, bench=bench, feedback_mode=feedback)
@@ -85,8 +87,7 @@ def main() -> int:
         with tempfile.TemporaryDirectory() as folder:
             for module, name, bench in tasks():
                 for condition in chosen:
-                    rounds, feedback = CONDITIONS[condition]
-                    row = {"condition": condition, **run_task(module, name, bench, backend, rounds, feedback,
+                    row = {"condition": condition, **run_task(module, name, bench, backend, CONDITIONS[condition],
                                                               Path(folder) / f"{name}-{condition}")}
                     rows.append(row)
                     print(json.dumps(row), flush=True)
