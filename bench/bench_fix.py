@@ -75,7 +75,11 @@ def main() -> int:
         parser.error(f"--conditions: {', '.join(unknown)} is not one of {', '.join(CONDITIONS)}")
     chosen = {name: CONDITIONS[name] for name in args.conditions.split(",")}
     bugs = [b for b in (plant(p, i) for i, p in enumerate(load_problems())) if b is not None][: args.tasks]
-    backend = open_model(args.model)
+    try:
+        backend = open_model(args.model)
+    except CoderError as error:  # not installed, a bad path: the one line that says so
+        print(f"{parser.prog}: {error.message}", file=sys.stderr)
+        return 2
     rows = []
     try:
         with tempfile.TemporaryDirectory() as folder:

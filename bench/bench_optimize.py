@@ -80,7 +80,11 @@ def main() -> int:
     from coder.models.factory import open_chat_backend
     from coder.settings import load_settings
 
-    backend = open_chat_backend(load_settings(start=ROOT), args.model).backend
+    try:
+        backend = open_chat_backend(load_settings(start=ROOT), args.model).backend
+    except CoderError as error:  # not installed, a bad path: the one line that says so
+        print(f"{parser.prog}: {error.message}", file=sys.stderr)
+        return 2
     rows = []
     chosen = [c for c in args.conditions.split(",") if c]
     try:
