@@ -89,7 +89,6 @@ def _one_round(session: LoopSession, backend, round_number: int, system: str, ta
     for _ in range(options.candidates):
         candidate = session.draw(backend, messages, round_number, partial(_rejection_feedback, target))
         if candidate.status == "rejected":
-            candidate.feedback = _rejection_feedback(target, candidate)
             session.record(candidate)
             continue
         index = candidate.index

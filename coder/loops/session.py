@@ -214,9 +214,9 @@ class LoopSession:
         return True
 
     def draw(self, backend, messages: list[ChatMessage], round_number: int, explain) -> Candidate:
-        """The round's next candidate, prepared, or rejected for the caller to record. A
-        reply that gives back the original or a version tried already is recorded here
-        (explain(candidate) is what the model would be told) and drawn again, sampled,
+        """The round's next candidate, prepared, or rejected (explain(candidate), what the
+        model is told, as its feedback) for the caller to record. A reply that gives back
+        the original or a version tried already is recorded here and drawn again, sampled,
         up to options.redraws times: the 0.5B, fixing planted bugs, gave its round 1 candidate
         back in every later round (32 of 32 failing candidates of rounds 2 and 3), so
         each repeat cost a test run and a round for nothing."""
@@ -224,10 +224,12 @@ class LoopSession:
         while True:
             index = 1 + sum(1 for c in self.candidates if c.round == round_number)
             candidate = self.propose(backend, messages, round_number, index)
-            if self.prepare(candidate) or not given_back(candidate) or redraws >= self.options.redraws:
+            if self.prepare(candidate):
+                return candidate
+            candidate.feedback = explain(candidate)
+            if not given_back(candidate) or redraws >= self.options.redraws:
                 return candidate
             redraws += 1
-            candidate.feedback = explain(candidate)
             self.record(candidate)
 
     def backends(self):
