@@ -92,7 +92,8 @@ class Progress:
 def evidence_lines(result) -> list[str]:
     lines = [f"original: {result.baseline['passed']} passed, {result.baseline['failed']} failed"]
     for candidate in result.candidates:
-        label = f"candidate {candidate.round}.{candidate.index} ({candidate.model}): {candidate.status}"
+        written = ", written anew" if candidate.anew else ""  # from the docstring: read its diff closely
+        label = f"candidate {candidate.round}.{candidate.index} ({candidate.model}{written}): {candidate.status}"
         if candidate.status == "rejected":
             label += f" ({candidate.reason})"
         elif candidate.tests:

@@ -18,7 +18,7 @@ from coder.loops.locate import is_test_file
 from coder.loops.session import (
     REPEATS, UNCHANGED, Candidate, LoopCancelled, LoopResult, LoopSession, model_name, unified_diff,
 )
-from coder.loops.target import TargetError, find_function
+from coder.loops.target import TargetError, find_function, function_spec
 from coder.loops.test_feedback import TestRun, feedback
 from coder.prompt_templates import render, template
 
@@ -46,12 +46,15 @@ def failing_test_sources(root: Path, run: TestRun, budget: int = 2500) -> str:
 def run_fix(session: LoopSession, baseline: TestRun) -> LoopResult:
     """The loop, given a session whose baseline run has failures."""
     target, options = session.target, session.options
-    tests = failing_test_sources(session.root, baseline)
-    task = render(
-        "loops/fix_task", function_name=target.name, path=target.path, function=target.source,
-        tests=render("loops/fix_tests", sources=tests) if tests else "",
-        feedback=_feedback(baseline, options),
-    )
+    sources = failing_test_sources(session.root, baseline)
+    tests = render("loops/fix_tests", sources=sources) if sources else ""
+    failures = _feedback(baseline, options)
+    task = render("loops/fix_task", function_name=target.name, path=target.path, function=target.source,
+                  tests=tests, feedback=failures)
+    spec, documented = function_spec(target)
+    anew_task = render("loops/fix_anew", function_name=target.name, path=target.path, spec=spec,
+                       what="its signature and docstring" if documented else "its signature",
+                       tests=tests, feedback=failures)
     system = template("loops/fix_system")
     exchanges: list[tuple[str, str]] = []
     best: Candidate | None = None
@@ -64,7 +67,7 @@ def run_fix(session: LoopSession, baseline: TestRun) -> LoopResult:
                 session.emit(ev.ESCALATED, f"handing the task to {model_name(backend)}", model=model_name(backend))
             for _ in range(rounds):
                 rounds_run += 1
-                best = _one_round(session, backend, rounds_run, system, task, exchanges)
+                best = _one_round(session, backend, rounds_run, system, task, exchanges, anew_task)
                 if best is not None:
                     break
             if best is not None:
@@ -82,12 +85,16 @@ def run_fix(session: LoopSession, baseline: TestRun) -> LoopResult:
 
 
 def _one_round(session: LoopSession, backend, round_number: int, system: str, task: str,
-               exchanges: list[tuple[str, str]]) -> Candidate | None:
+               exchanges: list[tuple[str, str]], anew_task: str) -> Candidate | None:
     target, options = session.target, session.options
     session.emit(ev.ROUND, f"round {round_number}", round=round_number)
     messages = session.conversation(system, task, exchanges)
+    # Written anew, the task stands alone: shown an earlier attempt, the 0.5B copies that
+    # one instead (HumanEval/1: the first one written anew, five times over).
+    anew_messages = session.conversation(system, anew_task, [])
     for _ in range(options.candidates):
-        candidate = session.draw(backend, messages, round_number, partial(_rejection_feedback, target))
+        candidate = session.draw(backend, messages, round_number, partial(_rejection_feedback, target),
+                                 anew=anew_messages)
         if candidate.status == "rejected":
             session.record(candidate)
             continue

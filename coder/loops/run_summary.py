@@ -21,6 +21,8 @@ def candidate_outcome(candidate: dict, *, speedup_reason: bool = True) -> str:
     line = candidate["status"]
     if candidate["reason"]:
         line += f" ({candidate['reason']})"
+    if evidence.get("anew"):
+        line += ", written anew"
     if tests:
         line += f", tests {tests.get('passed')} passed / {tests.get('failed')} failed"
     if isinstance(verdict, dict) and verdict.get("speedup"):

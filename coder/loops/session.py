@@ -72,6 +72,7 @@ class Candidate:
     verdict: dict | None = None
     feedback: str = ""
     id: int | None = None
+    anew: bool = False  # written from the function's signature and docstring, its body not shown
 
 
 def sha256_text(text: str) -> str:
@@ -174,20 +175,23 @@ class LoopSession:
             messages += [ChatMessage("assistant", reply), ChatMessage("user", feedback)]
         return messages
 
-    def propose(self, backend, messages: list[ChatMessage], round_number: int, index: int) -> Candidate:
+    def propose(self, backend, messages: list[ChatMessage], round_number: int, index: int, *,
+                anew: bool = False) -> Candidate:
         """Ask the model for one candidate: the first of a round greedy, the others
         sampled (a seed per round and candidate, so a run can be replayed). After a
         round that got the function back unchanged, the first is sampled too: greedy,
         a small model mostly gives the same reply again, however the feedback is worded
         (Qwen 1.5B fixing planted wrong comparisons, three rounds running; the 0.5B
-        optimizing running_max)."""
-        self.emit(ev.GENERATING, f"round {round_number}, candidate {index}: asking {model_name(backend)}",
-                  round=round_number, candidate=index)
-        greedy = index == 1 and not any(
-            given_back(c) for c in self.candidates if c.round == round_number - 1)
+        optimizing running_max). The first one written anew is greedy: its prompt is new."""
+        self.emit(ev.GENERATING, f"round {round_number}, candidate {index}: asking {model_name(backend)}"
+                  + (f" to write {self.target.name} anew" if anew else ""), round=round_number, candidate=index, anew=anew)
+        if anew:
+            greedy = not any(c.anew for c in self.candidates)
+        else:
+            greedy = index == 1 and not any(given_back(c) for c in self.candidates if c.round == round_number - 1)
         reply = self.ask(backend, messages, temperature=0.0 if greedy else 0.8,
                          seed=None if greedy else round_number * 100 + index)
-        return Candidate(round=round_number, index=index, model=model_name(backend), reply=reply)
+        return Candidate(round=round_number, index=index, model=model_name(backend), reply=reply, anew=anew)
 
     def prepare(self, candidate: Candidate) -> bool:
         """Turn the reply into a new file text; False (and the reason kept) when rejected."""
@@ -213,17 +217,23 @@ class LoopSession:
             return False
         return True
 
-    def draw(self, backend, messages: list[ChatMessage], round_number: int, explain) -> Candidate:
+    def draw(self, backend, messages: list[ChatMessage], round_number: int, explain,
+             anew: list[ChatMessage] | None = None) -> Candidate:
         """The round's next candidate, prepared, or rejected (explain(candidate), what the
         model is told, as its feedback) for the caller to record. A reply that gives back
         the original or a version tried already is recorded here and drawn again, sampled,
         up to options.redraws times: the 0.5B, fixing planted bugs, gave its round 1 candidate
         back in every later round (32 of 32 failing candidates of rounds 2 and 3), so
-        each repeat cost a test run and a round for nothing."""
+        each repeat cost a test run and a round for nothing. With ``anew`` (a conversation
+        that shows the function's signature and docstring but not its body) the redraws ask
+        for the function written anew: shown the body, the 0.5B copies it, sampled at 0.8
+        too (122 of 125 rejected replies in bench_fix), and it cannot copy what it is not shown."""
         redraws = 0
         while True:
             index = 1 + sum(1 for c in self.candidates if c.round == round_number)
-            candidate = self.propose(backend, messages, round_number, index)
+            written_anew = redraws > 0 and anew is not None
+            candidate = self.propose(backend, anew if written_anew else messages, round_number, index,
+                                     anew=written_anew)
             if self.prepare(candidate):
                 return candidate
             candidate.feedback = explain(candidate)
@@ -258,7 +268,7 @@ class LoopSession:
             run_id=self.run_id, round=candidate.round, index=candidate.index, model=candidate.model,
             status=candidate.status, reason=candidate.reason, reply=candidate.reply,
             definition=candidate.definition, file_text=candidate.file_text,
-            evidence=json.dumps({"tests": candidate.tests, "verdict": candidate.verdict}),
+            evidence=json.dumps({"tests": candidate.tests, "verdict": candidate.verdict, "anew": candidate.anew}),
             feedback=candidate.feedback,
         )
 

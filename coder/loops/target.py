@@ -151,6 +151,23 @@ def _target(path: str, data: bytes, qualname: str, node: tree_sitter.Node) -> Fu
     )
 
 
+def function_spec(target: FunctionTarget) -> tuple[str, bool]:
+    """The target's decorators, header and docstring without its body (no docstring: the
+    header alone), dedented, and whether it has a docstring: what the function is meant
+    to do, for the model to write it anew when it keeps giving back the body it is shown."""
+    text = " " * target.column + target.source
+    lines = text.split("\n")
+    text = "\n".join(line[target.column:] if not line[:target.column].strip() else line.lstrip() for line in lines)
+    data = text.encode("utf-8")
+    node = _functions(_parse(data))[0][1]  # the outermost: a nested function comes after it
+    statements = [child for child in node.child_by_field_name("body").named_children if child.type != "comment"]
+    first = statements[0] if statements else None
+    if (first is not None and first.type == "expression_statement" and first.named_children
+            and first.named_children[0].type == "string"):
+        return data[:first.end_byte].decode("utf-8"), True
+    return data[:_header_end(node)].decode("utf-8"), False
+
+
 def function_names(text: str) -> list[str]:
     return [name for name, _ in _functions(_parse(text.encode("utf-8")))]
 

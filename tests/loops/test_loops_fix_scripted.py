@@ -124,13 +124,13 @@ def test_tests_that_pass_already_are_a_usage_error(slow_repo, python):
         fix(slow_repo, None, ScriptedBackend([]), options(python))
 
 
-def test_a_function_given_back_unchanged_is_drawn_again_sampled_in_the_same_round(buggy_repo, python):
+def test_a_function_given_back_unchanged_is_drawn_again_in_the_same_round(buggy_repo, python):
     unchanged = unchanged_median(buggy_repo)
     # Only layout differs (a blank line more): the same code is unchanged all the same.
     unchanged = unchanged.replace(":\n", ":\n\n", 1)
 
-    def reply(request):  # greedy gives the function back as it is; a sampled reply fixes it
-        return unchanged if request.temperature == 0.0 else RIGHT
+    def reply(request):  # the function given back first, then a fix
+        return unchanged if len(backend.chat_requests) == 1 else RIGHT
 
     backend = ScriptedBackend(reply)
     result = fix(buggy_repo, "stats.py::median", backend, options(python))
@@ -138,8 +138,59 @@ def test_a_function_given_back_unchanged_is_drawn_again_sampled_in_the_same_roun
     assert [(c.round, c.index, c.status) for c in result.candidates] == [(1, 1, "rejected"), (1, 2, "passed")]
     assert result.candidates[0].reason == UNCHANGED
     assert "`median` unchanged: the version that fails the tests above" in result.candidates[0].feedback
-    first, second = backend.chat_requests
-    assert first.temperature == 0.0 and second.temperature > 0.0 and second.seed is not None
+
+
+def test_after_the_function_comes_back_unchanged_the_model_writes_it_anew_from_its_docstring(
+        buggy_repo, python, tmp_path):
+    unchanged = unchanged_median(buggy_repo)
+
+    def reply(request):  # shown the body, the model copies it; shown only the docstring, it writes one
+        return RIGHT if "anew" in request.messages[-1].content else unchanged
+
+    backend = ScriptedBackend(reply)
+    events = []
+    with Store.open(tmp_path / "store.sqlite3") as store:
+        result = fix(buggy_repo, "stats.py::median", backend, options(python), on_event=events.append, store=store)
+        stored = store.loop_candidates(result.run_id)
+    assert result.outcome == "fixed" and result.rounds == 1
+    assert [(c.status, c.anew) for c in result.candidates] == [("rejected", False), ("passed", True)]
+    asked = backend.chat_requests[1].messages
+    assert len(asked) == 2  # the system prompt and the task: no earlier reply with the body in it
+    task = asked[1].content
+    assert "Write `median` anew from its signature and docstring" in task
+    assert '"""The middle value; the mean of the two middle ones for an even count."""' in task
+    # The body it kept copying is not shown (the traceback still names the failing line).
+    assert "ordered = sorted(values)" not in task and "if len(ordered) % 2 == 1" not in task
+    assert "def test_median_even" in task and "assert 3.5 == 2.5" in task  # the tests and their output are
+    assert backend.chat_requests[1].temperature == 0.0  # the first one written anew: a new prompt, greedy
+    assert any(e.kind == ev.GENERATING and e.message.endswith("to write median anew") for e in events)
+    from coder.cli.loop_common import evidence_lines
+    from coder.loops.run_summary import candidate_outcome
+
+    assert "candidate 1.2 (scripted, written anew): passed" in evidence_lines(result)[2]
+    assert candidate_outcome(stored[1]).startswith("passed, written anew")
+    assert "written anew" not in candidate_outcome(stored[0])
+
+
+def test_each_one_written_anew_stands_alone_and_the_later_ones_are_sampled(buggy_repo, python):
+    unchanged = unchanged_median(buggy_repo)
+
+    def reply(request):  # its first one written anew is wrong, a sampled one right
+        if "anew" not in request.messages[-1].content:
+            return unchanged
+        return WRONG_TOO if request.temperature == 0.0 else RIGHT
+
+    backend = ScriptedBackend(reply)
+    result = fix(buggy_repo, "stats.py::median", backend, options(python))
+    assert result.outcome == "fixed" and result.rounds == 2
+    assert [(c.round, c.index, c.status, c.anew) for c in result.candidates] == [
+        (1, 1, "rejected", False), (1, 2, "failed", True), (2, 1, "rejected", False), (2, 2, "passed", True)]
+    # Round 2 shows the failed attempt written anew in the conversation with the body; the
+    # one written anew again is not shown it (the 0.5B copies whatever code it last saw).
+    assert "sorted(values)[0]" in backend.chat_requests[2].messages[-2].content
+    again = backend.chat_requests[3]
+    assert len(again.messages) == 2 and "sorted(values)[0]" not in again.messages[1].content
+    assert again.temperature > 0.0 and again.seed is not None
 
 
 def test_a_candidate_tried_already_is_not_tested_again(buggy_repo, python):
@@ -156,7 +207,8 @@ def test_a_candidate_tried_already_is_not_tested_again(buggy_repo, python):
         (1, 1, "failed"), (2, 1, "rejected"), (2, 2, "rejected"), (2, 3, "rejected"), (3, 1, "passed")]
     assert all(c.reason == "it repeats candidate 1.1, tried already" for c in result.candidates[1:4])
     assert sum(1 for e in events if e.kind == ev.TESTED) == 2  # the repeats never ran the tests
-    assert [r.temperature > 0 for r in backend.chat_requests] == [False, False, True, True, True]
+    # 2.1 greedy (round 1 gave nothing back), 2.2 the first written anew (greedy), then sampled.
+    assert [r.temperature > 0 for r in backend.chat_requests] == [False, False, False, True, True]
     told = backend.chat_requests[-1].messages[-1].content
     assert "the same `median` as a version tried before" in told
 

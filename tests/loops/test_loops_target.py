@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 
 from coder.loops.target import (
-    CandidateRejected, TargetError, candidate_definition, find_function, function_at_line, replace_function,
-    same_code,
+    CandidateRejected, TargetError, candidate_definition, find_function, function_at_line, function_spec,
+    replace_function, same_code,
 )
 
 SOURCE = '''import os
@@ -136,3 +136,35 @@ def test_a_reply_may_be_longer_than_the_function_it_rewrites():
     assert reply_budget(short) == REPLY_TOKENS
     long = "def g(x):\n" + "    x = x * 2 + 1  # step\n" * 300  # ~8,000 characters, ~2,700 tokens
     assert reply_budget(long) > len(long) // 3 * 1.4
+
+
+DOCUMENTED = '''class Shelf:
+    @property
+    def weight(self,
+               unit="kg") -> float:  # per shelf
+        # the books only
+        """The books' weight.
+
+        In `unit`."""
+        def grams(book):
+            """Nested: not the spec's docstring."""
+            return book.grams
+        return sum(map(grams, self.books)) / 1000
+
+
+def bare(x): return x * 2
+'''
+
+
+def test_the_spec_of_a_documented_method_is_its_decorators_header_and_docstring_dedented():
+    spec, documented = function_spec(find_function("shelf.py", DOCUMENTED, "Shelf.weight"))
+    assert documented
+    assert spec == ('@property\ndef weight(self,\n           unit="kg") -> float:  # per shelf\n    # the books only\n'
+                    '    """The books\' weight.\n\n    In `unit`."""')
+    assert "grams" not in spec and "return" not in spec
+
+
+def test_the_spec_of_a_function_without_a_docstring_is_its_header():
+    assert function_spec(find_function("shelf.py", DOCUMENTED, "bare")) == ("def bare(x):", False)
+    nested_only = "def f(x):\n    def g():\n        \"\"\"g\"\"\"\n    return g\n"
+    assert function_spec(find_function("f.py", nested_only, "f")) == ("def f(x):", False)
