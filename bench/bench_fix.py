@@ -6,7 +6,9 @@ For each task (tests/fixtures/loops/humaneval, bugs from bench/planted_bugs.py) 
 conditions on the same model: up to 3 rounds with the trimmed test output as feedback
 (the defaults), one shot without it (one reply, told only that the tests fail), and the
 3 rounds told only that the tests fail. Printed: the share fixed, the rounds, replies
-and seconds per task. Candidates run in the real sandbox.
+and seconds per task, and how many were fixed by a candidate written anew (the function
+given back, the model asked for it from its signature and docstring, body not shown).
+Candidates run in the real sandbox.
 """
 
 from __future__ import annotations
@@ -58,6 +60,7 @@ def run_task(bug, backend, condition: dict, folder: Path) -> dict:
             "seconds": round(time.perf_counter() - started, 1),
             "replies": len(result.candidates),
             "rejected": sum(1 for c in result.candidates if c.status == "rejected"),
+            "solved_anew": bool(result.best and result.best.anew),  # written from the docstring, body not shown
             # why each was rejected before testing (no usable definition, unchanged, ...)
             "reasons": [c.reason for c in result.candidates if c.status == "rejected"]}
 
@@ -103,7 +106,8 @@ def main() -> int:
               f"rounds per fixed task {statistics.mean(r['rounds'] for r in fixed) if fixed else 0:.2f}, "
               f"seconds per task median {statistics.median(r['seconds'] for r in done):.1f}, "
               f"replies per task {statistics.mean(r['replies'] for r in done):.1f}, "
-              f"rejected candidates {sum(r['rejected'] for r in done)}")
+              f"rejected candidates {sum(r['rejected'] for r in done)}, "
+              f"fixed by a candidate written anew {sum(1 for r in fixed if r.get('solved_anew'))}")
     skipped = [r for r in rows if "skipped" in r]
     if skipped:
         print(f"skipped: {len(skipped)} ({skipped[0]['skipped']})")

@@ -97,6 +97,9 @@ def test_an_optimize_candidate_shows_its_speedup_with_the_spread():
                                                "3.10x (quartiles 2.90-3.40x), 2.1 ms a run; 5.0 s in the run")
     rejected = Candidate(round=1, index=1, model="m", reply="", status="rejected", reason="no code block")
     assert candidate_facts(rejected, None) == "rejected (no code block)"
+    anew = Candidate(round=1, index=2, model="m", reply="", status="passed", anew=True,
+                     tests={"passed": 4, "failed": 0, "wall_s": 0.8})
+    assert candidate_facts(anew, None) == "passed, written anew; tests 4 passed, 0 failed in 0.8 s"
 
 
 @needs_sandbox

@@ -183,8 +183,9 @@ class LoopSession:
         a small model mostly gives the same reply again, however the feedback is worded
         (Qwen 1.5B fixing planted wrong comparisons, three rounds running; the 0.5B
         optimizing running_max). The first one written anew is greedy: its prompt is new."""
-        self.emit(ev.GENERATING, f"round {round_number}, candidate {index}: asking {model_name(backend)}"
-                  + (f" to write {self.target.name} anew" if anew else ""), round=round_number, candidate=index, anew=anew)
+        written = f" to write {self.target.name} anew" if anew else ""
+        self.emit(ev.GENERATING, f"round {round_number}, candidate {index}: asking {model_name(backend)}{written}",
+                  round=round_number, candidate=index, anew=anew)
         if anew:
             greedy = not any(c.anew for c in self.candidates)
         else:
@@ -221,8 +222,8 @@ class LoopSession:
              anew: list[ChatMessage] | None = None) -> Candidate:
         """The round's next candidate, prepared, or rejected (explain(candidate), what the
         model is told, as its feedback) for the caller to record. A reply that gives back
-        the original or a version tried already is recorded here and drawn again, sampled,
-        up to options.redraws times: the 0.5B, fixing planted bugs, gave its round 1 candidate
+        the original or a version tried already is recorded here and drawn again (sampled,
+        or written anew), up to options.redraws times: the 0.5B, fixing planted bugs, gave its round 1 candidate
         back in every later round (32 of 32 failing candidates of rounds 2 and 3), so
         each repeat cost a test run and a round for nothing. With ``anew`` (a conversation
         that shows the function's signature and docstring but not its body) the redraws ask

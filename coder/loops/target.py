@@ -135,13 +135,18 @@ def _definition(node: tree_sitter.Node) -> tree_sitter.Node:
     return node.parent if node.parent is not None and node.parent.type == "decorated_definition" else node
 
 
+def _dedented(text: str, column: int) -> str:
+    """Text cut from a definition at the given column (its first line starts there): the
+    later lines lose that much indentation, or what they have when it is less."""
+    lines = text.split("\n")
+    return "\n".join(lines[:1] + [line[column:] if not line[:column].strip() else line.lstrip() for line in lines[1:]])
+
+
 def _target(path: str, data: bytes, qualname: str, node: tree_sitter.Node) -> FunctionTarget:
     whole = _definition(node)
     line_start = data.rfind(b"\n", 0, whole.start_byte) + 1
     column = whole.start_byte - line_start
-    header_lines = data[node.start_byte:_header_end(node)].decode("utf-8").split("\n")
-    header_source = "\n".join(header_lines[:1] + [line[column:] if not line[:column].strip() else line.lstrip()
-                                                   for line in header_lines[1:]])
+    header_source = _dedented(data[node.start_byte:_header_end(node)].decode("utf-8"), column)
     return FunctionTarget(
         path=path, qualname=qualname, start_byte=whole.start_byte, end_byte=whole.end_byte,
         start_line=whole.start_point[0], end_line=whole.end_point[0],
@@ -155,10 +160,7 @@ def function_spec(target: FunctionTarget) -> tuple[str, bool]:
     """The target's decorators, header and docstring without its body (no docstring: the
     header alone), dedented, and whether it has a docstring: what the function is meant
     to do, for the model to write it anew when it keeps giving back the body it is shown."""
-    text = " " * target.column + target.source
-    lines = text.split("\n")
-    text = "\n".join(line[target.column:] if not line[:target.column].strip() else line.lstrip() for line in lines)
-    data = text.encode("utf-8")
+    data = _dedented(target.source, target.column).encode("utf-8")
     node = _functions(_parse(data))[0][1]  # the outermost: a nested function comes after it
     statements = [child for child in node.child_by_field_name("body").named_children if child.type != "comment"]
     first = statements[0] if statements else None

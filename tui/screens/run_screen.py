@@ -46,7 +46,8 @@ def timing_line(candidate) -> str:
 
 def candidate_facts(candidate, seconds: float | None) -> str:
     """What the compare screen says above a candidate: status, tests, timings."""
-    parts = [candidate.status.replace("_", " ") + (f" ({candidate.reason})" if candidate.reason else "")]
+    parts = [candidate.status.replace("_", " ") + (f" ({candidate.reason})" if candidate.reason else "")
+             + (", written anew" if candidate.anew else "")]  # from its docstring: read the diff closely
     if candidate.tests:
         parts.append(f"tests {candidate.tests['passed']} passed, {candidate.tests['failed']} failed"
                      f" in {candidate.tests.get('wall_s', 0):.1f} s")
