@@ -3,8 +3,10 @@
 Round after round the model gets the trimmed test output of its last attempt (and of
 the one before), until a candidate passes every selected test or the rounds run out.
 With several candidates per round the first is greedy and the others sampled; the
-first that passes wins. When the small model's rounds are spent, a larger model from
-the config can take over with the same history (escalation, off by default).
+first that passes wins. A reply that gives the function back is drawn again with the
+function written anew from its signature and docstring, the body not shown (a small
+model copies what it is shown). When the small model's rounds are spent, a larger model
+from the config can take over with the same history (escalation, off by default).
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ from coder.loops.session import (
 )
 from coder.loops.target import TargetError, find_function, function_spec
 from coder.loops.test_feedback import TestRun, feedback
+from coder.models.backend import ChatMessage
 from coder.prompt_templates import render, template
 
 
@@ -56,6 +59,9 @@ def run_fix(session: LoopSession, baseline: TestRun) -> LoopResult:
                        what="its signature and docstring" if documented else "its signature",
                        tests=tests, feedback=failures)
     system = template("loops/fix_system")
+    # Written anew, the task stands alone, the same every round: shown an earlier attempt,
+    # the 0.5B copies that one instead (HumanEval/1: the first one written anew, five times over).
+    anew = session.conversation(system, anew_task, [])
     exchanges: list[tuple[str, str]] = []
     best: Candidate | None = None
     rounds_run = 0
@@ -67,7 +73,7 @@ def run_fix(session: LoopSession, baseline: TestRun) -> LoopResult:
                 session.emit(ev.ESCALATED, f"handing the task to {model_name(backend)}", model=model_name(backend))
             for _ in range(rounds):
                 rounds_run += 1
-                best = _one_round(session, backend, rounds_run, system, task, exchanges, anew_task)
+                best = _one_round(session, backend, rounds_run, system, task, exchanges, anew)
                 if best is not None:
                     break
             if best is not None:
@@ -85,16 +91,13 @@ def run_fix(session: LoopSession, baseline: TestRun) -> LoopResult:
 
 
 def _one_round(session: LoopSession, backend, round_number: int, system: str, task: str,
-               exchanges: list[tuple[str, str]], anew_task: str) -> Candidate | None:
+               exchanges: list[tuple[str, str]], anew: list[ChatMessage]) -> Candidate | None:
     target, options = session.target, session.options
     session.emit(ev.ROUND, f"round {round_number}", round=round_number)
     messages = session.conversation(system, task, exchanges)
-    # Written anew, the task stands alone: shown an earlier attempt, the 0.5B copies that
-    # one instead (HumanEval/1: the first one written anew, five times over).
-    anew_messages = session.conversation(system, anew_task, [])
     for _ in range(options.candidates):
         candidate = session.draw(backend, messages, round_number, partial(_rejection_feedback, target),
-                                 anew=anew_messages)
+                                 anew=anew)
         if candidate.status == "rejected":
             session.record(candidate)
             continue
