@@ -14,7 +14,7 @@ from coder.loops.session import Candidate
 from coder.workspace import Workspace
 from support.run_repos import project_repo
 from support.scripted_backend import ScriptedBackend
-from support.tui_pilot import wait_for
+from support.tui_pilot import wait_for, wait_for_notice
 from test_tui_runs import RIGHT, SIZE, WRONG, ready, run_app
 from tui.commands import palette_actions
 from tui.keys import all_keys
@@ -118,11 +118,11 @@ async def test_a_run_left_while_it_goes_on_finishes_and_is_shown_again(tmp_path)
             assert "fix order_total:" in app.main_screen.status.run_state
             await pilot.press("f5")  # a second run while one goes on is refused
             assert app.screen is app.main_screen
-            assert any("still going" in n.message for n in app._notifications)
+            await wait_for_notice(pilot, "still going")
             await wait_for(pilot, lambda: screen.settled, timeout_s=90, what="the end, while away")
             assert app.screen is app.main_screen
             assert screen.result.outcome == "fixed"
-            assert any("is over: fixed by scripted" in n.message for n in app._notifications)
+            await wait_for_notice(pilot, "is over: fixed by scripted")
             assert "fix order_total: fixed by scripted" in app.main_screen.status.run_state
             await pilot.press("f9")
             await wait_for(pilot, lambda: app.screen is screen, what="the run screen again")
@@ -195,12 +195,12 @@ async def test_escalation_without_a_configured_model_starts_nothing(tmp_path):
         async with app.run_test(size=SIZE) as pilot:
             await ready(pilot, app)
             await pilot.press("alt+e")
-            assert any("no model is set" in n.message for n in app._notifications)
+            await wait_for_notice(pilot, "no model is set")
             app.main_screen.tabs.current.move_cursor((15, 10))
             await pilot.press("f5")
             await pilot.pause(0.2)
             assert not isinstance(app.screen, RunScreen)
-            assert any("no model to escalate to" in n.message for n in app._notifications)
+            await wait_for_notice(pilot, "no model to escalate to")
 
 
 def test_the_new_keys_are_in_the_palette_and_the_help():

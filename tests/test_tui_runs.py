@@ -17,7 +17,7 @@ from coder.loops.session import LoopOptions
 from coder.workspace import Workspace
 from support.run_repos import project_repo
 from support.scripted_backend import ScriptedBackend
-from support.tui_pilot import wait_for
+from support.tui_pilot import wait_for, wait_for_notice
 from tui.app import CoderApp
 from tui.commands import palette_actions
 from tui.keys import all_keys
@@ -171,10 +171,10 @@ async def test_a_fix_run_on_passing_tests_ends_with_one_clear_line(tmp_path):
             await wait_for(pilot, lambda: "failed:" in str(title.render()), timeout_s=60, what="the failure")
             assert "pass" in str(title.render())  # nothing to fix: the tests pass
             assert screen.result is None and not screen.running
-            assert any(n.severity == "error" for n in app._notifications)
+            # A notification is a message to the app, handled after the title's update.
+            await wait_for_notice(pilot, "", severity="error")
             await pilot.press("w")  # nothing to apply
-            await pilot.pause(0.1)
-            assert any("ended without a candidate" in n.message for n in app._notifications)
+            await wait_for_notice(pilot, "ended without a candidate")
 
 
 async def test_the_cursor_outside_a_function_starts_nothing(tmp_path):
@@ -187,7 +187,7 @@ async def test_the_cursor_outside_a_function_starts_nothing(tmp_path):
             await pilot.press("f5")
             await pilot.pause(0.2)
             assert not isinstance(app.screen, RunScreen)
-            assert any("not in a function" in n.message for n in app._notifications)
+            await wait_for_notice(pilot, "not in a function")
 
 
 async def test_the_palette_and_the_help_list_the_run_and_review_actions():

@@ -20,3 +20,11 @@ def no_blink(app) -> None:
 
     for editor in app.query(CodeEditor):
         editor.cursor_blink = False
+
+
+async def wait_for_notice(pilot, text: str, *, severity: str | None = None, timeout_s: float = 10.0) -> None:
+    """A notification is a message to the app, handled some time after the code that
+    sent it: wait for it rather than look at once."""
+    app = pilot.app
+    await wait_for(pilot, lambda: any(text in n.message and severity in (None, n.severity) for n in app._notifications),
+                   timeout_s=timeout_s, what=f"a notification saying {text!r}")
