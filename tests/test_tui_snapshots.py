@@ -56,7 +56,7 @@ def test_main_screen_with_a_completion_and_an_answer(app, snap_compare):
         no_blink(app)
         fixed_figures(app)
         # The editor's line cache does not know whether the cursor was drawn: the cursor
-        # line painted while focus was moving could keep either state (CI caught both).
+        # line painted while focus was moving could keep either state (CI caught the cursor drawn).
         editor._line_cache.clear()
         editor.refresh()
         await pilot.pause(0.2)
